@@ -1,0 +1,117 @@
+// deepen/predict.h: the predictor registry (predictors/predictors.yaml), XGBoost boosters and
+// the scoring of kernels. Every estimate says where its number came from.
+#pragma once
+
+#include <deepen/kernels.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace deepen {
+
+enum class Purpose { Latency, Power, Energy };
+
+// "latency", "power" or "energy" in any letter case; throws Error otherwise.
+Purpose parse_purpose(const std::string& text);
+std::string purpose_name(Purpose p);   // latency, power, energy
+std::string purpose_field(Purpose p);  // latency_ms, power_mw, energy_mj
+std::string purpose_unit(Purpose p);   // ms, mW, mJ
+
+// One booster file of a registry entry and how its output maps to the target.
+struct BoosterSpec {
+  std::string path;                // relative to the predictor's folder
+  std::string transform = "none";  // "log": the booster predicts the natural log of the target
+};
+
+// Analytical estimates for kernels without a booster (see README, "Fallback").
+struct FallbackModel {
+  bool has_energy = false;
+  double energy_mj_per_gflop = 0, energy_mj_per_mb = 0, energy_mj_per_kernel = 0;
+  bool has_latency = false;
+  double peak_gflops = 0, bandwidth_gbs = 0, latency_ms_per_kernel = 0;
+  std::string note;  // where the coefficients came from
+};
+
+struct PredictorEntry {
+  std::string name;
+  std::string version;
+  std::string device;
+  std::string framework;
+  std::vector<std::string> purposes;
+  std::string fusion_rules;  // relative to the folder; empty: the default rules
+  std::map<std::string, std::map<std::string, BoosterSpec>> kernels;  // type -> purpose -> booster
+  std::string data;
+  YAML::Node accuracy;  // free-form: {type: {purpose: {acc10, mape, n, ...}}}
+  FallbackModel fallback;
+  std::string folder;  // absolute path of the predictor's folder
+};
+
+struct Registry {
+  std::string root;  // the folder holding predictors.yaml
+  std::vector<PredictorEntry> entries;
+  // The entry with that name and version (the newest when version is empty); Error otherwise.
+  const PredictorEntry& find(const std::string& name, const std::string& version = "") const;
+};
+
+// Where the registry is looked for: $DEEPEN_PREDICTORS, then <bin>/../share/deepen/predictors,
+// then the source tree's predictors/ folder.
+std::string default_predictors_dir();
+Registry load_registry(const std::string& predictors_dir);
+Registry parse_registry(const std::string& yaml_text, const std::string& predictors_dir, const std::string& label);
+// Compares dotted versions numerically ("1.10" > "1.9").
+int compare_versions(const std::string& a, const std::string& b);
+// Resolves a path of an entry inside its folder; Error when it leaves the folder.
+std::string resolve_in_folder(const PredictorEntry& entry, const std::string& relative);
+
+// An XGBoost booster loaded through the C API.
+class Booster {
+ public:
+  static Booster load(const std::string& path);
+  Booster(Booster&&) noexcept;
+  Booster& operator=(Booster&&) noexcept;
+  ~Booster();
+  // Scores rows (row-major, ncols features each) in one batch.
+  std::vector<double> predict(const std::vector<float>& rows, size_t ncols) const;
+  size_t num_features() const;
+
+ private:
+  Booster() = default;
+  void* handle_ = nullptr;
+  std::string path_;
+};
+
+struct Estimate {
+  double latency_ms = NAN;
+  double energy_mj = NAN;
+  double power_mw = NAN;
+  std::string source;     // trained, fallback, zero-cost, uncovered
+  std::string scored_as;  // the kernel type whose predictor gave the number
+};
+
+struct PredictOptions {
+  bool use_fallback = true;
+};
+
+class Predictor {
+ public:
+  static Predictor load(const Registry& registry, const std::string& name, const std::string& version = "");
+  const PredictorEntry& entry() const { return entry_; }
+  const FusionRules& fusion_rules() const { return rules_; }
+  // Whether a model-level number for the purpose can be produced; when not, `why` says why.
+  bool supports(Purpose p, std::string* why = nullptr) const;
+  // Estimates for every kernel, in one booster call per kernel type and target.
+  std::vector<Estimate> estimate(const std::vector<Kernel>& kernels, const PredictOptions& options = {}) const;
+
+ private:
+  PredictorEntry entry_;
+  FusionRules rules_;
+  // type -> target ("latency", "energy", "power") -> booster
+  std::map<std::string, std::map<std::string, std::shared_ptr<Booster>>> boosters_;
+};
+
+}  // namespace deepen

@@ -1,0 +1,47 @@
+// deepen/report.h: per-model totals, the per-kernel breakdown and coverage, and the table,
+// JSON and CSV writers. Latency and energy add up over kernels; the model's power is its energy
+// divided by its latency (the average power over one inference).
+#pragma once
+
+#include <deepen/kernels.h>
+#include <deepen/predict.h>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace deepen {
+
+struct ModelReport {
+  std::string model;  // the file as given
+  std::string error;  // non-empty when the model could not be predicted
+  double latency_ms = NAN, energy_mj = NAN, power_mw = NAN;
+  size_t kernel_count = 0;     // kernels that do work (zero-cost ones are not counted)
+  size_t zero_cost_count = 0;
+  size_t trained_count = 0, fallback_count = 0, uncovered_count = 0;
+  double coverage_kernels = 0;  // share of working kernels scored by a trained booster
+  double coverage_flops = 0;    // share of FLOPs in such kernels
+  double macs = 0, flops = 0, params = 0;
+  std::vector<std::string> folded;  // nodes folded at load time
+  std::vector<Kernel> kernels;
+  std::vector<Estimate> estimates;
+};
+
+ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std::vector<Estimate> estimates);
+
+struct ReportContext {
+  std::string predictor;
+  std::string version;
+  std::string device;
+  Purpose purpose = Purpose::Energy;
+  bool per_kernel = false;
+};
+
+void write_table(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);
+void write_json(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);
+void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);
+
+// Formats a number for tables: 4 significant digits, or "-" for NaN.
+std::string format_number(double value);
+
+}  // namespace deepen

@@ -1,0 +1,38 @@
+// deepen/schema.h: the one table from kernel type to config fields and features.
+// Training, prediction and the dataset CSV all read it, so a feature list can never differ
+// between them. A kernel type's schema is found by its head op: "conv-bn-relu" uses `conv`,
+// "dwconv-bn-relu6" uses `dwconv`, "add-relu" uses `add`.
+#pragma once
+
+#include <deepen/kernels.h>
+
+#include <string>
+#include <vector>
+
+namespace deepen {
+
+struct KernelSchema {
+  std::string family;                       // conv, dwconv, gconv, fc, pool, ...
+  std::vector<std::string> config_fields;   // the dataset CSV's config columns, in order
+  std::vector<std::string> feature_names;   // the booster's features, in order
+  // Features from a config with every field of config_fields.
+  std::vector<double> (*features)(const KernelConfig& config);
+};
+
+// The schema for a kernel type, or nullptr for types without one (other:*, zero-cost).
+const KernelSchema* find_schema(const std::string& kernel_type);
+// Every family's schema, for documentation and `deepen list --schema`.
+const std::vector<KernelSchema>& all_schemas();
+// The kernel types deepen knows (head op and chain), for help texts and the zoo.
+std::vector<std::string> known_kernel_types();
+
+// Features of a kernel through its type's schema; throws Error when a config field is missing.
+std::vector<double> kernel_features(const std::string& kernel_type, const KernelConfig& config);
+
+// Work of a kernel from its config alone (same formulas as detection on square inputs).
+struct KernelWork {
+  double macs = 0, flops = 0, params = 0, bytes = 0;
+};
+KernelWork kernel_work(const std::string& kernel_type, const KernelConfig& config);
+
+}  // namespace deepen

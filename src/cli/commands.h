@@ -1,0 +1,30 @@
+// The subcommands of the deepen CLI: each file adds one to the app; flags in, library call,
+// output. No logic lives here that a library user would need.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace deepen::cli {
+
+// Exit codes: 0 all fine, 1 some models failed (the others are reported), 2 bad usage or input.
+constexpr int kExitOk = 0;
+constexpr int kExitPartial = 1;
+constexpr int kExitBadInput = 2;
+
+// Each add_*_command registers a subcommand; its callback sets `exit_code`.
+void add_predict_command(CLI::App& app, int& exit_code);
+void add_list_command(CLI::App& app, int& exit_code);
+void add_kernels_command(CLI::App& app, int& exit_code);
+
+// The .onnx files a --modelpath names: the file itself, or every .onnx in the folder, sorted.
+std::vector<std::string> model_files(const std::string& modelpath);
+// Writes text to stdout, or to a file (atomically) when path is non-empty.
+void emit(const std::string& text, const std::string& path);
+// The registry folder: the --predictors flag if given, else the default.
+std::string predictors_dir(const std::string& flag);
+
+}  // namespace deepen::cli

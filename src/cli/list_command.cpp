@@ -1,0 +1,104 @@
+#include "cli/commands.h"
+
+#include <deepen/predict.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <memory>
+#include <sstream>
+
+namespace deepen::cli {
+namespace {
+
+struct ListFlags {
+  std::string format = "table", predictors;
+};
+
+nlohmann::ordered_json yaml_to_json(const YAML::Node& node) {
+  if (!node || node.IsNull()) return nullptr;
+  if (node.IsScalar()) {
+    try {
+      return node.as<double>();
+    } catch (const YAML::Exception&) {
+      return node.Scalar();
+    }
+  }
+  if (node.IsSequence()) {
+    auto a = nlohmann::ordered_json::array();
+    for (const auto& x : node) a.push_back(yaml_to_json(x));
+    return a;
+  }
+  nlohmann::ordered_json o = nlohmann::ordered_json::object();
+  for (const auto& kv : node) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+  return o;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+int run_list(const ListFlags& f) {
+  Registry registry = load_registry(predictors_dir(f.predictors));
+  std::ostringstream out;
+  if (f.format == "json") {
+    auto list = nlohmann::ordered_json::array();
+    for (const auto& e : registry.entries) {
+      nlohmann::ordered_json kernels = nlohmann::ordered_json::object();
+      for (const auto& [type, by] : e.kernels) {
+        std::vector<std::string> purposes;
+        for (const auto& kv : by) purposes.push_back(kv.first);
+        kernels[type] = purposes;
+      }
+      list.push_back({{"name", e.name}, {"version", e.version}, {"device", e.device}, {"framework", e.framework},
+                      {"purposes", e.purposes}, {"kernels", kernels}, {"data", e.data},
+                      {"accuracy", yaml_to_json(e.accuracy)},
+                      {"fallback", {{"energy", e.fallback.has_energy}, {"latency", e.fallback.has_latency}}}});
+    }
+    out << nlohmann::ordered_json{{"registry", registry.root}, {"predictors", list}}.dump(2) << "\n";
+  } else {
+    out << fmt::format("registry: {}\n", registry.root);
+    for (const auto& e : registry.entries) {
+      std::vector<std::string> types;
+      for (const auto& kv : e.kernels) types.push_back(kv.first);
+      out << fmt::format("\n{} {}\n", e.name, e.version);
+      out << fmt::format("  device:    {}\n  framework: {}\n  purposes:  {}\n  kernels:   {}\n", e.device,
+                         e.framework, join(e.purposes), types.empty() ? "none" : join(types));
+      if (e.fallback.has_energy || e.fallback.has_latency)
+        out << fmt::format("  fallback:  {}{}\n",
+                           e.fallback.has_energy && e.fallback.has_latency ? "energy, latency"
+                           : e.fallback.has_energy                          ? "energy"
+                                                                            : "latency",
+                           e.fallback.note.empty() ? "" : " (" + e.fallback.note + ")");
+      out << fmt::format("  data:      {}\n", e.data.empty() ? "-" : e.data);
+      if (e.accuracy && e.accuracy.IsMap())
+        for (const auto& kv : e.accuracy)
+          for (const auto& pv : kv.second) {
+            const YAML::Node m = pv.second;
+            out << fmt::format("  accuracy:  {} {}: {} within ±10%, MAPE {}%, n={}{}\n", kv.first.as<std::string>(),
+                               pv.first.as<std::string>(), m["acc10"] ? m["acc10"].Scalar() : "-",
+                               m["mape"] ? m["mape"].Scalar() : "-", m["n"] ? m["n"].Scalar() : "-",
+                               m["method"] ? " (" + m["method"].Scalar() + ")" : "");
+          }
+    }
+  }
+  emit(out.str(), "");
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_list_command(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<ListFlags>();
+  CLI::App* cmd = app.add_subcommand("list", "List the predictors in the registry");
+  cmd->add_option("--format,-f", flags->format, "Output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--predictors", flags->predictors, "Registry folder (default: $DEEPEN_PREDICTORS or the built-in)");
+  cmd->callback([flags, &exit_code] { exit_code = run_list(*flags); });
+}
+
+}  // namespace deepen::cli

@@ -1,0 +1,34 @@
+#include "cli/commands.h"
+
+#include <deepen/error.h>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{"deepen: predict the latency, power and energy of a neural network on an edge device"};
+  app.set_version_flag("--version", std::string("deepen ") + DEEPEN_VERSION);
+  app.require_subcommand(1);
+  int exit_code = deepen::cli::kExitOk;
+  deepen::cli::add_predict_command(app, exit_code);
+  deepen::cli::add_kernels_command(app, exit_code);
+  deepen::cli::add_list_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "deepen: " << e.what() << "\nRun 'deepen --help' or 'deepen SUBCOMMAND --help' for usage.\n";
+    return deepen::cli::kExitBadInput;
+  } catch (const deepen::Error& e) {
+    std::cerr << "deepen: error: " << e.what() << "\n";
+    return deepen::cli::kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "deepen: internal error: " << e.what() << "\n";
+    return deepen::cli::kExitBadInput;
+  }
+  return exit_code;
+}

@@ -1,0 +1,111 @@
+#include "cli/commands.h"
+
+#include <deepen/error.h>
+#include <deepen/graph.h>
+#include <deepen/kernels.h>
+#include <deepen/predict.h>
+#include <deepen/report.h>
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace deepen::cli {
+namespace {
+
+struct PredictFlags {
+  std::string predictor, version, purpose = "energy", modelpath, format = "table", output, predictors;
+  std::vector<std::string> input_shapes;
+  bool per_kernel = false, strict = false, no_fallback = false;
+};
+
+int run_predict(const PredictFlags& f) {
+  Purpose purpose = parse_purpose(f.purpose);
+  Registry registry = load_registry(predictors_dir(f.predictors));
+  Predictor predictor = Predictor::load(registry, f.predictor, f.version);
+  std::string why;
+  if (!predictor.supports(purpose, &why)) throw Error(why);
+  LoadOptions load;
+  for (const auto& spec : f.input_shapes) load.input_shapes.insert(parse_input_shape(spec));
+  PredictOptions options;
+  options.use_fallback = !f.no_fallback;
+
+  std::vector<std::string> files = model_files(f.modelpath);
+  std::vector<ModelReport> reports;
+  size_t failed = 0, bad_input = 0;
+  for (const auto& file : files) {
+    try {
+      Graph graph = load_onnx(file, load);
+      std::vector<Kernel> kernels = detect_kernels(graph, predictor.fusion_rules());
+      std::vector<Estimate> estimates = predictor.estimate(kernels, options);
+      ModelReport r = summarise(file, std::move(kernels), std::move(estimates));
+      r.folded = graph.folded;
+      if (f.strict && r.uncovered_count > 0) {
+        std::string types;
+        for (size_t i = 0; i < r.kernels.size(); ++i)
+          if (r.estimates[i].source == "uncovered" && types.find(r.kernels[i].type) == std::string::npos)
+            types += (types.empty() ? "" : ", ") + r.kernels[i].type;
+        r.error = fmt::format("{} kernel(s) have no predictor (--strict): {}", r.uncovered_count, types);
+        ++failed;
+      }
+      reports.push_back(std::move(r));
+    } catch (const Error& e) {
+      ModelReport r;
+      r.model = file;
+      r.error = e.what();
+      reports.push_back(std::move(r));
+      ++failed;
+      ++bad_input;
+    }
+  }
+  for (const auto& r : reports)
+    if (!r.error.empty() && f.format != "table") std::cerr << "deepen: " << r.model << ": " << r.error << "\n";
+
+  ReportContext ctx;
+  ctx.predictor = predictor.entry().name;
+  ctx.version = predictor.entry().version;
+  ctx.device = predictor.entry().device;
+  ctx.purpose = purpose;
+  ctx.per_kernel = f.per_kernel;
+  std::ostringstream text;
+  if (f.format == "json") write_json(text, reports, ctx);
+  else if (f.format == "csv") write_csv(text, reports, ctx);
+  else write_table(text, reports, ctx);
+  emit(text.str(), f.output);
+  if (failed == 0) return kExitOk;
+  if (files.size() == 1 && bad_input == 1) {
+    if (f.format == "table") std::cerr << "deepen: error: " << reports[0].error << "\n";
+    return kExitBadInput;
+  }
+  return kExitPartial;
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<PredictFlags>();
+  CLI::App* cmd = app.add_subcommand("predict", "Predict latency (ms), power (mW) or energy (mJ) of ONNX models");
+  cmd->add_option("--predictor,-p", flags->predictor, "Predictor name from the registry (see deepen list)")
+      ->required();
+  cmd->add_option("--version,--predictor-version", flags->version, "Predictor version (default: the newest)");
+  cmd->add_option("--purpose", flags->purpose, "latency, power or energy (any letter case)")
+      ->capture_default_str();
+  cmd->add_option("--modelpath,-m", flags->modelpath, "An .onnx file, or a folder: every .onnx in it, by name")
+      ->required();
+  cmd->add_flag("--per-kernel", flags->per_kernel, "Show every kernel: type, config, nodes, estimate, source");
+  cmd->add_option("--format,-f", flags->format, "Output format")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+  cmd->add_option("--output,-o", flags->output, "Write the output to FILE instead of standard output");
+  cmd->add_option("--input-shape", flags->input_shapes,
+                  "Override an input's shape, e.g. input:1x3x224x224 (repeatable)");
+  cmd->add_flag("--strict", flags->strict, "Treat any kernel without a predictor as an error");
+  cmd->add_flag("--no-fallback", flags->no_fallback,
+                "Leave kernels without a trained booster uncovered instead of using the analytical fallback");
+  cmd->add_option("--predictors", flags->predictors, "Registry folder (default: $DEEPEN_PREDICTORS or the built-in)");
+  cmd->callback([flags, &exit_code] { exit_code = run_predict(*flags); });
+}
+
+}  // namespace deepen::cli

@@ -1,0 +1,348 @@
+// ONNX file -> Graph: parse, resolve input shapes, run ONNX shape inference, convert, fold.
+#include <deepen/error.h>
+#include <deepen/graph.h>
+
+#include "graph/folding.h"
+
+#include <fmt/format.h>
+#include <onnx/defs/schema.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <unordered_set>
+
+namespace deepen {
+namespace {
+
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 17;
+constexpr size_t kMaxIntValues = 64;  // integer constants larger than this are weights, not shapes
+
+bool known_elem_type(int32_t t) { return t >= 1 && t <= 16 && t != 8; /* 8 = STRING */ }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot open the file (does it exist, and may you read it?)", path));
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) throw Error(fmt::format("{}: error while reading the file", path));
+  return bytes.str();
+}
+
+Shape dims_of(const onnx::TensorShapeProto& shape, bool* known) {
+  Shape result;
+  *known = true;
+  for (const auto& d : shape.dim()) {
+    if (d.has_dim_value()) {
+      result.push_back(d.dim_value());
+    } else {
+      result.push_back(-1);
+      *known = false;
+    }
+  }
+  return result;
+}
+
+void read_int_values(const onnx::TensorProto& t, Tensor& out) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) return;
+  int64_t count = 1;
+  for (auto d : t.dims()) {
+    if (d < 0 || d > static_cast<int64_t>(kMaxIntValues)) return;
+    count *= d;
+  }
+  if (count > static_cast<int64_t>(kMaxIntValues)) return;
+  std::vector<int64_t> values;
+  if (t.data_type() == onnx::TensorProto::INT64) {
+    if (t.has_raw_data()) {
+      const std::string& raw = t.raw_data();
+      if (raw.size() != static_cast<size_t>(count) * 8) return;
+      for (int64_t i = 0; i < count; ++i) {
+        int64_t v = 0;
+        for (int b = 7; b >= 0; --b) v = (v << 8) | static_cast<unsigned char>(raw[i * 8 + b]);
+        values.push_back(v);
+      }
+    } else {
+      if (t.int64_data_size() != count) return;
+      values.assign(t.int64_data().begin(), t.int64_data().end());
+    }
+  } else if (t.data_type() == onnx::TensorProto::INT32) {
+    if (t.has_raw_data()) {
+      const std::string& raw = t.raw_data();
+      if (raw.size() != static_cast<size_t>(count) * 4) return;
+      for (int64_t i = 0; i < count; ++i) {
+        uint32_t v = 0;
+        for (int b = 3; b >= 0; --b) v = (v << 8) | static_cast<unsigned char>(raw[i * 4 + b]);
+        values.push_back(static_cast<int32_t>(v));
+      }
+    } else {
+      if (t.int32_data_size() != count) return;
+      values.assign(t.int32_data().begin(), t.int32_data().end());
+    }
+  } else if (t.data_type() == onnx::TensorProto::FLOAT || t.data_type() == onnx::TensorProto::DOUBLE) {
+    const bool is_float = t.data_type() == onnx::TensorProto::FLOAT;
+    std::vector<double> floats;
+    if (t.has_raw_data()) {
+      const std::string& raw = t.raw_data();
+      size_t width = is_float ? 4 : 8;
+      if (raw.size() != static_cast<size_t>(count) * width) return;
+      for (int64_t i = 0; i < count; ++i) {
+        if (is_float) {
+          float f;
+          std::memcpy(&f, raw.data() + i * 4, 4);
+          floats.push_back(f);
+        } else {
+          double d;
+          std::memcpy(&d, raw.data() + i * 8, 8);
+          floats.push_back(d);
+        }
+      }
+    } else if (is_float && t.float_data_size() == count) {
+      floats.assign(t.float_data().begin(), t.float_data().end());
+    } else if (!is_float && t.double_data_size() == count) {
+      floats.assign(t.double_data().begin(), t.double_data().end());
+    } else {
+      return;
+    }
+    out.float_values = std::move(floats);
+    out.has_float_values = true;
+    return;
+  } else {
+    return;
+  }
+  out.int_values = std::move(values);
+  out.has_int_values = true;
+}
+
+Tensor constant_tensor(const std::string& name, const onnx::TensorProto& t, const std::string& where) {
+  Tensor tensor;
+  tensor.name = name;
+  tensor.is_constant = true;
+  tensor.shape_known = true;
+  tensor.elem_type = t.data_type();
+  for (auto d : t.dims()) {
+    if (d < 0) throw Error(fmt::format("{}: constant '{}' has a negative dimension ({})", where, name, d));
+    tensor.shape.push_back(d);
+  }
+  read_int_values(t, tensor);
+  return tensor;
+}
+
+AttrValue convert_attribute(const onnx::AttributeProto& a) {
+  switch (a.type()) {
+    case onnx::AttributeProto::INT: return a.i();
+    case onnx::AttributeProto::FLOAT: return static_cast<double>(a.f());
+    case onnx::AttributeProto::STRING: return a.s();
+    case onnx::AttributeProto::INTS: return std::vector<int64_t>(a.ints().begin(), a.ints().end());
+    case onnx::AttributeProto::FLOATS: return std::vector<double>(a.floats().begin(), a.floats().end());
+    default: return std::string("<unsupported attribute type>");
+  }
+}
+
+// Sets concrete dims on the graph inputs before shape inference: --input-shape overrides, the
+// batch dimension (axis 0) when symbolic, and an error for any other symbolic dimension.
+void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string>& initializer_names,
+                    const LoadOptions& options, const std::string& label) {
+  std::unordered_set<std::string> used_overrides;
+  for (auto& input : *g.mutable_input()) {
+    if (initializer_names.count(input.name())) continue;
+    if (!input.type().has_tensor_type())
+      throw Error(fmt::format("{}: input '{}' is not a tensor (sequences, maps and optionals are not supported)",
+                              label, input.name()));
+    auto* tt = input.mutable_type()->mutable_tensor_type();
+    if (!known_elem_type(tt->elem_type()))
+      throw Error(fmt::format("{}: input '{}' has an unknown or unsupported element type ({})", label, input.name(),
+                              tt->elem_type()));
+    auto override_it = options.input_shapes.find(input.name());
+    if (override_it != options.input_shapes.end()) {
+      used_overrides.insert(input.name());
+      auto* shape = tt->mutable_shape();
+      shape->clear_dim();
+      for (auto d : override_it->second) shape->add_dim()->set_dim_value(d);
+      continue;
+    }
+    if (!tt->has_shape())
+      throw Error(fmt::format("{}: input '{}' has no shape; give one with --input-shape {}:1x3x224x224", label,
+                              input.name(), input.name()));
+    auto* shape = tt->mutable_shape();
+    for (int axis = 0; axis < shape->dim_size(); ++axis) {
+      auto* d = shape->mutable_dim(axis);
+      if (d->has_dim_value() && d->dim_value() > 0) continue;
+      if (d->has_dim_value())
+        throw Error(fmt::format("{}: input '{}' has dimension {} at axis {}; every dimension must be positive",
+                                label, input.name(), d->dim_value(), axis));
+      if (axis == 0) {
+        d->set_dim_value(options.default_batch);
+        continue;
+      }
+      std::string what = d->has_dim_param() ? fmt::format("symbolic dimension '{}'", d->dim_param())
+                                            : std::string("an unknown dimension");
+      throw Error(fmt::format("{}: input '{}' has {} at axis {}; give its size with --input-shape {}:DIMS "
+                              "(for example {}:1x3x224x224)",
+                              label, input.name(), what, axis, input.name(), input.name()));
+    }
+  }
+  for (const auto& [name, shape] : options.input_shapes)
+    if (!used_overrides.count(name))
+      throw Error(fmt::format("{}: --input-shape names '{}', which is not an input of this model", label, name));
+}
+
+// Runs ONNX shape inference on the model and converts it to a folded Graph.
+Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64_t opset) {
+  onnx::GraphProto& g = *model.mutable_graph();
+  std::unordered_set<std::string> initializer_names;
+  for (const auto& init : g.initializer()) initializer_names.insert(init.name());
+  Graph graph;
+  graph.name = label;
+  graph.opset = opset;
+  try {
+    onnx::ShapeInferenceOptions inference_options(false, 0, true);
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference_options);
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("{}: ONNX shape inference failed: {}", label, e.what()));
+  }
+
+  auto add_value_info = [&](const onnx::ValueInfoProto& vi) {
+    Tensor t;
+    t.name = vi.name();
+    if (vi.type().has_tensor_type()) {
+      const auto& tt = vi.type().tensor_type();
+      t.elem_type = tt.elem_type();
+      if (tt.has_shape()) t.shape = dims_of(tt.shape(), &t.shape_known);
+    }
+    auto it = graph.tensors.find(t.name);
+    if (it == graph.tensors.end()) graph.tensors.emplace(t.name, std::move(t));
+    else if (!it->second.shape_known && t.shape_known) it->second = std::move(t);
+  };
+  for (const auto& init : g.initializer())
+    graph.tensors[init.name()] = constant_tensor(init.name(), init, label);
+  for (const auto& in : g.input()) {
+    if (initializer_names.count(in.name())) continue;
+    add_value_info(in);
+    graph.inputs.push_back(in.name());
+  }
+  for (const auto& vi : g.value_info()) add_value_info(vi);
+  for (const auto& out : g.output()) {
+    add_value_info(out);
+    graph.outputs.push_back(out.name());
+  }
+
+  graph.nodes.reserve(g.node_size());
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    Node node;
+    node.name = n.name().empty() ? fmt::format("{}_{}", n.op_type(), i) : n.name();
+    node.op = n.op_type();
+    node.domain = n.domain();
+    for (const auto& a : n.attribute()) {
+      if (n.op_type() == "Constant" && a.has_t()) {
+        if (n.output_size() > 0) graph.tensors[n.output(0)] = constant_tensor(n.output(0), a.t(), label);
+        continue;
+      }
+      node.attrs[a.name()] = convert_attribute(a);
+    }
+    node.inputs.assign(n.input().begin(), n.input().end());
+    node.outputs.assign(n.output().begin(), n.output().end());
+    if (node.outputs.empty())
+      throw Error(fmt::format("{}: node '{}' ({}) has no outputs", label, node.name, node.op));
+    for (const auto& out : node.outputs)
+      if (!out.empty() && !graph.tensors.count(out)) graph.tensors[out].name = out;
+    graph.nodes.push_back(std::move(node));
+  }
+  sort_topologically(graph);
+  fold_constants(graph);
+  return graph;
+}
+
+// True when some tensor that a remaining node reads or writes has no concrete shape.
+bool has_unknown_shapes(const Graph& graph) {
+  for (const auto& n : graph.nodes)
+    for (const auto* list : {&n.inputs, &n.outputs})
+      for (const auto& t : *list) {
+        if (t.empty()) continue;
+        const Tensor* x = graph.find_tensor(t);
+        if (!x || !x->shape_known) return true;
+      }
+  return false;
+}
+
+// Writes the integer constants that folding computed back into the model as initializers and
+// drops the nodes that computed them, so that a second round of ONNX shape inference sees
+// Reshape and Slice arguments as constants (PyTorch's chunk and view export such arithmetic).
+bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
+  onnx::GraphProto& g = *model.mutable_graph();
+  std::unordered_set<std::string> injected;
+  for (const auto& n : graph.nodes)
+    for (const auto& in : n.inputs) {
+      const Tensor* t = graph.find_tensor(in);
+      if (!t || !t->is_constant || !t->has_int_values || injected.count(in)) continue;
+      bool is_initializer = false;
+      for (const auto& init : g.initializer()) is_initializer = is_initializer || init.name() == in;
+      if (is_initializer) continue;
+      auto* init = g.add_initializer();
+      init->set_name(in);
+      init->set_data_type(onnx::TensorProto::INT64);
+      if (!(t->shape.empty() && t->int_values.size() == 1)) init->add_dims(static_cast<int64_t>(t->int_values.size()));
+      for (auto v : t->int_values) init->add_int64_data(v);
+      injected.insert(in);
+    }
+  if (injected.empty()) return false;
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+  for (const auto& node : g.node()) {
+    bool writes_injected = false;
+    for (const auto& out : node.output()) writes_injected = writes_injected || injected.count(out);
+    if (!writes_injected) *kept.Add() = node;
+  }
+  g.mutable_node()->Swap(&kept);
+  g.clear_value_info();
+  return true;
+}
+
+}  // namespace
+
+Graph load_onnx(const std::string& path, const LoadOptions& options) {
+  return load_onnx_bytes(read_file(path), path, options);
+}
+
+Graph load_onnx_bytes(const std::string& bytes, const std::string& label, const LoadOptions& options) {
+  if (bytes.empty()) throw Error(fmt::format("{}: the file is empty; expected an ONNX model", label));
+  onnx::ModelProto model;
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    throw Error(fmt::format("{}: not a valid ONNX model (the protobuf does not parse: truncated or not ONNX)",
+                            label));
+  if (!model.has_graph() || model.graph().node_size() == 0)
+    throw Error(fmt::format("{}: not a valid ONNX model (it has no graph or no nodes)", label));
+
+  int64_t opset = 0;
+  for (const auto& op : model.opset_import())
+    if (op.domain().empty() || op.domain() == "ai.onnx") opset = op.version();
+  if (opset < kMinOpset || opset > kMaxOpset)
+    throw Error(fmt::format("{}: ONNX opset {} is not supported; deepen reads opsets {} to {} "
+                            "(re-export the model with a supported opset)",
+                            label, opset, kMinOpset, kMaxOpset));
+
+  onnx::GraphProto& g = *model.mutable_graph();
+  std::unordered_set<std::string> initializer_names;
+  for (const auto& init : g.initializer()) initializer_names.insert(init.name());
+  for (const auto& node : g.node())
+    if (node.op_type() == "If" || node.op_type() == "Loop" || node.op_type() == "Scan")
+      throw Error(fmt::format("{}: node '{}' is a {} with subgraphs; deepen does not support control flow "
+                              "(export the model with static control flow)",
+                              label, node.name(), node.op_type()));
+  resolve_inputs(g, initializer_names, options, label);
+
+  Graph graph = infer_and_convert(model, label, opset);
+  if (has_unknown_shapes(graph) && inject_folded_constants(model, graph)) {
+    std::vector<std::string> folded = graph.folded;
+    graph = infer_and_convert(model, label, opset);
+    folded.insert(folded.end(), graph.folded.begin(), graph.folded.end());
+    graph.folded = std::move(folded);
+  }
+  return graph;
+}
+
+}  // namespace deepen

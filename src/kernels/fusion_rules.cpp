@@ -1,0 +1,100 @@
+#include <deepen/error.h>
+#include <deepen/kernels.h>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace deepen {
+
+std::string FusionRules::scored_as(const std::string& type) const {
+  auto it = same_as.find(type);
+  return it == same_as.end() ? type : it->second;
+}
+
+FusionRules default_fusion_rules() {
+  FusionRules rules;
+  for (const char* head : {"conv", "dwconv", "gconv"}) {
+    for (const char* act : {"relu", "relu6", "hswish", "sigmoid", "swish"}) {
+      rules.chains.push_back({head, "bn", act});
+      rules.chains.push_back({head, act});
+    }
+    rules.chains.push_back({head, "bn"});
+  }
+  rules.chains.push_back({"fc", "relu"});
+  rules.chains.push_back({"fc", "relu6"});
+  rules.chains.push_back({"fc", "hswish"});
+  rules.chains.push_back({"add", "relu"});
+  rules.chains.push_back({"add", "relu6"});
+  rules.chains.push_back({"bn", "relu"});
+  rules.chains.push_back({"bn", "relu6"});
+  return rules;
+}
+
+FusionRules parse_fusion_rules(const std::string& yaml_text, const std::string& label) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}: not valid YAML: {}", label, e.what()));
+  }
+  if (!root.IsMap())
+    throw Error(fmt::format("{}: fusion rules must be a map with 'chains' (a list of op lists)", label));
+  FusionRules rules;
+  try {
+    const YAML::Node chains = root["chains"];
+    if (!chains || !chains.IsSequence())
+      throw Error(fmt::format("{}: 'chains' must be a list of op lists, e.g. [conv, bn, relu]", label));
+    for (size_t i = 0; i < chains.size(); ++i) {
+      const YAML::Node chain = chains[i];
+      if (!chain.IsSequence() || chain.size() < 2)
+        throw Error(fmt::format("{}: chain {} must be a list of at least two ops", label, i + 1));
+      std::vector<std::string> ops;
+      for (const auto& op : chain) {
+        if (!op.IsScalar() || op.Scalar().empty())
+          throw Error(fmt::format("{}: chain {} holds an entry that is not an op name", label, i + 1));
+        ops.push_back(op.Scalar());
+      }
+      rules.chains.push_back(std::move(ops));
+    }
+    if (const YAML::Node same = root["same_as"]) {
+      if (!same.IsMap()) throw Error(fmt::format("{}: 'same_as' must map kernel types to kernel types", label));
+      for (const auto& kv : same) {
+        if (!kv.first.IsScalar() || !kv.second.IsScalar())
+          throw Error(fmt::format("{}: 'same_as' entries must be 'type: type'", label));
+        rules.same_as[kv.first.Scalar()] = kv.second.Scalar();
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}: malformed fusion rules: {}", label, e.what()));
+  }
+  return rules;
+}
+
+FusionRules load_fusion_rules(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("{}: cannot open the fusion rules file", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_fusion_rules(text.str(), path);
+}
+
+std::string fusion_rules_to_yaml(const FusionRules& rules) {
+  std::string out =
+      "# Op chains that the runtime executes as one kernel (longest match wins), and kernel types\n"
+      "# that a predictor of another type scores (same_as).\nchains:\n";
+  for (const auto& chain : rules.chains) {
+    out += "  - [";
+    for (size_t i = 0; i < chain.size(); ++i) out += (i ? ", " : "") + chain[i];
+    out += "]\n";
+  }
+  if (!rules.same_as.empty()) {
+    out += "same_as:\n";
+    for (const auto& [from, to] : rules.same_as) out += fmt::format("  {}: {}\n", from, to);
+  }
+  return out;
+}
+
+}  // namespace deepen

@@ -1,0 +1,127 @@
+#include <deepen/error.h>
+#include <deepen/predict.h>
+#include <deepen/schema.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace deepen {
+namespace {
+
+double scale_of(const Kernel& k) { return k.config.get_or("batch", k.config.get_or("rows", 1.0)); }
+
+}  // namespace
+
+Predictor Predictor::load(const Registry& registry, const std::string& name, const std::string& version) {
+  Predictor p;
+  p.entry_ = registry.find(name, version);
+  p.rules_ = p.entry_.fusion_rules.empty() ? default_fusion_rules()
+                                           : load_fusion_rules(resolve_in_folder(p.entry_, p.entry_.fusion_rules));
+  for (const auto& [type, by_purpose] : p.entry_.kernels) {
+    if (!find_schema(type))
+      throw Error(fmt::format("predictor '{}': kernel type '{}' has no feature schema in this version of deepen",
+                              name, type));
+    for (const auto& [purpose, spec] : by_purpose)
+      p.boosters_[type][purpose] = std::make_shared<Booster>(Booster::load(resolve_in_folder(p.entry_, spec.path)));
+  }
+  return p;
+}
+
+bool Predictor::supports(Purpose purpose, std::string* why) const {
+  bool energy = false, latency = false, power = false;
+  for (const auto& [type, by] : boosters_) {
+    energy = energy || by.count("energy");
+    latency = latency || by.count("latency");
+    power = power || by.count("power");
+  }
+  energy = energy || entry_.fallback.has_energy;
+  latency = latency || entry_.fallback.has_latency;
+  bool ok = purpose == Purpose::Energy ? (energy || (power && latency))
+            : purpose == Purpose::Latency ? latency
+                                          : (latency && (energy || power));
+  if (!ok && why) {
+    std::vector<std::string> can;
+    if (latency) can.push_back("latency");
+    if (latency && (energy || power)) can.push_back("power");
+    if (energy || (power && latency)) can.push_back("energy");
+    std::string list;
+    for (const auto& c : can) list += (list.empty() ? "" : ", ") + c;
+    *why = fmt::format("predictor '{}' {} cannot predict {}: it predicts {}{}", entry_.name, entry_.version,
+                       purpose_name(purpose), list.empty() ? "nothing" : list,
+                       purpose == Purpose::Power ? " (a model's power is its energy over its latency, so power needs "
+                                                   "latency and energy or power predictors)"
+                                                 : "");
+  }
+  return ok;
+}
+
+std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, const PredictOptions& options) const {
+  std::vector<Estimate> out(kernels.size());
+  // Group kernels by the type that scores them, so each booster is called once.
+  std::map<std::string, std::vector<size_t>> groups;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const Kernel& k = kernels[i];
+    if (k.zero_cost) {
+      out[i].latency_ms = out[i].energy_mj = 0;
+      out[i].source = "zero-cost";
+      continue;
+    }
+    std::string as = rules_.scored_as(k.type);
+    if (boosters_.count(as)) groups[as].push_back(i);
+  }
+  for (const auto& [type, indices] : groups) {
+    const auto& by = boosters_.at(type);
+    size_t ncols = find_schema(type)->feature_names.size();
+    std::vector<float> rows;
+    rows.reserve(indices.size() * ncols);
+    for (size_t i : indices) {
+      std::vector<double> f = kernel_features(type, kernels[i].config);
+      for (double v : f) rows.push_back(static_cast<float>(v));
+    }
+    for (const auto& [target, booster] : by) {
+      std::vector<double> values = booster->predict(rows, ncols);
+      const BoosterSpec& spec = entry_.kernels.at(type).at(target);
+      for (size_t r = 0; r < indices.size(); ++r) {
+        double v = spec.transform == "log" ? std::exp(values[r]) : values[r];
+        v = std::max(0.0, v) * scale_of(kernels[indices[r]]);
+        Estimate& e = out[indices[r]];
+        if (target == "latency") e.latency_ms = v;
+        if (target == "energy") e.energy_mj = v;
+        if (target == "power") e.power_mw = v / scale_of(kernels[indices[r]]);
+        e.source = "trained";
+        e.scored_as = type;
+      }
+    }
+  }
+  const FallbackModel& fb = entry_.fallback;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    Estimate& e = out[i];
+    const Kernel& k = kernels[i];
+    if (e.source == "zero-cost") continue;
+    bool fallback_used = false;
+    if (options.use_fallback && k.type.rfind("other:", 0) != 0) {
+      if (fb.has_energy && std::isnan(e.energy_mj) && std::isnan(e.power_mw)) {
+        e.energy_mj = fb.energy_mj_per_gflop * k.flops / 1e9 + fb.energy_mj_per_mb * k.bytes / 1e6 +
+                      fb.energy_mj_per_kernel;
+        fallback_used = true;
+      }
+      if (fb.has_latency && std::isnan(e.latency_ms)) {
+        e.latency_ms = std::max(k.flops / (fb.peak_gflops * 1e6), k.bytes / (fb.bandwidth_gbs * 1e6)) +
+                       fb.latency_ms_per_kernel;
+        fallback_used = true;
+      }
+    }
+    if (std::isnan(e.energy_mj) && !std::isnan(e.power_mw) && !std::isnan(e.latency_ms))
+      e.energy_mj = e.power_mw * e.latency_ms / 1000.0;
+    if (std::isnan(e.power_mw) && !std::isnan(e.energy_mj) && !std::isnan(e.latency_ms) && e.latency_ms > 0)
+      e.power_mw = e.energy_mj / e.latency_ms * 1000.0;
+    if (e.source.empty()) {
+      e.source = fallback_used ? "fallback" : "uncovered";
+      e.scored_as = fallback_used ? "fallback" : "";
+    }
+  }
+  return out;
+}
+
+}  // namespace deepen

@@ -1,0 +1,227 @@
+#include <deepen/error.h>
+#include <deepen/predict.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace deepen {
+namespace {
+
+std::string scalar(const YAML::Node& node, const std::string& key, const std::string& where, bool required) {
+  const YAML::Node v = node[key];
+  if (!v) {
+    if (required) throw Error(fmt::format("{}: missing '{}'", where, key));
+    return "";
+  }
+  if (!v.IsScalar()) throw Error(fmt::format("{}: '{}' must be a single value", where, key));
+  return v.Scalar();
+}
+
+double number(const YAML::Node& node, const std::string& key, const std::string& where) {
+  const YAML::Node v = node[key];
+  if (!v) return 0;
+  try {
+    return v.as<double>();
+  } catch (const YAML::Exception&) {
+    throw Error(fmt::format("{}: '{}' must be a number", where, key));
+  }
+}
+
+BoosterSpec booster_spec(const YAML::Node& node, const std::string& where) {
+  BoosterSpec spec;
+  if (node.IsScalar()) {
+    spec.path = node.Scalar();
+  } else if (node.IsMap()) {
+    spec.path = scalar(node, "booster", where, true);
+    spec.transform = scalar(node, "transform", where, false);
+    if (spec.transform.empty()) spec.transform = "none";
+    if (spec.transform != "none" && spec.transform != "log")
+      throw Error(fmt::format("{}: transform '{}' is unknown (use none or log)", where, spec.transform));
+  } else {
+    throw Error(fmt::format("{}: expected a booster file name or {{booster: FILE, transform: log}}", where));
+  }
+  if (spec.path.empty()) throw Error(fmt::format("{}: the booster file name is empty", where));
+  return spec;
+}
+
+PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, const std::string& label, size_t index) {
+  std::string where = fmt::format("{}: entry {}", label, index + 1);
+  if (!node.IsMap()) throw Error(fmt::format("{} is not a map", where));
+  PredictorEntry e;
+  e.name = scalar(node, "name", where, true);
+  where = fmt::format("{}: predictor '{}'", label, e.name);
+  e.version = scalar(node, "version", where, true);
+  e.device = scalar(node, "device", where, false);
+  e.framework = scalar(node, "framework", where, false);
+  e.data = scalar(node, "data", where, false);
+  e.fusion_rules = scalar(node, "fusion_rules", where, false);
+  if (const YAML::Node p = node["purposes"]) {
+    if (!p.IsSequence()) throw Error(fmt::format("{}: 'purposes' must be a list", where));
+    for (const auto& x : p) e.purposes.push_back(purpose_name(parse_purpose(x.as<std::string>())));
+  }
+  const YAML::Node kernels = node["kernels"];
+  if (kernels) {
+    if (!kernels.IsMap()) throw Error(fmt::format("{}: 'kernels' must map kernel types to boosters", where));
+    for (const auto& kv : kernels) {
+      std::string type = kv.first.as<std::string>();
+      if (!kv.second.IsMap())
+        throw Error(fmt::format("{}: kernel '{}' must map purposes to booster files", where, type));
+      for (const auto& pv : kv.second) {
+        std::string purpose = purpose_name(parse_purpose(pv.first.as<std::string>()));
+        e.kernels[type][purpose] = booster_spec(pv.second, fmt::format("{}: kernel '{}' {}", where, type, purpose));
+      }
+    }
+  }
+  e.accuracy = node["accuracy"];
+  if (const YAML::Node f = node["fallback"]) {
+    std::string fw = where + ": fallback";
+    if (!f.IsMap()) throw Error(fmt::format("{} must be a map", fw));
+    if (const YAML::Node en = f["energy"]) {
+      e.fallback.has_energy = true;
+      e.fallback.energy_mj_per_gflop = number(en, "mj_per_gflop", fw);
+      e.fallback.energy_mj_per_mb = number(en, "mj_per_mb", fw);
+      e.fallback.energy_mj_per_kernel = number(en, "mj_per_kernel", fw);
+    }
+    if (const YAML::Node la = f["latency"]) {
+      e.fallback.has_latency = true;
+      e.fallback.peak_gflops = number(la, "peak_gflops", fw);
+      e.fallback.bandwidth_gbs = number(la, "bandwidth_gbs", fw);
+      e.fallback.latency_ms_per_kernel = number(la, "ms_per_kernel", fw);
+      if (e.fallback.peak_gflops <= 0 || e.fallback.bandwidth_gbs <= 0)
+        throw Error(fmt::format("{}: latency needs positive peak_gflops and bandwidth_gbs", fw));
+    }
+    if (const YAML::Node n = f["note"]) e.fallback.note = n.as<std::string>();
+  }
+  std::string folder = scalar(node, "folder", where, false);
+  if (folder.empty()) folder = e.name;
+  if (fs::path(folder).is_absolute() || folder.find("..") != std::string::npos)
+    throw Error(fmt::format("{}: folder '{}' must be a plain folder name inside {}", where, folder, root));
+  e.folder = (fs::path(root) / folder).lexically_normal().string();
+  // Every path must stay inside the predictor's folder.
+  if (!e.fusion_rules.empty()) resolve_in_folder(e, e.fusion_rules);
+  for (const auto& [type, by_purpose] : e.kernels)
+    for (const auto& [purpose, spec] : by_purpose) resolve_in_folder(e, spec.path);
+  return e;
+}
+
+}  // namespace
+
+int compare_versions(const std::string& a, const std::string& b) {
+  std::istringstream sa(a), sb(b);
+  std::string pa, pb;
+  while (true) {
+    bool ha = static_cast<bool>(std::getline(sa, pa, '.'));
+    bool hb = static_cast<bool>(std::getline(sb, pb, '.'));
+    if (!ha && !hb) return 0;
+    long long na = 0, nb = 0;
+    try {
+      na = ha ? std::stoll(pa) : 0;
+      nb = hb ? std::stoll(pb) : 0;
+    } catch (const std::exception&) {
+      int c = (ha ? pa : "").compare(hb ? pb : "");
+      if (c != 0) return c < 0 ? -1 : 1;
+      continue;
+    }
+    if (na != nb) return na < nb ? -1 : 1;
+  }
+}
+
+std::string resolve_in_folder(const PredictorEntry& entry, const std::string& relative) {
+  fs::path p(relative);
+  if (p.is_absolute())
+    throw Error(fmt::format("predictor '{}': path '{}' is absolute; registry paths must be relative to the "
+                            "predictor's folder",
+                            entry.name, relative));
+  fs::path full = (fs::path(entry.folder) / p).lexically_normal();
+  fs::path folder = fs::path(entry.folder).lexically_normal();
+  auto rel = full.lexically_relative(folder);
+  if (rel.empty() || *rel.begin() == "..")
+    throw Error(fmt::format("predictor '{}': path '{}' leaves the predictor's folder {}", entry.name, relative,
+                            entry.folder));
+  // A symlink may point elsewhere: compare real paths when the file exists.
+  std::error_code ec;
+  if (fs::exists(full, ec)) {
+    fs::path real = fs::weakly_canonical(full, ec);
+    fs::path real_folder = fs::weakly_canonical(folder, ec);
+    auto real_rel = real.lexically_relative(real_folder);
+    if (ec || real_rel.empty() || *real_rel.begin() == "..")
+      throw Error(fmt::format("predictor '{}': path '{}' resolves (through a link) outside the predictor's folder {}",
+                              entry.name, relative, entry.folder));
+  }
+  return full.string();
+}
+
+Registry parse_registry(const std::string& yaml_text, const std::string& predictors_dir, const std::string& label) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}: not valid YAML: {}", label, e.what()));
+  }
+  if (!root.IsSequence())
+    throw Error(fmt::format("{}: the registry must be a list of predictor entries (- name: ...)", label));
+  Registry reg;
+  reg.root = predictors_dir;
+  try {
+    for (size_t i = 0; i < root.size(); ++i) reg.entries.push_back(parse_entry(root[i], predictors_dir, label, i));
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}: malformed registry: {}", label, e.what()));
+  }
+  for (size_t i = 0; i < reg.entries.size(); ++i)
+    for (size_t j = i + 1; j < reg.entries.size(); ++j)
+      if (reg.entries[i].name == reg.entries[j].name && reg.entries[i].version == reg.entries[j].version)
+        throw Error(fmt::format("{}: predictor '{}' version {} is listed twice", label, reg.entries[i].name,
+                                reg.entries[i].version));
+  return reg;
+}
+
+Registry load_registry(const std::string& predictors_dir) {
+  fs::path file = fs::path(predictors_dir) / "predictors.yaml";
+  std::ifstream in(file);
+  if (!in)
+    throw Error(fmt::format("{}: cannot open the predictor registry (set --predictors DIR or DEEPEN_PREDICTORS)",
+                            file.string()));
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_registry(text.str(), predictors_dir, file.string());
+}
+
+std::string default_predictors_dir() {
+  if (const char* env = std::getenv("DEEPEN_PREDICTORS"); env && *env) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path installed = exe.parent_path().parent_path() / "share" / "deepen" / "predictors";
+    if (fs::exists(installed / "predictors.yaml", ec)) return installed.string();
+  }
+  return (fs::path(DEEPEN_SOURCE_DIR) / "predictors").string();
+}
+
+const PredictorEntry& Registry::find(const std::string& name, const std::string& version) const {
+  const PredictorEntry* best = nullptr;
+  std::string versions;
+  for (const auto& e : entries) {
+    if (e.name != name) continue;
+    versions += (versions.empty() ? "" : ", ") + e.version;
+    if (!version.empty()) {
+      if (compare_versions(e.version, version) == 0) return e;
+      continue;
+    }
+    if (!best || compare_versions(e.version, best->version) > 0) best = &e;
+  }
+  if (best) return *best;
+  if (!versions.empty())
+    throw Error(fmt::format("predictor '{}' has no version {} (available: {})", name, version, versions));
+  std::string names;
+  for (const auto& e : entries)
+    if (names.find(e.name) == std::string::npos) names += (names.empty() ? "" : ", ") + e.name;
+  throw Error(fmt::format("unknown predictor '{}' (available: {}; see deepen list)", name,
+                          names.empty() ? "none" : names));
+}
+
+}  // namespace deepen

@@ -1,0 +1,66 @@
+#include <deepen/report.h>
+
+#include <fmt/format.h>
+
+namespace deepen {
+
+ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std::vector<Estimate> estimates) {
+  ModelReport r;
+  r.model = model;
+  double trained_flops = 0;
+  bool any_latency = false, any_energy = false;
+  double latency = 0, energy = 0;
+  bool latency_complete = true, energy_complete = true;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const Kernel& k = kernels[i];
+    const Estimate& e = estimates[i];
+    r.macs += k.macs;
+    r.flops += k.flops;
+    r.params += k.params;
+    if (k.zero_cost) {
+      ++r.zero_cost_count;
+      continue;
+    }
+    ++r.kernel_count;
+    if (e.source == "trained") {
+      ++r.trained_count;
+      trained_flops += k.flops;
+    } else if (e.source == "fallback") {
+      ++r.fallback_count;
+    } else {
+      ++r.uncovered_count;
+    }
+    if (!std::isnan(e.latency_ms)) any_latency = true, latency += e.latency_ms;
+    else latency_complete = false;
+    if (!std::isnan(e.energy_mj)) any_energy = true, energy += e.energy_mj;
+    else energy_complete = false;
+  }
+  (void)latency_complete;
+  (void)energy_complete;
+  // Uncovered kernels add nothing: the totals are those of the covered kernels, and coverage
+  // says how much of the model that is.
+  if (any_latency || r.kernel_count == 0) r.latency_ms = latency;
+  if (any_energy || r.kernel_count == 0) r.energy_mj = energy;
+  if (!std::isnan(r.latency_ms) && !std::isnan(r.energy_mj) && r.latency_ms > 0)
+    r.power_mw = r.energy_mj / r.latency_ms * 1000.0;
+  r.coverage_kernels = r.kernel_count ? static_cast<double>(r.trained_count) / r.kernel_count : 1.0;
+  r.coverage_flops = r.flops > 0 ? trained_flops / r.flops : r.coverage_kernels;
+  r.kernels = std::move(kernels);
+  r.estimates = std::move(estimates);
+  return r;
+}
+
+std::string format_number(double value) {
+  if (std::isnan(value)) return "-";
+  if (value == 0) return "0";
+  double a = std::fabs(value);
+  if (a < 1e9 && value == std::floor(value)) return fmt::format("{:.0f}", value);
+  if (a >= 1e6 || a < 1e-3) return fmt::format("{:.3e}", value);
+  if (a >= 1000) return fmt::format("{:.0f}", value);
+  if (a >= 100) return fmt::format("{:.1f}", value);
+  if (a >= 10) return fmt::format("{:.2f}", value);
+  if (a >= 1) return fmt::format("{:.3f}", value);
+  return fmt::format("{:.4f}", value);
+}
+
+}  // namespace deepen

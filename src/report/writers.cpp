@@ -1,0 +1,162 @@
+// The table (for people), JSON and CSV (for scripts) writers of predict reports. The JSON and
+// CSV layouts are documented in the README and kept stable.
+#include <deepen/report.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace deepen {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json number_or_null(double v) { return std::isnan(v) ? ordered_json(nullptr) : ordered_json(v); }
+
+double value_of(const Estimate& e, Purpose p) {
+  return p == Purpose::Latency ? e.latency_ms : p == Purpose::Power ? e.power_mw : e.energy_mj;
+}
+double value_of(const ModelReport& r, Purpose p) {
+  return p == Purpose::Latency ? r.latency_ms : p == Purpose::Power ? r.power_mw : r.energy_mj;
+}
+
+std::string config_text(const KernelConfig& c) {
+  std::string s;
+  for (const auto& [k, v] : c.fields) s += fmt::format("{}{}={}", s.empty() ? "" : " ", k, format_number(v));
+  return s;
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string s;
+  for (size_t i = 0; i < parts.size(); ++i) s += (i ? sep : "") + parts[i];
+  return s;
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string csv_number(double v) { return std::isnan(v) ? "" : fmt::format("{:.6g}", v); }
+
+std::string percent(double share) { return fmt::format("{:.0f}%", share * 100); }
+
+}  // namespace
+
+void write_table(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& ctx) {
+  const std::string head = fmt::format("{} ({})", purpose_name(ctx.purpose), purpose_unit(ctx.purpose));
+  size_t name_width = 5;
+  for (const auto& r : reports) name_width = std::max(name_width, r.model.size());
+  name_width = std::min<size_t>(name_width, 60);
+  out << fmt::format("predictor {} {} ({})\n", ctx.predictor, ctx.version, ctx.device);
+  out << fmt::format("{:<{}}  {:>14}  {:>7}  {:>9}  {:>9}  {:>10}\n", "model", name_width, head, "kernels",
+                     "coverage", "flops cov", "MFLOPs");
+  for (const auto& r : reports) {
+    if (!r.error.empty()) {
+      out << fmt::format("{:<{}}  error: {}\n", r.model, name_width, r.error);
+      continue;
+    }
+    out << fmt::format("{:<{}}  {:>14}  {:>7}  {:>9}  {:>9}  {:>10}\n", r.model, name_width,
+                       format_number(value_of(r, ctx.purpose)), r.kernel_count, percent(r.coverage_kernels),
+                       percent(r.coverage_flops), format_number(r.flops / 1e6));
+    if (!ctx.per_kernel) continue;
+    out << fmt::format("  {:>3}  {:<26} {:>12}  {:<9}  {:<44}  {}\n", "#", "kernel", head, "source", "config",
+                       "nodes");
+    for (size_t i = 0; i < r.kernels.size(); ++i) {
+      const Kernel& k = r.kernels[i];
+      const Estimate& e = r.estimates[i];
+      out << fmt::format("  {:>3}  {:<26} {:>12}  {:<9}  {:<44}  {}\n", i + 1, k.type,
+                         format_number(value_of(e, ctx.purpose)), e.source, config_text(k.config),
+                         join(k.nodes, ", "));
+    }
+    if (r.uncovered_count)
+      out << fmt::format("  {} kernel(s) uncovered: they add nothing to the total; see coverage\n",
+                         r.uncovered_count);
+  }
+}
+
+void write_json(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& ctx) {
+  ordered_json root;
+  root["deepen_version"] = DEEPEN_VERSION;
+  root["predictor"] = {{"name", ctx.predictor}, {"version", ctx.version}, {"device", ctx.device}};
+  root["purpose"] = purpose_name(ctx.purpose);
+  ordered_json models = ordered_json::array();
+  for (const auto& r : reports) {
+    ordered_json m;
+    m["model"] = r.model;
+    if (!r.error.empty()) {
+      m["error"] = r.error;
+      models.push_back(m);
+      continue;
+    }
+    m["latency_ms"] = number_or_null(r.latency_ms);
+    m["energy_mj"] = number_or_null(r.energy_mj);
+    m["power_mw"] = number_or_null(r.power_mw);
+    m["kernels"] = r.kernel_count;
+    m["zero_cost_kernels"] = r.zero_cost_count;
+    m["coverage"] = {{"kernels", r.coverage_kernels}, {"flops", r.coverage_flops}, {"trained", r.trained_count},
+                     {"fallback", r.fallback_count}, {"uncovered", r.uncovered_count}};
+    m["macs"] = r.macs;
+    m["flops"] = r.flops;
+    m["params"] = r.params;
+    if (ctx.per_kernel) {
+      ordered_json list = ordered_json::array();
+      for (size_t i = 0; i < r.kernels.size(); ++i) {
+        const Kernel& k = r.kernels[i];
+        const Estimate& e = r.estimates[i];
+        ordered_json config = ordered_json::object();
+        for (const auto& [key, v] : k.config.fields) config[key] = v;
+        list.push_back({{"type", k.type},
+                        {"nodes", k.nodes},
+                        {"ops", k.ops},
+                        {"config", config},
+                        {"macs", k.macs},
+                        {"flops", k.flops},
+                        {"params", k.params},
+                        {"bytes", k.bytes},
+                        {"latency_ms", number_or_null(e.latency_ms)},
+                        {"energy_mj", number_or_null(e.energy_mj)},
+                        {"power_mw", number_or_null(e.power_mw)},
+                        {"source", e.source},
+                        {"scored_as", e.scored_as}});
+      }
+      m["kernel_list"] = list;
+    }
+    models.push_back(m);
+  }
+  root["models"] = models;
+  out << root.dump(2) << "\n";
+}
+
+void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& ctx) {
+  if (!ctx.per_kernel) {
+    out << "model,latency_ms,energy_mj,power_mw,kernels,coverage_kernels,coverage_flops,flops,params,error\n";
+    for (const auto& r : reports) {
+      if (!r.error.empty()) {
+        out << csv_cell(r.model) << ",,,,,,,,," << csv_cell(r.error) << "\n";
+        continue;
+      }
+      out << fmt::format("{},{},{},{},{},{:.4f},{:.4f},{},{},\n", csv_cell(r.model), csv_number(r.latency_ms),
+                         csv_number(r.energy_mj), csv_number(r.power_mw), r.kernel_count, r.coverage_kernels,
+                         r.coverage_flops, csv_number(r.flops), csv_number(r.params));
+    }
+    return;
+  }
+  out << "model,index,type,config,nodes,flops,params,latency_ms,energy_mj,power_mw,source\n";
+  for (const auto& r : reports) {
+    if (!r.error.empty()) continue;
+    for (size_t i = 0; i < r.kernels.size(); ++i) {
+      const Kernel& k = r.kernels[i];
+      const Estimate& e = r.estimates[i];
+      out << fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", csv_cell(r.model), i + 1, csv_cell(k.type),
+                         csv_cell(config_text(k.config)), csv_cell(join(k.nodes, " ")), csv_number(k.flops),
+                         csv_number(k.params), csv_number(e.latency_ms), csv_number(e.energy_mj),
+                         csv_number(e.power_mw), e.source);
+    }
+  }
+}
+
+}  // namespace deepen
