@@ -1,0 +1,41 @@
+// deepen/zoo.h: model families of the DeepEn2023 and nn-Meter studies, NAS-Bench-201 cells and
+// single-kernel models, built as Graphs by our own builder and written as ONNX with seeded
+// random weights (no Python needed).
+#pragma once
+
+#include <deepen/graph.h>
+#include <deepen/kernels.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace deepen {
+
+struct FamilyInfo {
+  std::string name;         // e.g. "resnet18"
+  std::string description;  // one line
+  int64_t input_hw = 224;
+};
+
+// The families `deepen zoo --list` shows.
+const std::vector<FamilyInfo>& zoo_families();
+
+// The reference network of a family. Throws Error for an unknown family.
+Graph build_family(const std::string& family);
+// A variant: every layer's output channels scaled by a factor from [0.2, 1.8] (a multiple of 8,
+// at least 8) and spatial kernel sizes drawn from {1, 3, 5, 7}, keeping the network valid.
+Graph build_family_variant(const std::string& family, uint64_t seed, int index);
+
+// A NAS-Bench-201 network; dataset is cifar10, cifar100 or ImageNet16-120.
+Graph build_nb201(const std::string& arch, const std::string& dataset);
+
+// A model holding one kernel of the given type and config (the config fields of its schema).
+Graph build_kernel_model(const std::string& kernel_type, const KernelConfig& config);
+
+// Writes a Graph as an ONNX file (opset 13); constant tensors get values from the seed, so the
+// same graph and seed give the same bytes. Throws Error when the file cannot be written.
+void write_onnx(const Graph& graph, const std::string& path, uint64_t seed = 1);
+std::string serialize_onnx(const Graph& graph, uint64_t seed = 1);
+
+}  // namespace deepen
