@@ -77,7 +77,8 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
       }
     }
   }
-  e.accuracy = node["accuracy"];
+  // Node::operator= would assign into the node; reset() rebinds it.
+  if (const YAML::Node accuracy = node["accuracy"]) e.accuracy.reset(accuracy);
   if (const YAML::Node f = node["fallback"]) {
     std::string fw = where + ": fallback";
     if (!f.IsMap()) throw Error(fmt::format("{} must be a map", fw));
@@ -174,7 +175,7 @@ Registry parse_registry(const std::string& yaml_text, const std::string& predict
   }
   for (size_t i = 0; i < reg.entries.size(); ++i)
     for (size_t j = i + 1; j < reg.entries.size(); ++j)
-      if (reg.entries[i].name == reg.entries[j].name && reg.entries[i].version == reg.entries[j].version)
+      if (reg.entries[i].name == reg.entries[j].name && compare_versions(reg.entries[i].version, reg.entries[j].version) == 0)
         throw Error(fmt::format("{}: predictor '{}' version {} is listed twice", label, reg.entries[i].name,
                                 reg.entries[i].version));
   return reg;
