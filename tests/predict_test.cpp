@@ -252,3 +252,19 @@ TEST(Predictor, RegistryNamingAMissingBoosterFailsAtLoad) {
         << e.what();
   }
 }
+
+TEST(Transform, TargetsAndBackAgain) {
+  deepen::KernelWork w;
+  w.macs = 1e6;
+  w.flops = 2e6;
+  w.bytes = 5e5;
+  for (const char* t : {"none", "log", "log-per-mac", "log-per-flop", "log-per-byte"}) {
+    EXPECT_TRUE(deepen::valid_transform(t));
+    double target = deepen::booster_target(t, 3.5, w);
+    EXPECT_NEAR(deepen::from_booster(t, target, w), 3.5, 1e-12) << t;
+  }
+  EXPECT_NEAR(deepen::booster_target("log-per-mac", 2.0, w), std::log(2e-6), 1e-12);
+  EXPECT_FALSE(deepen::valid_transform("sqrt"));
+  deepen::KernelWork none;
+  EXPECT_THROW(deepen::booster_target("log-per-mac", 1.0, none), deepen::Error);
+}

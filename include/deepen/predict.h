@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deepen/kernels.h>
+#include <deepen/schema.h>
 
 #include <yaml-cpp/yaml.h>
 
@@ -25,8 +26,16 @@ std::string purpose_unit(Purpose p);   // ms, mW, mJ
 // One booster file of a registry entry and how its output maps to the target.
 struct BoosterSpec {
   std::string path;                // relative to the predictor's folder
-  std::string transform = "none";  // "log": the booster predicts the natural log of the target
+  std::string transform = "none";  // see booster_target()
 };
+
+// What a booster learns from a measured value, and the value back from a booster's output.
+// transform: "none" (the value), "log" (its natural log), "log-per-mac", "log-per-flop",
+// "log-per-byte" (the log of the value per multiply-accumulate, FLOP or byte of the kernel's
+// work: energy per MAC varies far less across layers than energy itself).
+bool valid_transform(const std::string& transform);
+double booster_target(const std::string& transform, double value, const KernelWork& work);
+double from_booster(const std::string& transform, double output, const KernelWork& work);
 
 // Analytical estimates for kernels without a booster (see README, "Fallback").
 struct FallbackModel {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 namespace deepen {
 
@@ -42,6 +43,34 @@ std::string purpose_unit(Purpose p) {
     case Purpose::Energy: return "mJ";
   }
   return "mJ";
+}
+
+namespace {
+
+double work_unit(const std::string& transform, const KernelWork& work) {
+  if (transform == "log-per-mac") return work.macs;
+  if (transform == "log-per-flop") return work.flops;
+  if (transform == "log-per-byte") return work.bytes;
+  return 1.0;
+}
+
+}  // namespace
+
+bool valid_transform(const std::string& t) {
+  return t == "none" || t == "log" || t == "log-per-mac" || t == "log-per-flop" || t == "log-per-byte";
+}
+
+double booster_target(const std::string& transform, double value, const KernelWork& work) {
+  if (transform == "none") return value;
+  double unit = work_unit(transform, work);
+  if (!(unit > 0))
+    throw Error(fmt::format("transform '{}' needs a kernel with positive work; this kernel has none", transform));
+  return std::log(value / unit);
+}
+
+double from_booster(const std::string& transform, double output, const KernelWork& work) {
+  if (transform == "none") return output;
+  return std::exp(output) * work_unit(transform, work);
 }
 
 }  // namespace deepen

@@ -40,8 +40,10 @@ BoosterSpec booster_spec(const YAML::Node& node, const std::string& where) {
     spec.path = scalar(node, "booster", where, true);
     spec.transform = scalar(node, "transform", where, false);
     if (spec.transform.empty()) spec.transform = "none";
-    if (spec.transform != "none" && spec.transform != "log")
-      throw Error(fmt::format("{}: transform '{}' is unknown (use none or log)", where, spec.transform));
+    if (!valid_transform(spec.transform))
+      throw Error(fmt::format("{}: transform '{}' is unknown (use none, log, log-per-mac, log-per-flop or "
+                              "log-per-byte)",
+                              where, spec.transform));
   } else {
     throw Error(fmt::format("{}: expected a booster file name or {{booster: FILE, transform: log}}", where));
   }
