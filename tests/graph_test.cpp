@@ -4,6 +4,7 @@
 #include <deepen/graph.h>
 
 #include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
 
 #include "test_util.h"
 
@@ -211,4 +212,23 @@ TEST(GraphLoader, TopologicalSortDetectsCycles) {
   } catch (const deepen::Error& e) {
     EXPECT_NE(std::string(e.what()).find("reads tensor 'nobody'"), std::string::npos) << e.what();
   }
+}
+
+TEST(GraphLoader, InitializersStoredAsExternalDataNeedOnlyTheirDims) {
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(deepen::test::read_text(model("resnet_basic.onnx"))));
+  // Move every weight out of the file, as onnx.save(..., save_as_external_data=True) does.
+  for (auto& init : *m.mutable_graph()->mutable_initializer()) {
+    init.clear_raw_data();
+    init.clear_float_data();
+    init.set_data_location(onnx::TensorProto::EXTERNAL);
+    auto* location = init.add_external_data();
+    location->set_key("location");
+    location->set_value("weights.bin");
+  }
+  deepen::Graph g = deepen::load_onnx_bytes(m.SerializeAsString(), "external.onnx");
+  deepen::Graph reference = deepen::load_onnx(model("resnet_basic.onnx"));
+  ASSERT_EQ(g.nodes.size(), reference.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    EXPECT_EQ(g.tensor(g.nodes[i].outputs[0]).shape, reference.tensor(reference.nodes[i].outputs[0]).shape);
 }
