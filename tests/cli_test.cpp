@@ -131,6 +131,9 @@ TEST_F(Cli, List) {
   EXPECT_NE(r.out.find("stub 2.0"), std::string::npos);
   EXPECT_NE(r.out.find("conv-bn-relu energy: 1.0 within ±10%, MAPE 0.0%, n=4 (by construction)"), std::string::npos)
       << r.out;
+  CliResult schema = run_cli({"list", "--schema"});
+  EXPECT_EQ(schema.exit_code, 0);
+  EXPECT_NE(schema.out.find("gconv\n  config:   hw, cin, cout, ks, stride, groups\n"), std::string::npos) << schema.out;
   CliResult j = deepen({"list", "--format", "json"});
   EXPECT_EQ(j.exit_code, 0);
   EXPECT_NE(j.out.find("\"name\": \"stub\""), std::string::npos);
