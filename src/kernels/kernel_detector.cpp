@@ -166,6 +166,12 @@ class Detector {
     if (op == "HardSwish") return "hswish";
     if (op == "Sigmoid") return "sigmoid";
     if (op == "Softmax" || op == "LogSoftmax") return "softmax";
+    if (op == "Tanh") return "tanh";
+    if (op == "LeakyRelu") return "leakyrelu";
+    if (op == "PRelu") return "prelu";
+    if (op == "Elu") return "elu";
+    if (op == "Sub") return "sub";
+    if (op == "Div") return "div";
     if (op == "Add" || op == "Sum") return "add";
     if (op == "Mul") return "mul";
     if (op == "Gemm") return n.inputs.size() > 1 && is_const(n.inputs[1]) ? "fc" : "other:Gemm";

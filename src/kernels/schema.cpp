@@ -128,7 +128,13 @@ const std::vector<KernelSchema>& schemas() {
       {"swish", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
       {"pad", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
       {"softmax", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"tanh", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"leakyrelu", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"prelu", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"elu", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
       {"add", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"sub", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"div", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
       {"mul", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
       {"concat", {"hw", "cin", "inputs"}, {"hw", "cin", "inputs", "log_elements"}, concat_features},
       {"split", {"hw", "cin", "cout"}, {"hw", "cin", "cout", "log_elements"}, split_features},
@@ -212,7 +218,7 @@ KernelWork kernel_work(const std::string& kernel_type, const KernelConfig& c) {
     w.bytes = 2 * elements * e;
   } else if (family == "split" || family == "slice") {
     w.bytes = in_area(c) * (c.get("cin") + c.get("cout")) * e;
-  } else if (family == "add" || family == "mul") {
+  } else if (family == "add" || family == "mul" || family == "sub" || family == "div") {
     double elements = in_area(c) * c.get("cin");
     w.flops = elements;
     w.bytes = 3 * elements * e;

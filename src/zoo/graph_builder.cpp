@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 namespace deepen::zoo {
 namespace {
 
@@ -158,6 +160,15 @@ std::string GraphBuilder::act(const std::string& x, const std::string& kind) {
   if (kind == "hswish") return mul(x, act(x, "hsigmoid"));
   if (kind == "sigmoid") return unary("Sigmoid", x);
   if (kind == "swish") return mul(x, unary("Sigmoid", x));
+  if (kind == "tanh") return unary("Tanh", x);
+  if (kind == "leakyrelu") return unary("LeakyRelu", x, {{"alpha", 0.01}});
+  if (kind == "elu") return unary("Elu", x, {{"alpha", 1.0}});
+  if (kind == "prelu") {
+    std::string name = fresh("prelu");
+    Shape slope = {channels(x), 1, 1};
+    if (shape(x).size() != 4) slope = {shape(x).back()};
+    return emit(name, "PRelu", {x, weight(name, "slope", slope)}, shape(x));
+  }
   throw Error(fmt::format("unknown activation '{}'", kind));
 }
 
@@ -165,6 +176,14 @@ std::string GraphBuilder::add(const std::string& a, const std::string& b) {
   if (shape(a) != shape(b))
     throw Error(fmt::format("{}: internal error: Add of tensors of different shapes ({}, {})", graph_.name, a, b));
   return emit(fresh("add"), "Add", {a, b}, shape(a));
+}
+
+std::string GraphBuilder::binary(const std::string& op, const std::string& a, const std::string& b) {
+  if (shape(a) != shape(b))
+    throw Error(fmt::format("{}: internal error: {} of tensors of different shapes ({}, {})", graph_.name, op, a, b));
+  std::string lower = op;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return emit(fresh(lower), op, {a, b}, shape(a));
 }
 
 std::string GraphBuilder::mul(const std::string& a, const std::string& b) {

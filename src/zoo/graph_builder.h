@@ -30,7 +30,7 @@ class GraphBuilder {
     return conv(x, channels(x), ks, stride, channels(x));
   }
   std::string bn(const std::string& x, double epsilon = 1e-5);
-  // relu, relu6, hswish, hsigmoid, sigmoid, swish; "" or "none" returns x.
+  // relu, relu6, hswish, hsigmoid, sigmoid, swish, tanh, leakyrelu, elu, prelu; "" or "none" returns x.
   std::string act(const std::string& x, const std::string& kind);
   std::string conv_bn_act(const std::string& x, int64_t cout, int64_t ks, int64_t stride, const std::string& act,
                           int64_t groups = 1) {
@@ -38,6 +38,8 @@ class GraphBuilder {
   }
   std::string add(const std::string& a, const std::string& b);
   std::string mul(const std::string& a, const std::string& b);
+  // An element-wise op of two tensors of one shape (Sub, Div, ...).
+  std::string binary(const std::string& op, const std::string& a, const std::string& b);
   std::string concat(const std::vector<std::string>& xs);
   std::vector<std::string> split(const std::string& x, const std::vector<int64_t>& sizes);
   std::string slice_channels(const std::string& x, int64_t begin, int64_t end);

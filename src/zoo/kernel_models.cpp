@@ -153,9 +153,9 @@ Graph build_kernel_model(const std::string& kernel_type, const KernelConfig& con
     y = b.softmax(x);
   } else if (head == "pad") {
     y = b.pad(x, {1, 1, 1, 1});
-  } else if (head == "add" || head == "mul") {
+  } else if (head == "add" || head == "mul" || head == "sub" || head == "div") {
     std::string x2 = b.input("input2", act_shape);
-    y = head == "add" ? b.add(x, x2) : b.mul(x, x2);
+    y = head == "add" ? b.add(x, x2) : head == "mul" ? b.mul(x, x2) : b.binary(head == "sub" ? "Sub" : "Div", x, x2);
   } else if (head == "concat") {
     int64_t n = f["inputs"];
     if (n < 2 || n > cin) throw bad(fmt::format("inputs must be 2 to cin ({}), not {}", cin, n));
