@@ -31,6 +31,7 @@ std::string parse_error(const std::string& text, DatasetReadOptions options = {}
 TrainParams fast_params() {
   TrainParams p;
   p.rounds = 200;
+  p.transform = "log";  // trees alone; the log-ratio path is tested through train_predictor
   return p;
 }
 
@@ -170,10 +171,31 @@ TEST(Trainer, RecoversAKnownFunction) {
     measured.push_back(r.targets.at("energy_mj"));
   }
   size_t ncols = find_schema("conv-bn-relu")->feature_names.size();
-  TrainedBooster b = train_booster(feature_matrix("conv-bn-relu", tr), ncols, y, TrainParams{});
+  TrainParams trees_only;
+  trees_only.transform = "log";
+  TrainedBooster b = train_booster(feature_matrix("conv-bn-relu", tr), ncols, y, trees_only);
   Metrics m = compute_metrics(b.predict(feature_matrix("conv-bn-relu", te), ncols), measured);
   EXPECT_LT(m.mape, 10.0);
   EXPECT_GE(m.acc10, 0.80);
+
+  // log-ratio: the base model is fitted on the training rows only, then the trees correct it.
+  std::vector<WorkSample> work;
+  for (const DatasetRow* r : tr) {
+    KernelWork w = kernel_work(r->kernel, r->config);
+    work.push_back({w.flops, w.bytes, r->targets.at("energy_mj")});
+  }
+  WorkModel base = fit_work_model(work);
+  std::vector<double> train_base, test_base;
+  for (const auto& w : work) train_base.push_back(base(w.flops, w.bytes));
+  for (const DatasetRow* r : te) {
+    KernelWork w = kernel_work(r->kernel, r->config);
+    test_base.push_back(base(w.flops, w.bytes));
+  }
+  TrainedBooster lr = train_booster(feature_matrix("conv-bn-relu", tr), ncols, y, TrainParams{}, train_base);
+  Metrics mr = compute_metrics(lr.predict(feature_matrix("conv-bn-relu", te), ncols, test_base), measured);
+  EXPECT_LT(mr.mape, 2.0);
+  EXPECT_GE(mr.acc10, 0.99);
+  EXPECT_THROW(train_booster(feature_matrix("conv-bn-relu", tr), ncols, y, TrainParams{}), Error);  // no base
 }
 
 TEST(Trainer, SameDataAndSeedGiveByteIdenticalBoosters) {
@@ -383,6 +405,7 @@ TEST(TrainPredictor, TrainRegisterPredictRoundTrip) {
   q.framework = "none";
   q.predictors_dir = dir.file("predictors");
   q.params = fast_params();
+  q.params.transform = "log-ratio";
   std::vector<std::string> progress;
   TrainResult r = train_predictor(q, [&](const std::string& s) { progress.push_back(s); });
   EXPECT_EQ(r.version, "1.0");
@@ -392,7 +415,11 @@ TEST(TrainPredictor, TrainRegisterPredictRoundTrip) {
 
   Registry reg = load_registry(q.predictors_dir);
   const PredictorEntry& e = reg.find("gen_device");
-  EXPECT_EQ(e.kernels.at("conv-bn-relu").at("energy").transform, "log");
+  const BoosterSpec& spec = e.kernels.at("conv-bn-relu").at("energy");
+  EXPECT_EQ(spec.transform, "log-ratio");
+  // The generated data is 0.8 mJ/GFLOP + 0.05 mJ/MB + 0.02 mJ with 2% noise: the base finds it.
+  EXPECT_NEAR(spec.base_per_gflop, 0.8, 0.05);
+  EXPECT_NEAR(spec.base_per_mb, 0.05, 0.01);
   EXPECT_TRUE(e.fallback.has_energy);
   EXPECT_NE(e.data.find("kernels.csv (300 rows)"), std::string::npos) << e.data;
   EXPECT_EQ(e.accuracy["conv-bn-relu"]["energy"]["n"].as<int>(), 300);

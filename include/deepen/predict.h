@@ -23,9 +23,16 @@ std::string purpose_field(Purpose p);  // latency_ms, power_mw, energy_mj
 std::string purpose_unit(Purpose p);   // ms, mW, mJ
 
 // One booster file of a registry entry and how its output maps to the target.
+//   none:      target = output
+//   log:       target = exp(output)
+//   log-ratio: target = exp(output) * base, base = base_per_gflop * GFLOP + base_per_mb * MB +
+//              base_per_kernel from the kernel's work (kernel_work of its config): the booster
+//              learns the ratio to a fitted analytical model, which trees alone cannot
+//              interpolate smoothly (docs/train.md, "Transforms").
 struct BoosterSpec {
   std::string path;                // relative to the predictor's folder
-  std::string transform = "none";  // "log": the booster predicts the natural log of the target
+  std::string transform = "none";
+  double base_per_gflop = 0, base_per_mb = 0, base_per_kernel = 0;  // log-ratio only
 };
 
 // Analytical estimates for kernels without a booster (see README, "Fallback").

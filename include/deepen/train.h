@@ -58,8 +58,14 @@ std::string csv_escape(const std::string& cell);
 
 // ---- Training --------------------------------------------------------------------------------
 
+// One kernel's work and measured value, as the analytical fits see it.
+struct WorkSample {
+  double flops = 0, bytes = 0, value = 0;
+};
+
 // Defaults chosen by group 5-fold CV on the DeepEn2023 CPU and GPU kernels, averaged over three
-// seeds (docs/train.md, "Choosing the defaults"): log transform, shallow trees, a slow rate.
+// seeds (docs/train.md, "Choosing the defaults"): the log-ratio transform, shallow trees, a slow
+// learning rate.
 struct TrainParams {
   int max_depth = 4;
   double eta = 0.03;
@@ -68,7 +74,9 @@ struct TrainParams {
   double subsample = 0.8;
   double colsample = 0.8;
   double lambda = 1;
-  std::string transform = "log";  // log: fit the natural log of the target
+  // log-ratio: fit ln(target / base), base a linear model of the kernel's GFLOP and MB fitted on
+  // the same rows; log: fit ln(target); none: the target itself.
+  std::string transform = "log-ratio";
   int folds = 5;
   uint64_t seed = 1;
 };
@@ -79,22 +87,24 @@ class TrainedBooster {
   TrainedBooster(TrainedBooster&&) noexcept;
   TrainedBooster& operator=(TrainedBooster&&) noexcept;
   ~TrainedBooster();
-  // Predictions in the target's units (the transform undone).
-  std::vector<double> predict(const std::vector<float>& rows, size_t ncols) const;
+  // Predictions in the target's units (the transform undone); base: one value per row, for the
+  // log-ratio transform only.
+  std::vector<double> predict(const std::vector<float>& rows, size_t ncols, const std::vector<double>& base = {}) const;
   // The model in XGBoost's UBJSON format: same data, params and seed give the same bytes.
   std::string to_ubj() const;
 
  private:
   friend TrainedBooster train_booster(const std::vector<float>&, size_t, const std::vector<double>&,
-                                      const TrainParams&);
+                                      const TrainParams&, const std::vector<double>&);
   TrainedBooster() = default;
   void* handle_ = nullptr;
   std::string transform_;
 };
 
-// Trains on rows (row-major, ncols features each) against positive targets.
+// Trains on rows (row-major, ncols features each) against positive targets; base (log-ratio
+// only): the analytical model's value for every row.
 TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
-                             const TrainParams& params);
+                             const TrainParams& params, const std::vector<double>& base = {});
 
 // The schema features of dataset rows, row-major.
 std::vector<float> feature_matrix(const std::string& kernel_type, const std::vector<const DatasetRow*>& rows);
@@ -123,8 +133,11 @@ struct CrossValidation {
   std::vector<double> predicted;  // out-of-fold prediction of every row
   int folds = 0;
 };
+// work (log-ratio only): every row's FLOPs and bytes; the base model is refitted in each fold on
+// that fold's training rows, so held-out rows never inform it.
 CrossValidation cross_validate(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
-                               const std::vector<std::string>& group_keys, const TrainParams& params);
+                               const std::vector<std::string>& group_keys, const TrainParams& params,
+                               const std::vector<WorkSample>& work = {});
 
 // ---- Fallback --------------------------------------------------------------------------------
 
@@ -135,10 +148,14 @@ struct DeviceSpecs {
   double power_w = 0;        // typical power under load; 0: unknown
 };
 
-// One kernel's work and measured value, as the fallback fit sees it.
-struct WorkSample {
-  double flops = 0, bytes = 0, value = 0;
+// A linear model of a kernel's work: value = per_gflop * GFLOP + per_mb * MB + per_kernel, all
+// coefficients >= 0, fitted by least squares on relative error (an exact NNLS for three unknowns).
+// The energy fallback and the log-ratio transform's base are such models.
+struct WorkModel {
+  double per_gflop = 0, per_mb = 0, per_kernel = 0;
+  double operator()(double flops, double bytes) const { return per_gflop * flops / 1e9 + per_mb * bytes / 1e6 + per_kernel; }
 };
+WorkModel fit_work_model(const std::vector<WorkSample>& samples);
 
 // energy_mj = a*GFLOP + b*MB + c with a, b, c >= 0, fitted by least squares on relative error.
 FallbackModel fit_energy_fallback(const std::vector<WorkSample>& samples);
@@ -182,6 +199,7 @@ struct TrainRequest {
 struct TrainedKernel {
   std::string kernel, purpose, booster_file;
   size_t rows = 0;
+  WorkModel base;  // log-ratio: the analytical model the booster corrects
   CrossValidation cv;
 };
 

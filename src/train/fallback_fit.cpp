@@ -37,8 +37,8 @@ bool solve(std::array<std::array<double, 3>, 3> a, std::array<double, 3> b, int 
 
 }  // namespace
 
-FallbackModel fit_energy_fallback(const std::vector<WorkSample>& samples) {
-  if (samples.empty()) throw Error("fallback: no samples to fit the energy model on");
+WorkModel fit_work_model(const std::vector<WorkSample>& samples) {
+  if (samples.empty()) throw Error("no samples to fit the analytical model on");
   // Columns: GFLOP, MB, 1. Weighted least squares, weight 1/y^2 (relative error), over every
   // subset of non-negative coefficients (an exact NNLS for three unknowns).
   auto column = [](const WorkSample& s, int j) { return j == 0 ? s.flops / 1e9 : j == 1 ? s.bytes / 1e6 : 1.0; };
@@ -76,11 +76,22 @@ FallbackModel fit_energy_fallback(const std::vector<WorkSample>& samples) {
       best = coef;
     }
   }
+  WorkModel m;
+  m.per_gflop = best[0];
+  m.per_mb = best[1];
+  m.per_kernel = best[2];
+  if (!(m.per_gflop + m.per_mb + m.per_kernel > 0)) m.per_kernel = 1e-12;  // never a zero model
+  return m;
+}
+
+FallbackModel fit_energy_fallback(const std::vector<WorkSample>& samples) {
+  if (samples.empty()) throw Error("fallback: no samples to fit the energy model on");
+  WorkModel w = fit_work_model(samples);
   FallbackModel m;
   m.has_energy = true;
-  m.energy_mj_per_gflop = best[0];
-  m.energy_mj_per_mb = best[1];
-  m.energy_mj_per_kernel = best[2];
+  m.energy_mj_per_gflop = w.per_gflop;
+  m.energy_mj_per_mb = w.per_mb;
+  m.energy_mj_per_kernel = w.per_kernel;
   return m;
 }
 
@@ -136,7 +147,16 @@ FallbackModel build_fallback(const KernelDataset& data, const DeviceSpecs& specs
     m.peak_gflops = l.peak_gflops;
     m.bandwidth_gbs = l.bandwidth_gbs;
     m.latency_ms_per_kernel = l.latency_ms_per_kernel;
-    notes.push_back(fmt::format("latency roofline fitted on {} measured kernels", latency.size()));
+    std::vector<double> predicted, measured;
+    for (const auto& x : latency) {
+      predicted.push_back(std::max(x.flops / (m.peak_gflops * 1e6), x.bytes / (m.bandwidth_gbs * 1e6)) +
+                          m.latency_ms_per_kernel);
+      measured.push_back(x.value);
+    }
+    Metrics fit = compute_metrics(predicted, measured);
+    notes.push_back(fmt::format("latency roofline fitted on {} measured kernels (in-sample MAPE {:.0f}%, {:.0f}% "
+                                "within ±10%)",
+                                latency.size(), fit.mape, 100 * fit.acc10));
   } else if (specs.peak_gflops > 0 && specs.bandwidth_gbs > 0) {
     m.has_latency = true;
     m.peak_gflops = specs.peak_gflops;
@@ -150,7 +170,15 @@ FallbackModel build_fallback(const KernelDataset& data, const DeviceSpecs& specs
     m.energy_mj_per_gflop = e.energy_mj_per_gflop;
     m.energy_mj_per_mb = e.energy_mj_per_mb;
     m.energy_mj_per_kernel = e.energy_mj_per_kernel;
-    notes.push_back(fmt::format("energy fitted on {} measured kernels", energy.size()));
+    std::vector<double> predicted, measured;
+    for (const auto& x : energy) {
+      predicted.push_back(m.energy_mj_per_gflop * x.flops / 1e9 + m.energy_mj_per_mb * x.bytes / 1e6 +
+                          m.energy_mj_per_kernel);
+      measured.push_back(x.value);
+    }
+    Metrics fit = compute_metrics(predicted, measured);
+    notes.push_back(fmt::format("energy fitted on {} measured kernels (in-sample MAPE {:.0f}%, {:.0f}% within ±10%)",
+                                energy.size(), fit.mape, 100 * fit.acc10));
   } else if (specs.power_w > 0 && specs.peak_gflops > 0 && specs.bandwidth_gbs > 0) {
     // At power P (W), a GFLOP at peak takes 1/peak s and costs P/peak J = 1000 P/peak mJ; a MB at
     // bandwidth B GB/s takes 1e-3/B s and costs P/B mJ.

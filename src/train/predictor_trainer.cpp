@@ -125,8 +125,18 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
       int folds = std::min<int>(req.params.folds, static_cast<int>(distinct.size()));
       say(fmt::format("training {} {}: {} rows ({} distinct configs), {} features, {}-fold CV + final fit", type,
                       purpose, rows.size(), distinct.size(), ncols, folds));
-      tk.cv = cross_validate(x, ncols, y, keys, req.params);
-      TrainedBooster b = train_booster(x, ncols, y, req.params);
+      std::vector<WorkSample> work;
+      for (const DatasetRow* r : rows) {
+        KernelWork w = kernel_work(type, r->config);
+        work.push_back({w.flops, w.bytes, r->targets.at(field)});
+      }
+      std::vector<double> base;
+      if (req.params.transform == "log-ratio") {
+        tk.base = fit_work_model(work);
+        for (const auto& w : work) base.push_back(tk.base(w.flops, w.bytes));
+      }
+      tk.cv = cross_validate(x, ncols, y, keys, req.params, work);
+      TrainedBooster b = train_booster(x, ncols, y, req.params, base);
       tk.booster_file = fmt::format("{}.{}.v{}.ubj", type, purpose, v);
       pending.push_back({tk.booster_file, b.to_ubj()});
       say(fmt::format("  {} {}: {:.1f}% within ±10%, MAPE {:.1f}% ({}-fold group CV)", type, purpose,
@@ -160,9 +170,16 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     if (!any) continue;
     e << YAML::Key << type << YAML::Value << YAML::BeginMap;
     for (const auto& k : result.kernels)
-      if (k.kernel == type)
+      if (k.kernel == type) {
         e << YAML::Key << k.purpose << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "booster"
-          << YAML::Value << k.booster_file << YAML::Key << "transform" << YAML::Value << p.transform << YAML::EndMap;
+          << YAML::Value << k.booster_file << YAML::Key << "transform" << YAML::Value << p.transform;
+        if (p.transform == "log-ratio")
+          e << YAML::Key << "base" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "per_gflop"
+            << YAML::Value << fmt::format("{:.17g}", k.base.per_gflop) << YAML::Key << "per_mb" << YAML::Value
+            << fmt::format("{:.17g}", k.base.per_mb) << YAML::Key << "per_kernel" << YAML::Value
+            << fmt::format("{:.17g}", k.base.per_kernel) << YAML::EndMap;
+        e << YAML::EndMap;
+      }
     e << YAML::EndMap;
   }
   e << YAML::EndMap;

@@ -1,6 +1,6 @@
 // XGBoost training through the C API. One thread and a fixed seed, so that the same data and
-// parameters give byte-identical boosters; the log transform because kernel energies and
-// latencies span several orders of magnitude and are judged by relative error.
+// parameters give byte-identical boosters; log transforms because kernel energies and latencies
+// span several orders of magnitude and are judged by relative error.
 #include <deepen/error.h>
 #include <deepen/schema.h>
 #include <deepen/train.h>
@@ -50,7 +50,7 @@ TrainedBooster::~TrainedBooster() {
 }
 
 TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
-                             const TrainParams& p) {
+                             const TrainParams& p, const std::vector<double>& base) {
   static const bool silenced = [] {
     XGBRegisterLogCallback(quiet_log);
     return true;
@@ -60,8 +60,11 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
     throw Error(fmt::format("training: {} feature values do not make {} rows of {} features", rows.size(),
                             targets.size(), ncols));
   if (targets.empty()) throw Error("training: no rows to train on");
-  if (p.transform != "log" && p.transform != "none")
-    throw Error(fmt::format("unknown transform '{}': use log or none", p.transform));
+  if (p.transform != "log" && p.transform != "none" && p.transform != "log-ratio")
+    throw Error(fmt::format("unknown transform '{}': use log-ratio, log or none", p.transform));
+  bool ratio = p.transform == "log-ratio";
+  if (ratio && base.size() != targets.size())
+    throw Error("training: the log-ratio transform needs the base model's value for every row");
   if (p.max_depth < 1 || p.rounds < 1 || !(p.eta > 0) || !(p.subsample > 0 && p.subsample <= 1) ||
       !(p.colsample > 0 && p.colsample <= 1) || !(p.min_child_weight >= 0) || !(p.lambda >= 0))
     throw Error("training: max-depth and rounds must be at least 1, eta positive, subsample and colsample in "
@@ -70,8 +73,9 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
   double mean = 0;
   for (size_t i = 0; i < targets.size(); ++i) {
     double y = targets[i];
-    if (!(y > 0) && p.transform == "log") throw Error("training: log transform needs positive targets");
-    labels[i] = static_cast<float>(p.transform == "log" ? std::log(y) : y);
+    if (!(y > 0) && p.transform != "none") throw Error("training: log transforms need positive targets");
+    if (ratio && !(base[i] > 0)) throw Error("training: the base model must be positive on every row");
+    labels[i] = static_cast<float>(ratio ? std::log(y / base[i]) : p.transform == "log" ? std::log(y) : y);
     mean += labels[i];
   }
   mean /= static_cast<double>(labels.size());
@@ -87,7 +91,7 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
       {"nthread", "1"},
       {"seed", std::to_string(p.seed)},
       {"objective", "reg:squarederror"},
-      {"tree_method", "exact"},
+      {"tree_method", "hist"},
       {"max_depth", std::to_string(p.max_depth)},
       {"eta", number(p.eta)},
       {"min_child_weight", number(p.min_child_weight)},
@@ -101,7 +105,8 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
   return b;
 }
 
-std::vector<double> TrainedBooster::predict(const std::vector<float>& rows, size_t ncols) const {
+std::vector<double> TrainedBooster::predict(const std::vector<float>& rows, size_t ncols,
+                                            const std::vector<double>& base) const {
   if (ncols == 0 || rows.size() % ncols != 0) throw Error("prediction: bad feature matrix");
   size_t nrows = rows.size() / ncols;
   if (nrows == 0) return {};
@@ -113,6 +118,10 @@ std::vector<double> TrainedBooster::predict(const std::vector<float>& rows, size
   std::vector<double> out(result, result + length);
   if (transform_ == "log")
     for (double& v : out) v = std::exp(v);
+  if (transform_ == "log-ratio") {
+    if (base.size() != out.size()) throw Error("prediction: the log-ratio transform needs the base of every row");
+    for (size_t i = 0; i < out.size(); ++i) out[i] = std::exp(out[i]) * base[i];
+  }
   return out;
 }
 
