@@ -451,6 +451,44 @@ TEST(TrainPredictor, TrainRegisterPredictRoundTrip) {
   EXPECT_TRUE(fs::exists(dir.file("predictors/gen_device/conv-bn-relu.energy.v1.1.ubj")));
 }
 
+// Two kernel types (one without FLOPs in its work: concat) and two targets: four boosters, and a
+// latency fallback fitted on the latency rows.
+TEST(TrainPredictor, SeveralKernelTypesAndPurposes) {
+  std::string csv = "kernel,hw,cin,cout,ks,stride,inputs,latency_ms,energy_mj\n";
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 60; ++i) {
+    int hw = 7 << (rng() % 4), cin = 16 << (rng() % 4), cout = 16 << (rng() % 4), ks = 1 + 2 * (rng() % 2);
+    double flops = 2.0 * hw * hw * cin * cout * ks * ks, bytes = 4.0 * (hw * hw * (cin + cout) + cin * cout * ks * ks);
+    csv += fmt::format("conv-bn-relu,{},{},{},{},1,,{:.6g},{:.6g}\n", hw, cin, cout, ks,
+                       flops / 50e6 + bytes / 5e6 + 0.01, flops / 1e9 + 0.02);
+    int n = 2 + static_cast<int>(rng() % 3);
+    csv += fmt::format("concat,{},{},,,,{},{:.6g},{:.6g}\n", hw, cin, n, 8.0 * hw * hw * cin / 5e6 + 0.005,
+                       8.0 * hw * hw * cin / 1e8 + 0.001);
+  }
+  TempDir dir;
+  TrainRequest q;
+  q.datasets = {dir.write("k.csv", csv)};
+  q.name = "multi";
+  q.device = q.framework = "x";
+  q.predictors_dir = dir.file("p");
+  q.params.rounds = 100;
+  TrainResult r = train_predictor(q);
+  ASSERT_EQ(r.kernels.size(), 4u);
+  EXPECT_TRUE(r.fallback.has_latency);
+  EXPECT_TRUE(r.fallback.has_energy);
+  Registry reg = load_registry(q.predictors_dir);
+  Predictor p = Predictor::load(reg, "multi");
+  EXPECT_TRUE(p.supports(Purpose::Power));
+  KernelDataset d = read_dataset_csv(q.datasets[0]);
+  std::vector<Estimate> est = p.estimate(kernels_from_rows(d.rows));
+  for (const auto& e : est) {
+    EXPECT_EQ(e.source, "trained");
+    EXPECT_GT(e.latency_ms, 0);
+    EXPECT_GT(e.energy_mj, 0);
+    EXPECT_GT(e.power_mw, 0);
+  }
+}
+
 TEST(TrainPredictor, SameSeedGivesByteIdenticalBoosterFiles) {
   TempDir dir;
   std::string csv = dir.write("kernels.csv", generated_csv(200, 4, true));

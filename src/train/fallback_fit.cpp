@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
@@ -80,7 +81,12 @@ WorkModel fit_work_model(const std::vector<WorkSample>& samples) {
   m.per_gflop = best[0];
   m.per_mb = best[1];
   m.per_kernel = best[2];
-  if (!(m.per_gflop + m.per_mb + m.per_kernel > 0)) m.per_kernel = 1e-12;  // never a zero model
+  // A kernel with no FLOPs (concat) or no bytes must still get a positive value, or the log-ratio
+  // transform has nothing to divide by: the constant is at least a thousandth of the smallest
+  // measured value, which moves no prediction by more than that.
+  double smallest = samples[0].value;
+  for (const auto& s : samples) smallest = std::min(smallest, s.value);
+  m.per_kernel = std::max(m.per_kernel, 1e-3 * smallest);
   return m;
 }
 
