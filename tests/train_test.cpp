@@ -489,6 +489,21 @@ TEST(TrainPredictor, SeveralKernelTypesAndPurposes) {
   }
 }
 
+TEST(TrainPredictor, TuneRecordsTheChosenParameters) {
+  TempDir dir;
+  TrainRequest q;
+  q.datasets = {dir.write("k.csv", generated_csv(60, 12, true))};
+  q.name = "tuned";
+  q.device = q.framework = "x";
+  q.predictors_dir = dir.file("p");
+  q.tune = true;
+  TrainResult r = train_predictor(q);
+  ASSERT_EQ(r.kernels.size(), 1u);
+  const YAML::Node acc = load_registry(q.predictors_dir).find("tuned").accuracy["conv-bn-relu"]["energy"];
+  EXPECT_EQ(acc["params"]["max_depth"].as<int>(), r.kernels[0].params.max_depth);
+  EXPECT_NE(acc["method"].as<std::string>().find("tuned on the same folds"), std::string::npos);
+}
+
 TEST(TrainPredictor, SameSeedGivesByteIdenticalBoosterFiles) {
   TempDir dir;
   std::string csv = dir.write("kernels.csv", generated_csv(200, 4, true));

@@ -194,12 +194,16 @@ struct TrainRequest {
   TrainParams params;
   DeviceSpecs specs;
   bool force = false;
+  // Pick max_depth, eta and rounds per booster from a small grid by cross-validated MAPE (the
+  // figure then reported was tuned on the same folds, so it is slightly optimistic).
+  bool tune = false;
 };
 
 struct TrainedKernel {
   std::string kernel, purpose, booster_file;
   size_t rows = 0;
   WorkModel base;  // log-ratio: the analytical model the booster corrects
+  TrainParams params;  // as used (differs from the request's with tune)
   CrossValidation cv;
 };
 

@@ -77,6 +77,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
                   "Published memory bandwidth GB/s, for the latency fallback when the data has no latency");
   cmd->add_option("--power-w", q.specs.power_w,
                   "Typical power under load (W), for the energy fallback when the data has no energy");
+  cmd->add_flag("--tune", q.tune,
+                "Choose max-depth (3, 4, 6), eta (0.03, 0.1) and rounds (300, 600) per booster by CV MAPE");
   cmd->add_flag("--quiet,-q", f->quiet, "No progress lines");
   cmd->callback([f, &exit_code] { exit_code = run_train(*f); });
 }
