@@ -179,23 +179,28 @@ TEST(Trainer, RecoversAKnownFunction) {
   EXPECT_GE(m.acc10, 0.80);
 
   // log-ratio: the base model is fitted on the training rows only, then the trees correct it.
-  std::vector<WorkSample> work;
+  std::vector<WorkSample> samples;
+  std::vector<KernelWork> train_work, test_work;
   for (const DatasetRow* r : tr) {
-    KernelWork w = kernel_work(r->kernel, r->config);
-    work.push_back({w.flops, w.bytes, r->targets.at("energy_mj")});
+    train_work.push_back(kernel_work(r->kernel, r->config));
+    samples.push_back({train_work.back().flops, train_work.back().bytes, r->targets.at("energy_mj")});
   }
-  WorkModel base = fit_work_model(work);
-  std::vector<double> train_base, test_base;
-  for (const auto& w : work) train_base.push_back(base(w.flops, w.bytes));
-  for (const DatasetRow* r : te) {
-    KernelWork w = kernel_work(r->kernel, r->config);
-    test_base.push_back(base(w.flops, w.bytes));
-  }
-  TrainedBooster lr = train_booster(feature_matrix("conv-bn-relu", tr), ncols, y, TrainParams{}, train_base);
-  Metrics mr = compute_metrics(lr.predict(feature_matrix("conv-bn-relu", te), ncols, test_base), measured);
+  for (const DatasetRow* r : te) test_work.push_back(kernel_work(r->kernel, r->config));
+  WorkModel base = fit_work_model(samples);
+  TrainedBooster lr =
+      train_booster(feature_matrix("conv-bn-relu", tr), ncols, y, TrainParams{}, train_work, base);
+  EXPECT_EQ(lr.spec().transform, "log-ratio");
+  Metrics mr = compute_metrics(lr.predict(feature_matrix("conv-bn-relu", te), ncols, test_work), measured);
   EXPECT_LT(mr.mape, 2.0);
   EXPECT_GE(mr.acc10, 0.99);
-  EXPECT_THROW(train_booster(feature_matrix("conv-bn-relu", tr), ncols, y, TrainParams{}), Error);  // no base
+
+  // The lead's work-unit transforms train through the same path.
+  TrainParams per_flop;
+  per_flop.transform = "log-per-flop";
+  TrainedBooster pf = train_booster(feature_matrix("conv-bn-relu", tr), ncols, y, per_flop, train_work);
+  Metrics mf = compute_metrics(pf.predict(feature_matrix("conv-bn-relu", te), ncols, test_work), measured);
+  EXPECT_LT(mf.mape, 10.0);
+  EXPECT_THROW(train_booster(feature_matrix("conv-bn-relu", tr), ncols, y, TrainParams{}), Error);  // no work
 }
 
 TEST(Trainer, SameDataAndSeedGiveByteIdenticalBoosters) {

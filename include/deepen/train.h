@@ -6,6 +6,7 @@
 
 #include <deepen/kernels.h>
 #include <deepen/predict.h>
+#include <deepen/schema.h>
 
 #include <cstdint>
 #include <functional>
@@ -63,6 +64,15 @@ struct WorkSample {
   double flops = 0, bytes = 0, value = 0;
 };
 
+// A linear model of a kernel's work: value = per_gflop * GFLOP + per_mb * MB + per_kernel, all
+// coefficients >= 0, fitted by least squares on relative error (an exact NNLS for three unknowns).
+// The energy fallback and the log-ratio transform's base are such models.
+struct WorkModel {
+  double per_gflop = 0, per_mb = 0, per_kernel = 0;
+  double operator()(double flops, double bytes) const { return per_gflop * flops / 1e9 + per_mb * bytes / 1e6 + per_kernel; }
+};
+WorkModel fit_work_model(const std::vector<WorkSample>& samples);
+
 // Defaults chosen by group 5-fold CV on the DeepEn2023 CPU and GPU kernels, averaged over three
 // seeds (docs/train.md, "Choosing the defaults"): the log-ratio transform, shallow trees, a slow
 // learning rate.
@@ -74,8 +84,9 @@ struct TrainParams {
   double subsample = 0.8;
   double colsample = 0.8;
   double lambda = 1;
-  // log-ratio: fit ln(target / base), base a linear model of the kernel's GFLOP and MB fitted on
-  // the same rows; log: fit ln(target); none: the target itself.
+  // What the booster learns (deepen/predict.h, booster_target): log-ratio fits ln(target / base),
+  // base a linear model of the kernel's GFLOP and MB fitted on the same rows; log, log-per-mac,
+  // log-per-flop, log-per-byte and none as documented there.
   std::string transform = "log-ratio";
   int folds = 5;
   uint64_t seed = 1;
@@ -87,24 +98,28 @@ class TrainedBooster {
   TrainedBooster(TrainedBooster&&) noexcept;
   TrainedBooster& operator=(TrainedBooster&&) noexcept;
   ~TrainedBooster();
-  // Predictions in the target's units (the transform undone); base: one value per row, for the
-  // log-ratio transform only.
-  std::vector<double> predict(const std::vector<float>& rows, size_t ncols, const std::vector<double>& base = {}) const;
+  // Predictions in the target's units (the transform undone); work: every row's work (needed by
+  // every transform but none and log).
+  std::vector<double> predict(const std::vector<float>& rows, size_t ncols,
+                              const std::vector<KernelWork>& work = {}) const;
+  // How its output maps to the target (transform and, for log-ratio, the base).
+  const BoosterSpec& spec() const { return spec_; }
   // The model in XGBoost's UBJSON format: same data, params and seed give the same bytes.
   std::string to_ubj() const;
 
  private:
   friend TrainedBooster train_booster(const std::vector<float>&, size_t, const std::vector<double>&,
-                                      const TrainParams&, const std::vector<double>&);
+                                      const TrainParams&, const std::vector<KernelWork>&, const WorkModel&);
   TrainedBooster() = default;
   void* handle_ = nullptr;
-  std::string transform_;
+  BoosterSpec spec_;
 };
 
-// Trains on rows (row-major, ncols features each) against positive targets; base (log-ratio
-// only): the analytical model's value for every row.
+// Trains on rows (row-major, ncols features each) against positive targets. work: every row's
+// work (schema kernel_work), needed by every transform but none and log; base: log-ratio's model.
 TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
-                             const TrainParams& params, const std::vector<double>& base = {});
+                             const TrainParams& params, const std::vector<KernelWork>& work = {},
+                             const WorkModel& base = {});
 
 // The schema features of dataset rows, row-major.
 std::vector<float> feature_matrix(const std::string& kernel_type, const std::vector<const DatasetRow*>& rows);
@@ -133,11 +148,11 @@ struct CrossValidation {
   std::vector<double> predicted;  // out-of-fold prediction of every row
   int folds = 0;
 };
-// work (log-ratio only): every row's FLOPs and bytes; the base model is refitted in each fold on
-// that fold's training rows, so held-out rows never inform it.
+// work: every row's work, as for train_booster. With log-ratio the base model is refitted in
+// each fold on that fold's training rows, so held-out rows never inform it.
 CrossValidation cross_validate(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
                                const std::vector<std::string>& group_keys, const TrainParams& params,
-                               const std::vector<WorkSample>& work = {});
+                               const std::vector<KernelWork>& work = {});
 
 // ---- Fallback --------------------------------------------------------------------------------
 
@@ -148,14 +163,6 @@ struct DeviceSpecs {
   double power_w = 0;        // typical power under load; 0: unknown
 };
 
-// A linear model of a kernel's work: value = per_gflop * GFLOP + per_mb * MB + per_kernel, all
-// coefficients >= 0, fitted by least squares on relative error (an exact NNLS for three unknowns).
-// The energy fallback and the log-ratio transform's base are such models.
-struct WorkModel {
-  double per_gflop = 0, per_mb = 0, per_kernel = 0;
-  double operator()(double flops, double bytes) const { return per_gflop * flops / 1e9 + per_mb * bytes / 1e6 + per_kernel; }
-};
-WorkModel fit_work_model(const std::vector<WorkSample>& samples);
 
 // energy_mj = a*GFLOP + b*MB + c with a, b, c >= 0, fitted by least squares on relative error.
 FallbackModel fit_energy_fallback(const std::vector<WorkSample>& samples);

@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include <deepen/predict.h>
+#include <deepen/schema.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,7 +15,30 @@ namespace {
 
 struct ListFlags {
   std::string format = "table", predictors;
+  bool schema = false;
 };
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+// The feature schema: for each kernel family, its config fields and booster features.
+std::string schema_text(const std::string& format) {
+  std::ostringstream out;
+  if (format == "json") {
+    auto list = nlohmann::ordered_json::array();
+    for (const auto& s : all_schemas())
+      list.push_back({{"family", s.family}, {"config_fields", s.config_fields}, {"features", s.feature_names}});
+    out << list.dump(2) << "\n";
+    return out.str();
+  }
+  for (const auto& s : all_schemas()) {
+    out << fmt::format("{}\n  config:   {}\n  features: {}\n", s.family, join(s.config_fields), join(s.feature_names));
+  }
+  return out.str();
+}
 
 nlohmann::ordered_json yaml_to_json(const YAML::Node& node) {
   if (!node || node.IsNull()) return nullptr;
@@ -35,13 +59,11 @@ nlohmann::ordered_json yaml_to_json(const YAML::Node& node) {
   return o;
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
-
 int run_list(const ListFlags& f) {
+  if (f.schema) {
+    emit(schema_text(f.format), "");
+    return kExitOk;
+  }
   Registry registry = load_registry(predictors_dir(f.predictors));
   std::ostringstream out;
   if (f.format == "json") {
@@ -97,6 +119,7 @@ void add_list_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--format,-f", flags->format, "Output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
+  cmd->add_flag("--schema", flags->schema, "List the kernel families' config fields and features instead");
   cmd->add_option("--predictors", flags->predictors, "Registry folder (default: $DEEPEN_PREDICTORS or the built-in)");
   cmd->callback([flags, &exit_code] { exit_code = run_list(*flags); });
 }

@@ -65,8 +65,9 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--colsample", p.colsample, "Share of features each tree sees")->capture_default_str();
   cmd->add_option("--lambda", p.lambda, "L2 regularisation of leaf weights")->capture_default_str();
   cmd->add_option("--transform", p.transform,
-                  "log-ratio: fit ln(target / a fitted GFLOP-and-MB model); log: ln(target); none: the target")
-      ->check(CLI::IsMember({"log-ratio", "log", "none"}))
+                  "log-ratio: fit ln(target / a fitted GFLOP-and-MB model); log: ln(target); log-per-mac, "
+                  "log-per-flop, log-per-byte: ln(target per unit of work); none: the target")
+      ->check(CLI::IsMember({"log-ratio", "log", "log-per-mac", "log-per-flop", "log-per-byte", "none"}))
       ->capture_default_str();
   cmd->add_option("--folds", p.folds, "Cross-validation folds (group k-fold over distinct configs)")
       ->check(CLI::Range(2, 100))

@@ -25,27 +25,43 @@ double out_area(const KernelConfig& c) {
   return h * w;
 }
 
-// Convolution features. Chosen by cross-validation on the DeepEn2023 kernel measurements (see
-// README, "Shipped predictors"): the GEMM shape an im2col or Winograd path runs, the memory it
-// moves, and how that compares with the caches of a phone CPU.
+// Convolution features, chosen by cross-validation on the DeepEn2023 kernel measurements (see
+// README, "Shipped predictors"): the layer, the GEMM an im2col path runs (M x K by K x cout), the
+// memory it moves, whether a Winograd path applies, and whether weights and activations fit a
+// phone CPU's L2 (512 KiB) and L3 (4 MiB).
 std::vector<double> conv_like_features(double hw, double cin, double cout, double ks, double stride, double groups) {
   double ho = std::ceil(hw / std::max(1.0, stride));
-  double m = ho * ho;                  // GEMM rows: output pixels
-  double k = cin / groups * ks * ks;   // GEMM depth
-  double macs = m * k * cout;
-  double params = k * cout + cout;
+  double k = cin / groups * ks * ks;  // GEMM depth
+  double macs = ho * ho * k * cout;
+  double params = k * cout;
   double in_bytes = hw * hw * cin * kBytesPerElement;
-  double out_bytes = m * cout * kBytesPerElement;
-  double w_bytes = params * kBytesPerElement;
-  double im2col_bytes = (ks == 1 && stride == 1) ? 0.0 : m * k * kBytesPerElement;
-  double traffic = in_bytes + out_bytes + w_bytes + im2col_bytes;
-  return {hw, cin, cout, ks, stride, ho,
-          std::log(macs), std::log(params), std::log(in_bytes), std::log(out_bytes), std::log(w_bytes),
-          std::log(traffic), std::log(macs / traffic), (ks == 3 && stride == 1) ? 1.0 : 0.0, m, k};
+  double out_bytes = ho * ho * cout * kBytesPerElement;
+  double total_bytes = in_bytes + out_bytes + params * kBytesPerElement;
+  double im2col_bytes = ks > 1 ? ho * ho * k * kBytesPerElement : 0.0;
+  return {hw,
+          cin,
+          cout,
+          ks,
+          stride,
+          ho,
+          macs,
+          params,
+          in_bytes,
+          out_bytes,
+          total_bytes,
+          macs / total_bytes,
+          ho * ho,
+          k,
+          im2col_bytes,
+          (ks == 3 && stride == 1) ? 1.0 : 0.0,
+          params * kBytesPerElement <= 512.0 * 1024 ? 1.0 : 0.0,
+          in_bytes + out_bytes <= 512.0 * 1024 ? 1.0 : 0.0,
+          total_bytes <= 4.0 * 1024 * 1024 ? 1.0 : 0.0};
 }
 const std::vector<std::string> kConvLikeFeatureNames = {
-    "hw", "cin", "cout", "ks", "stride", "hw_out", "log_macs", "log_params", "log_in_bytes", "log_out_bytes",
-    "log_weight_bytes", "log_traffic_bytes", "log_intensity", "winograd", "gemm_m", "gemm_k"};
+    "hw",     "cin",          "cout",   "ks",       "stride",      "hw_out",       "macs",
+    "params", "in_bytes",     "out_bytes", "total_bytes", "intensity", "gemm_m", "gemm_k",
+    "im2col_bytes", "winograd", "weights_fit_l2", "activations_fit_l2", "all_fit_l3"};
 
 std::vector<double> conv_features(const KernelConfig& c) {
   return conv_like_features(c.get("hw"), c.get("cin"), c.get("cout"), c.get("ks"), c.get("stride"), 1.0);

@@ -12,8 +12,22 @@ namespace {
 
 void quiet_log(const char*) {}
 
+// XGBoost's message without its timestamp, source location and stack trace.
+std::string last_error() {
+  std::string m = XGBGetLastError();
+  m = m.substr(0, m.find('\n'));
+  if (!m.empty() && m[0] == '[') {
+    size_t close = m.find("] ");
+    if (close != std::string::npos) m = m.substr(close + 2);
+  }
+  size_t location = m.find(": ");
+  if (location != std::string::npos && m.find(".h:") < location + 1) m = m.substr(location + 2);
+  if (location != std::string::npos && m.find(".cc:") < location + 1) m = m.substr(location + 2);
+  return m;
+}
+
 void check(int rc, const std::string& what) {
-  if (rc != 0) throw Error(fmt::format("{}: {}", what, XGBGetLastError()));
+  if (rc != 0) throw Error(fmt::format("{}: {}", what, last_error()));
 }
 
 }  // namespace
@@ -39,7 +53,7 @@ Booster Booster::load(const std::string& path) {
   check(XGBoosterCreate(nullptr, 0, &b.handle_), path);
   int rc = XGBoosterLoadModelFromBuffer(b.handle_, buffer.data() + first, buffer.size() - first);
   if (rc != 0)
-    throw Error(fmt::format("{}: not a readable XGBoost booster ({})", path, XGBGetLastError()));
+    throw Error(fmt::format("{}: not a readable XGBoost booster ({})", path, last_error()));
   check(XGBoosterSetParam(b.handle_, "nthread", "1"), path);
   bst_ulong features = 0;
   if (XGBoosterGetNumFeature(b.handle_, &features) != 0 || features == 0)

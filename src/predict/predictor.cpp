@@ -83,13 +83,8 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       std::vector<double> values = booster->predict(rows, ncols);
       const BoosterSpec& spec = entry_.kernels.at(type).at(target);
       for (size_t r = 0; r < indices.size(); ++r) {
-        double v = values[r];
-        if (spec.transform == "log") v = std::exp(v);
-        if (spec.transform == "log-ratio") {
-          KernelWork w = kernel_work(type, kernels[indices[r]].config);
-          v = std::exp(v) * (spec.base_per_gflop * w.flops / 1e9 + spec.base_per_mb * w.bytes / 1e6 +
-                             spec.base_per_kernel);
-        }
+        const Kernel& k = kernels[indices[r]];
+        double v = from_booster(spec, values[r], kernel_work(type, k.config));
         v = std::max(0.0, v) * scale_of(kernels[indices[r]]);
         Estimate& e = out[indices[r]];
         if (target == "latency") e.latency_ms = v;

@@ -40,8 +40,10 @@ BoosterSpec booster_spec(const YAML::Node& node, const std::string& where) {
     spec.path = scalar(node, "booster", where, true);
     spec.transform = scalar(node, "transform", where, false);
     if (spec.transform.empty()) spec.transform = "none";
-    if (spec.transform != "none" && spec.transform != "log" && spec.transform != "log-ratio")
-      throw Error(fmt::format("{}: transform '{}' is unknown (use none, log or log-ratio)", where, spec.transform));
+    if (!valid_transform(spec.transform))
+      throw Error(fmt::format("{}: transform '{}' is unknown (use none, log, log-per-mac, log-per-flop, "
+                              "log-per-byte or log-ratio)",
+                              where, spec.transform));
     if (spec.transform == "log-ratio") {
       const YAML::Node base = node["base"];
       if (!base || !base.IsMap())
@@ -49,9 +51,8 @@ BoosterSpec booster_spec(const YAML::Node& node, const std::string& where) {
       spec.base_per_gflop = number(base, "per_gflop", where + ": base");
       spec.base_per_mb = number(base, "per_mb", where + ": base");
       spec.base_per_kernel = number(base, "per_kernel", where + ": base");
-      if (spec.base_per_gflop < 0 || spec.base_per_mb < 0 || spec.base_per_kernel < 0 ||
-          spec.base_per_gflop + spec.base_per_mb + spec.base_per_kernel <= 0)
-        throw Error(fmt::format("{}: base coefficients must be non-negative and not all zero", where));
+      if (spec.base_per_gflop < 0 || spec.base_per_mb < 0 || spec.base_per_kernel <= 0)
+        throw Error(fmt::format("{}: base coefficients must be non-negative, per_kernel positive", where));
     }
   } else {
     throw Error(fmt::format("{}: expected a booster file name or {{booster: FILE, transform: log}}", where));
@@ -88,8 +89,8 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
       }
     }
   }
-  // Assigning a missing key (an invalid node) would throw: copy it only when present.
-  if (const YAML::Node a = node["accuracy"]) e.accuracy = a;
+  // Node::operator= would assign into the node; reset() rebinds it.
+  if (const YAML::Node accuracy = node["accuracy"]) e.accuracy.reset(accuracy);
   if (const YAML::Node f = node["fallback"]) {
     std::string fw = where + ": fallback";
     if (!f.IsMap()) throw Error(fmt::format("{} must be a map", fw));
@@ -186,7 +187,7 @@ Registry parse_registry(const std::string& yaml_text, const std::string& predict
   }
   for (size_t i = 0; i < reg.entries.size(); ++i)
     for (size_t j = i + 1; j < reg.entries.size(); ++j)
-      if (reg.entries[i].name == reg.entries[j].name && reg.entries[i].version == reg.entries[j].version)
+      if (reg.entries[i].name == reg.entries[j].name && compare_versions(reg.entries[i].version, reg.entries[j].version) == 0)
         throw Error(fmt::format("{}: predictor '{}' version {} is listed twice", label, reg.entries[i].name,
                                 reg.entries[i].version));
   return reg;

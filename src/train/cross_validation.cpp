@@ -41,9 +41,11 @@ std::vector<int> group_folds(const std::vector<std::string>& group_keys, int fol
 
 CrossValidation cross_validate(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
                                const std::vector<std::string>& group_keys, const TrainParams& params,
-                               const std::vector<WorkSample>& work) {
+                               const std::vector<KernelWork>& work) {
   bool ratio = params.transform == "log-ratio";
-  if (ratio && work.size() != targets.size()) throw Error("cross-validation: log-ratio needs every row's work");
+  bool needs_work = params.transform != "none" && params.transform != "log";
+  if (needs_work && work.size() != targets.size())
+    throw Error(fmt::format("cross-validation: transform {} needs every row's work", params.transform));
   CrossValidation cv;
   size_t n = targets.size();
   if (group_keys.size() != n) throw Error("cross-validation: one group key per row is needed");
@@ -56,26 +58,26 @@ CrossValidation cross_validate(const std::vector<float>& rows, size_t ncols, con
     std::vector<float> train_x, test_x;
     std::vector<double> train_y;
     std::vector<size_t> test_rows;
-    std::vector<WorkSample> train_work;
-    std::vector<double> train_base, test_base;
+    std::vector<WorkSample> train_samples;
+    std::vector<KernelWork> train_work, test_work;
     for (size_t i = 0; i < n; ++i) {
       auto first = rows.begin() + static_cast<std::ptrdiff_t>(i * ncols);
       if (fold[i] == f) {
         test_x.insert(test_x.end(), first, first + static_cast<std::ptrdiff_t>(ncols));
         test_rows.push_back(i);
+        if (needs_work) test_work.push_back(work[i]);
       } else {
         train_x.insert(train_x.end(), first, first + static_cast<std::ptrdiff_t>(ncols));
         train_y.push_back(targets[i]);
-        if (ratio) train_work.push_back({work[i].flops, work[i].bytes, targets[i]});
+        if (needs_work) {
+          train_work.push_back(work[i]);
+          train_samples.push_back({work[i].flops, work[i].bytes, targets[i]});
+        }
       }
     }
-    if (ratio) {
-      WorkModel base = fit_work_model(train_work);
-      for (const auto& w : train_work) train_base.push_back(base(w.flops, w.bytes));
-      for (size_t i : test_rows) test_base.push_back(base(work[i].flops, work[i].bytes));
-    }
-    TrainedBooster b = train_booster(train_x, ncols, train_y, params, train_base);
-    std::vector<double> p = b.predict(test_x, ncols, test_base);
+    WorkModel base = ratio ? fit_work_model(train_samples) : WorkModel{};
+    TrainedBooster b = train_booster(train_x, ncols, train_y, params, train_work, base);
+    std::vector<double> p = b.predict(test_x, ncols, test_work);
     for (size_t j = 0; j < test_rows.size(); ++j) cv.predicted[test_rows[j]] = p[j];
   }
   cv.metrics = compute_metrics(cv.predicted, targets);

@@ -125,16 +125,13 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
       int folds = std::min<int>(req.params.folds, static_cast<int>(distinct.size()));
       say(fmt::format("training {} {}: {} rows ({} distinct configs), {} features, {}-fold CV + final fit", type,
                       purpose, rows.size(), distinct.size(), ncols, folds));
-      std::vector<WorkSample> work;
+      std::vector<KernelWork> work;
+      std::vector<WorkSample> samples;
       for (const DatasetRow* r : rows) {
-        KernelWork w = kernel_work(type, r->config);
-        work.push_back({w.flops, w.bytes, r->targets.at(field)});
+        work.push_back(kernel_work(type, r->config));
+        samples.push_back({work.back().flops, work.back().bytes, r->targets.at(field)});
       }
-      std::vector<double> base;
-      if (req.params.transform == "log-ratio") {
-        tk.base = fit_work_model(work);
-        for (const auto& w : work) base.push_back(tk.base(w.flops, w.bytes));
-      }
+      if (req.params.transform == "log-ratio") tk.base = fit_work_model(samples);
       tk.params = req.params;
       if (req.tune) {
         bool first = true;
@@ -157,7 +154,7 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
       } else {
         tk.cv = cross_validate(x, ncols, y, keys, req.params, work);
       }
-      TrainedBooster b = train_booster(x, ncols, y, tk.params, base);
+      TrainedBooster b = train_booster(x, ncols, y, tk.params, work, tk.base);
       tk.booster_file = fmt::format("{}.{}.v{}.ubj", type, purpose, v);
       pending.push_back({tk.booster_file, b.to_ubj()});
       say(fmt::format("  {} {}: {:.1f}% within ±10%, MAPE {:.1f}% ({}-fold group CV)", type, purpose,

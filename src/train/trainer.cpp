@@ -31,7 +31,7 @@ std::string number(double v) { return fmt::format("{:.17g}", v); }
 
 }  // namespace
 
-TrainedBooster::TrainedBooster(TrainedBooster&& o) noexcept : handle_(o.handle_), transform_(std::move(o.transform_)) {
+TrainedBooster::TrainedBooster(TrainedBooster&& o) noexcept : handle_(o.handle_), spec_(std::move(o.spec_)) {
   o.handle_ = nullptr;
 }
 
@@ -39,7 +39,7 @@ TrainedBooster& TrainedBooster::operator=(TrainedBooster&& o) noexcept {
   if (this != &o) {
     if (handle_) XGBoosterFree(handle_);
     handle_ = o.handle_;
-    transform_ = std::move(o.transform_);
+    spec_ = std::move(o.spec_);
     o.handle_ = nullptr;
   }
   return *this;
@@ -50,7 +50,7 @@ TrainedBooster::~TrainedBooster() {
 }
 
 TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
-                             const TrainParams& p, const std::vector<double>& base) {
+                             const TrainParams& p, const std::vector<KernelWork>& work, const WorkModel& base) {
   static const bool silenced = [] {
     XGBRegisterLogCallback(quiet_log);
     return true;
@@ -60,11 +60,20 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
     throw Error(fmt::format("training: {} feature values do not make {} rows of {} features", rows.size(),
                             targets.size(), ncols));
   if (targets.empty()) throw Error("training: no rows to train on");
-  if (p.transform != "log" && p.transform != "none" && p.transform != "log-ratio")
-    throw Error(fmt::format("unknown transform '{}': use log-ratio, log or none", p.transform));
-  bool ratio = p.transform == "log-ratio";
-  if (ratio && base.size() != targets.size())
-    throw Error("training: the log-ratio transform needs the base model's value for every row");
+  if (!valid_transform(p.transform))
+    throw Error(fmt::format("unknown transform '{}': use log-ratio, log, log-per-mac, log-per-flop, log-per-byte or "
+                            "none",
+                            p.transform));
+  bool needs_work = p.transform != "none" && p.transform != "log";
+  if (needs_work && work.size() != targets.size())
+    throw Error(fmt::format("training: transform {} needs every row's work", p.transform));
+  BoosterSpec spec;
+  spec.transform = p.transform;
+  spec.base_per_gflop = base.per_gflop;
+  spec.base_per_mb = base.per_mb;
+  spec.base_per_kernel = base.per_kernel;
+  if (p.transform == "log-ratio" && !(base.per_kernel > 0))
+    throw Error("training: the log-ratio transform needs a fitted base (fit_work_model)");
   if (p.max_depth < 1 || p.rounds < 1 || !(p.eta > 0) || !(p.subsample > 0 && p.subsample <= 1) ||
       !(p.colsample > 0 && p.colsample <= 1) || !(p.min_child_weight >= 0) || !(p.lambda >= 0))
     throw Error("training: max-depth and rounds must be at least 1, eta positive, subsample and colsample in "
@@ -74,8 +83,7 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
   for (size_t i = 0; i < targets.size(); ++i) {
     double y = targets[i];
     if (!(y > 0) && p.transform != "none") throw Error("training: log transforms need positive targets");
-    if (ratio && !(base[i] > 0)) throw Error("training: the base model must be positive on every row");
-    labels[i] = static_cast<float>(ratio ? std::log(y / base[i]) : p.transform == "log" ? std::log(y) : y);
+    labels[i] = static_cast<float>(booster_target(spec, y, needs_work ? work[i] : KernelWork{}));
     mean += labels[i];
   }
   mean /= static_cast<double>(labels.size());
@@ -84,7 +92,7 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
   check(XGDMatrixCreateFromMat(rows.data(), targets.size(), ncols, NAN, &m.handle), "build the training matrix");
   check(XGDMatrixSetFloatInfo(m.handle, "label", labels.data(), labels.size()), "set the labels");
   TrainedBooster b;
-  b.transform_ = p.transform;
+  b.spec_ = spec;
   check(XGBoosterCreate(&m.handle, 1, &b.handle_), "create a booster");
   const std::pair<const char*, std::string> params[] = {
       {"verbosity", "0"},
@@ -106,7 +114,7 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
 }
 
 std::vector<double> TrainedBooster::predict(const std::vector<float>& rows, size_t ncols,
-                                            const std::vector<double>& base) const {
+                                            const std::vector<KernelWork>& work) const {
   if (ncols == 0 || rows.size() % ncols != 0) throw Error("prediction: bad feature matrix");
   size_t nrows = rows.size() / ncols;
   if (nrows == 0) return {};
@@ -116,12 +124,10 @@ std::vector<double> TrainedBooster::predict(const std::vector<float>& rows, size
   const float* result = nullptr;
   check(XGBoosterPredict(handle_, m.handle, 0, 0, 0, &length, &result), "predict");
   std::vector<double> out(result, result + length);
-  if (transform_ == "log")
-    for (double& v : out) v = std::exp(v);
-  if (transform_ == "log-ratio") {
-    if (base.size() != out.size()) throw Error("prediction: the log-ratio transform needs the base of every row");
-    for (size_t i = 0; i < out.size(); ++i) out[i] = std::exp(out[i]) * base[i];
-  }
+  bool needs_work = spec_.transform != "none" && spec_.transform != "log";
+  if (needs_work && work.size() != out.size())
+    throw Error(fmt::format("prediction: transform {} needs every row's work", spec_.transform));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = from_booster(spec_, out[i], needs_work ? work[i] : KernelWork{});
   return out;
 }
 

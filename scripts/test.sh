@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's second command (and what CI runs): install what is missing, build with warnings
+# as errors, and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDEEPEN_WERROR=ON
+cmake --build build -j"$(nproc)"
+ctest --test-dir build --output-on-failure -j"$(nproc)"

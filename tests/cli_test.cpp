@@ -1,0 +1,241 @@
+// The CLI as a user runs it: golden outputs for predict, kernels and list on the test models
+// with a registry of hand-written stump boosters, and the exit codes and messages of bad input.
+// Set DEEPEN_UPDATE_GOLDEN=1 to rewrite the golden files (then read the diff).
+#include <deepen/graph.h>
+#include <deepen/schema.h>
+
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include "test_util.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+using deepen::test::CliResult;
+using deepen::test::run_cli;
+using deepen::test::TempDir;
+using deepen::test::write_text;
+
+namespace {
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::current_path(DEEPEN_SOURCE_DIR);  // model paths in outputs are relative
+    size_t n = deepen::find_schema("conv-bn-relu")->feature_names.size();
+    // energy: e^0 = 1 mJ for hw < 20, e^1 otherwise; latency 2 ms; conv-relu, conv and
+    // conv-relu6 are scored as conv-bn-relu.
+    write_text(reg_.file("stub/energy.json"), deepen::test::stump_booster_json(n, 0, 20, 0.0, 1.0));
+    write_text(reg_.file("stub/latency.json"), deepen::test::stump_booster_json(n, 0, 1e9, 2.0, 2.0));
+    write_text(reg_.file("stub/garbage.ubj"), "\x01\x02 this is not a booster");
+    write_text(reg_.file("stub/rules.yaml"),
+               "chains:\n  - [conv, bn, relu]\n  - [conv, relu]\n  - [conv, relu6]\n  - [dwconv, relu]\n"
+               "  - [dwconv, relu6]\n  - [add, relu]\nsame_as:\n  conv-relu: conv-bn-relu\n  conv: conv-bn-relu\n"
+               "  conv-relu6: conv-bn-relu\n");
+    write_text(reg_.file("predictors.yaml"), R"(
+- name: stub
+  version: 1.0
+  device: Test device
+  framework: none
+  purposes: [energy]
+  fusion_rules: rules.yaml
+  kernels:
+    conv-bn-relu:
+      energy: {booster: energy.json, transform: log}
+  data: hand-written stumps
+  accuracy: {conv-bn-relu: {energy: {acc10: 1.0, mape: 0.0, n: 4, method: by construction}}}
+- name: stub
+  version: 2.0
+  device: Test device
+  framework: none
+  purposes: [energy, latency, power]
+  fusion_rules: rules.yaml
+  kernels:
+    conv-bn-relu:
+      energy: {booster: energy.json, transform: log}
+      latency: latency.json
+- name: missing
+  version: 1
+  folder: stub
+  kernels:
+    conv-bn-relu:
+      energy: nothere.ubj
+- name: garbage
+  version: 1
+  folder: stub
+  kernels:
+    conv-bn-relu:
+      energy: garbage.ubj
+)");
+  }
+
+  CliResult deepen(std::vector<std::string> args) {
+    args.push_back("--predictors");
+    args.push_back(reg_.path());
+    return run_cli(args);
+  }
+
+  static void expect_golden(const std::string& name, const std::string& actual) {
+    std::string path = std::string(DEEPEN_TESTS_DIR) + "/golden/" + name;
+    if (std::getenv("DEEPEN_UPDATE_GOLDEN")) write_text(path, actual);
+    EXPECT_EQ(deepen::test::read_text(path), actual) << "golden file " << path;
+  }
+
+  TempDir reg_;
+};
+
+}  // namespace
+
+TEST_F(Cli, PredictFolderTable) {
+  CliResult r = deepen({"predict", "--predictor", "stub", "--version", "1.0", "--purpose", "ENERGY", "--modelpath",
+                        "test_models/"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  expect_golden("predict_folder.txt", r.out);
+}
+
+TEST_F(Cli, PredictPerKernelJson) {
+  CliResult r = deepen({"predict", "-p", "stub", "--purpose", "power", "-m", "test_models/resnet_basic.onnx",
+                        "--per-kernel", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  expect_golden("predict_resnet_per_kernel.json", r.out);
+  // Six convs at 2 ms each; energy e^1 for the two 32x32 convs and 1 for the rest.
+  EXPECT_NE(r.out.find("\"latency_ms\": 12.0"), std::string::npos);
+}
+
+TEST_F(Cli, PredictCsvToFile) {
+  TempDir out;
+  CliResult r = deepen({"predict", "-p", "stub", "--version", "1", "-m", "test_models", "--format", "csv",
+                        "--output", out.file("result.csv")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  expect_golden("predict_folder.csv", deepen::test::read_text(out.file("result.csv")));
+}
+
+TEST_F(Cli, PredictPerKernelTable) {
+  CliResult r = deepen({"predict", "-p", "stub", "--version", "1.0", "-m", "test_models/mobilenetv1.onnx",
+                        "--per-kernel"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  expect_golden("predict_mobilenetv1_per_kernel.txt", r.out);
+}
+
+TEST_F(Cli, KernelsTable) {
+  CliResult r = deepen({"kernels", "test_models/shufflenet.onnx"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  expect_golden("kernels_shufflenet.txt", r.out);
+}
+
+TEST_F(Cli, List) {
+  CliResult r = deepen({"list"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("stub 2.0"), std::string::npos);
+  EXPECT_NE(r.out.find("conv-bn-relu energy: 1.0 within ±10%, MAPE 0.0%, n=4 (by construction)"), std::string::npos)
+      << r.out;
+  CliResult schema = run_cli({"list", "--schema"});
+  EXPECT_EQ(schema.exit_code, 0);
+  EXPECT_NE(schema.out.find("gconv\n  config:   hw, cin, cout, ks, stride, groups\n"), std::string::npos) << schema.out;
+  CliResult j = deepen({"list", "--format", "json"});
+  EXPECT_EQ(j.exit_code, 0);
+  EXPECT_NE(j.out.find("\"name\": \"stub\""), std::string::npos);
+}
+
+TEST_F(Cli, VersionAndHelpOnEverySubcommand) {
+  CliResult v = run_cli({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out.rfind("deepen ", 0), 0u);
+  for (const char* sub : {"predict", "kernels", "list"}) {
+    CliResult h = run_cli({sub, "--help"});
+    EXPECT_EQ(h.exit_code, 0) << sub;
+    EXPECT_NE(h.out.find("--"), std::string::npos) << sub;
+  }
+}
+
+TEST_F(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(run_cli({}).exit_code, 2);
+  EXPECT_EQ(run_cli({"predict"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"frobnicate"}).exit_code, 2);
+  CliResult r = deepen({"predict", "-p", "stub", "-m", "test_models", "--format", "xml"});
+  EXPECT_EQ(r.exit_code, 2);
+  CliResult p = deepen({"predict", "-p", "stub", "-m", "test_models", "--purpose", "speed"});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_NE(p.err.find("unknown purpose 'speed'"), std::string::npos) << p.err;
+}
+
+TEST_F(Cli, BadModelsExitTwoWithTheFileNamed) {
+  TempDir tmp;
+  std::string good = deepen::test::read_text("test_models/mobilenetv1.onnx");
+  write_text(tmp.file("empty.onnx"), "");
+  write_text(tmp.file("truncated.onnx"), good.substr(0, good.size() / 3));
+  std::string noise(2000, 'x');
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 7919 + 13) % 251);
+  write_text(tmp.file("random.onnx"), noise);
+  // A model whose spatial dims are symbolic: the user must give them.
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(deepen::test::read_text("test_models/mobilenetv2.onnx")));
+  m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(2)->set_dim_param("height");
+  write_text(tmp.file("symbolic.onnx"), m.SerializeAsString());
+
+  struct Case {
+    std::string file, words;
+  };
+  for (const Case& c : std::vector<Case>{{tmp.file("missing.onnx"), "no such file or folder"},
+                                         {tmp.file("empty.onnx"), "the file is empty"},
+                                         {tmp.file("truncated.onnx"), "not a valid ONNX model"},
+                                         {tmp.file("random.onnx"), "not a valid ONNX model"},
+                                         {tmp.file("symbolic.onnx"), "symbolic dimension 'height' at axis 2"}}) {
+    CliResult r = deepen({"predict", "-p", "stub", "-m", c.file});
+    EXPECT_EQ(r.exit_code, 2) << c.file << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.words), std::string::npos) << c.file << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.file), std::string::npos) << r.err;
+  }
+  // The symbolic model works once its shape is given.
+  CliResult ok = deepen({"predict", "-p", "stub", "-m", tmp.file("symbolic.onnx"), "--input-shape",
+                         "input:1x3x64x64"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST_F(Cli, FolderWithABrokenModelReportsTheOthersAndExitsOne) {
+  TempDir tmp;
+  std::filesystem::copy_file("test_models/mobilenetv1.onnx", tmp.file("a_good.onnx"));
+  write_text(tmp.file("b_broken.onnx"), "not onnx at all");
+  std::filesystem::copy_file("test_models/resnet_basic.onnx", tmp.file("c_good.onnx"));
+  CliResult r = deepen({"predict", "-p", "stub", "-m", tmp.path(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("a_good.onnx"), std::string::npos);
+  EXPECT_NE(r.out.find("c_good.onnx"), std::string::npos);
+  EXPECT_NE(r.out.find("\"error\": "), std::string::npos);
+  EXPECT_NE(r.err.find("b_broken.onnx"), std::string::npos);
+  TempDir empty;
+  CliResult e = deepen({"predict", "-p", "stub", "-m", empty.path()});
+  EXPECT_EQ(e.exit_code, 2);
+  EXPECT_NE(e.err.find("holds no .onnx files"), std::string::npos) << e.err;
+}
+
+TEST_F(Cli, RegistryProblemsExitTwo) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string words;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"-p", "nosuch"}, "unknown predictor 'nosuch'"},
+           {{"-p", "stub", "--version", "9"}, "has no version 9"},
+           {{"-p", "missing"}, "nothere.ubj: cannot open the booster file"},
+           {{"-p", "garbage"}, "garbage.ubj: not an XGBoost booster"},
+           {{"-p", "stub", "--version", "1.0", "--purpose", "latency"}, "cannot predict latency: it predicts energy"},
+           {{"-p", "stub", "--version", "1.0", "--purpose", "Power"}, "cannot predict power"}}) {
+    std::vector<std::string> args = {"predict", "-m", "test_models/mobilenetv1.onnx"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    CliResult r = deepen(args);
+    EXPECT_EQ(r.exit_code, 2) << c.words << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.words), std::string::npos) << r.err;
+  }
+  CliResult nowhere = run_cli({"list", "--predictors", "/nonexistent/folder"});
+  EXPECT_EQ(nowhere.exit_code, 2);
+  EXPECT_NE(nowhere.err.find("cannot open the predictor registry"), std::string::npos);
+}
+
+TEST_F(Cli, StrictMakesUncoveredKernelsAnError) {
+  CliResult r = deepen({"predict", "-p", "stub", "-m", "test_models/mobilenetv1.onnx", "--strict"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("have no predictor (--strict): dwconv-relu, global-avgpool, fc"), std::string::npos) << r.out;
+}

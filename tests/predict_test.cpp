@@ -1,0 +1,270 @@
+// The registry, boosters and predictor: a registry written by the test with hand-written stump
+// boosters, so every predicted number can be checked by hand.
+#include <deepen/error.h>
+#include <deepen/graph.h>
+#include <deepen/predict.h>
+#include <deepen/report.h>
+#include <deepen/schema.h>
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+#include <cmath>
+#include <filesystem>
+
+using deepen::test::TempDir;
+using deepen::test::write_text;
+
+namespace {
+
+size_t conv_features() { return deepen::find_schema("conv-bn-relu")->feature_names.size(); }
+
+// A registry with predictor "stub" 1.0 (energy: conv-bn-relu = e^0 = 1 mJ when hw < 20, else
+// e^1) and 2.0 (also latency: 2 ms for every conv), with conv-relu and conv scored as conv-bn-relu.
+void write_registry(const TempDir& dir) {
+  write_text(dir.file("stub/energy.json"), deepen::test::stump_booster_json(conv_features(), 0, 20, 0.0, 1.0));
+  write_text(dir.file("stub/latency.json"), deepen::test::stump_booster_json(conv_features(), 0, 1e9, 2.0, 2.0));
+  write_text(dir.file("stub/rules.yaml"),
+             "chains:\n  - [conv, bn, relu]\n  - [conv, relu]\n  - [conv, relu6]\n  - [dwconv, relu]\n"
+             "same_as:\n  conv-relu: conv-bn-relu\n  conv: conv-bn-relu\n  conv-relu6: conv-bn-relu\n");
+  write_text(dir.file("predictors.yaml"), R"(
+- name: stub
+  version: 1.0
+  device: Test device
+  framework: none
+  purposes: [energy]
+  fusion_rules: rules.yaml
+  kernels:
+    conv-bn-relu:
+      energy: {booster: energy.json, transform: log}
+  data: hand-written stumps
+- name: stub
+  version: 2.0
+  device: Test device
+  framework: none
+  purposes: [energy, latency, power]
+  fusion_rules: rules.yaml
+  kernels:
+    conv-bn-relu:
+      energy: {booster: energy.json, transform: log}
+      latency: latency.json
+)");
+}
+
+}  // namespace
+
+TEST(Purpose, AnyLetterCase) {
+  EXPECT_EQ(deepen::parse_purpose("Energy"), deepen::Purpose::Energy);
+  EXPECT_EQ(deepen::parse_purpose("LATENCY"), deepen::Purpose::Latency);
+  EXPECT_EQ(deepen::parse_purpose("power"), deepen::Purpose::Power);
+  EXPECT_THROW(deepen::parse_purpose("speed"), deepen::Error);
+  EXPECT_EQ(deepen::purpose_field(deepen::Purpose::Power), "power_mw");
+}
+
+TEST(Registry, NewestVersionUnlessOneIsAsked) {
+  TempDir dir;
+  write_registry(dir);
+  deepen::Registry r = deepen::load_registry(dir.path());
+  EXPECT_EQ(r.find("stub").version, "2.0");
+  EXPECT_EQ(r.find("stub", "1.0").version, "1.0");
+  EXPECT_EQ(r.find("stub", "1").version, "1.0");
+  try {
+    r.find("stub", "3.0");
+    FAIL();
+  } catch (const deepen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has no version 3.0 (available: 1.0, 2.0)"), std::string::npos) << e.what();
+  }
+  try {
+    r.find("nope");
+    FAIL();
+  } catch (const deepen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown predictor 'nope' (available: stub"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(deepen::compare_versions("1.9", "1.10"), 0);
+  EXPECT_EQ(deepen::compare_versions("1.0", "1"), 0);
+}
+
+TEST(Registry, PathsThatLeaveTheFolderAreRefused) {
+  TempDir dir;
+  for (const char* path : {"../outside.json", "/etc/passwd", "a/../../b.json"}) {
+    std::string yaml = std::string("- name: p\n  version: 1\n  kernels:\n    conv-bn-relu:\n      energy: ") + path + "\n";
+    try {
+      deepen::parse_registry(yaml, dir.path(), "predictors.yaml");
+      ADD_FAILURE() << path;
+    } catch (const deepen::Error& e) {
+      std::string m = e.what();
+      EXPECT_TRUE(m.find("leaves the predictor's folder") != std::string::npos ||
+                  m.find("is absolute") != std::string::npos)
+          << m;
+    }
+  }
+  // A symlink inside the folder that points outside it.
+  std::filesystem::create_directories(dir.file("p"));
+  write_text(dir.file("secret.json"), "{}");
+  std::filesystem::create_symlink(dir.file("secret.json"), dir.file("p/link.json"));
+  EXPECT_THROW(deepen::parse_registry("- name: p\n  version: 1\n  kernels:\n    conv-bn-relu:\n      energy: link.json\n",
+                                      dir.path(), "predictors.yaml"),
+               deepen::Error);
+}
+
+TEST(Registry, MalformedRegistriesGiveClearErrors) {
+  TempDir dir;
+  EXPECT_THROW(deepen::parse_registry("name: x", dir.path(), "r"), deepen::Error);       // not a list
+  EXPECT_THROW(deepen::parse_registry("- version: 1", dir.path(), "r"), deepen::Error);  // no name
+  EXPECT_THROW(deepen::parse_registry("- name: a\n  version: 1\n- name: a\n  version: 1.0\n", dir.path(), "r"),
+               deepen::Error);  // listed twice
+  EXPECT_THROW(deepen::parse_registry("- name: a\n  version: 1\n  purposes: [speed]\n", dir.path(), "r"),
+               deepen::Error);
+  EXPECT_THROW(deepen::parse_registry("- [unclosed", dir.path(), "r"), deepen::Error);
+  EXPECT_THROW(deepen::load_registry(dir.file("nowhere")), deepen::Error);
+}
+
+TEST(Booster, MissingGarbageAndForeignFilesAreErrors) {
+  TempDir dir;
+  EXPECT_THROW(deepen::Booster::load(dir.file("missing.ubj")), deepen::Error);
+  write_text(dir.file("garbage.ubj"), std::string("\x80\x04\x95pickle", 10));
+  EXPECT_THROW(deepen::Booster::load(dir.file("garbage.ubj")), deepen::Error);
+  write_text(dir.file("lightgbm.txt"), "tree\nversion=v3\nnum_class=1\n");
+  EXPECT_THROW(deepen::Booster::load(dir.file("lightgbm.txt")), deepen::Error);
+  write_text(dir.file("brace.json"), "{\"learner\": 3}");
+  EXPECT_THROW(deepen::Booster::load(dir.file("brace.json")), deepen::Error);
+  write_text(dir.file("empty.json"), "");
+  EXPECT_THROW(deepen::Booster::load(dir.file("empty.json")), deepen::Error);
+}
+
+TEST(Booster, StumpPredictsItsLeaves) {
+  TempDir dir;
+  write_text(dir.file("b.json"), deepen::test::stump_booster_json(3, 1, 5.0, 0.25, 4.0));
+  deepen::Booster b = deepen::Booster::load(dir.file("b.json"));
+  EXPECT_EQ(b.num_features(), 3u);
+  auto v = b.predict({0, 1, 0, 0, 9, 0}, 3);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_DOUBLE_EQ(v[0], 0.25);
+  EXPECT_DOUBLE_EQ(v[1], 4.0);
+  EXPECT_THROW(b.predict({1, 2, 3, 4}, 4), deepen::Error);  // wrong feature count
+}
+
+TEST(Predictor, EstimatesComeFromBoostersAndSayWhere) {
+  TempDir dir;
+  write_registry(dir);
+  deepen::Registry r = deepen::load_registry(dir.path());
+  deepen::Predictor p = deepen::Predictor::load(r, "stub", "1.0");
+  EXPECT_TRUE(p.supports(deepen::Purpose::Energy));
+  std::string why;
+  EXPECT_FALSE(p.supports(deepen::Purpose::Latency, &why));
+  EXPECT_NE(why.find("it predicts energy"), std::string::npos) << why;
+  EXPECT_FALSE(p.supports(deepen::Purpose::Power, &why));
+
+  deepen::Graph g = deepen::load_onnx(deepen::test::model("mobilenetv1.onnx"));
+  auto kernels = deepen::detect_kernels(g, p.fusion_rules());
+  auto estimates = p.estimate(kernels);
+  // conv-relu kernels are scored as conv-bn-relu: hw 64 (the stem) -> e^1, hw < 20 -> e^0.
+  double expected = 0;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const auto& k = kernels[i];
+    const auto& e = estimates[i];
+    if (k.type == "conv-relu") {
+      EXPECT_EQ(e.source, "trained");
+      EXPECT_EQ(e.scored_as, "conv-bn-relu");
+      double want = k.config.get("hw") < 20 ? 1.0 : std::exp(1.0);
+      EXPECT_NEAR(e.energy_mj, want, 1e-6);
+      expected += want;
+    } else if (k.zero_cost) {
+      EXPECT_EQ(e.source, "zero-cost");
+    } else {
+      EXPECT_EQ(e.source, "uncovered") << k.type;
+      EXPECT_TRUE(std::isnan(e.energy_mj));
+    }
+  }
+  deepen::ModelReport rep = deepen::summarise("m", kernels, estimates);
+  EXPECT_NEAR(rep.energy_mj, expected, 1e-6);
+  EXPECT_EQ(rep.kernel_count, 15u);  // 7 conv-relu, 6 dwconv-relu, fc, global-avgpool
+  EXPECT_EQ(rep.trained_count, 7u);
+  EXPECT_EQ(rep.uncovered_count, 8u);
+  EXPECT_NEAR(rep.coverage_kernels, 7.0 / 15.0, 1e-12);
+  EXPECT_GT(rep.coverage_flops, 0.5);
+  EXPECT_LT(rep.coverage_flops, 1.0);
+  EXPECT_TRUE(std::isnan(rep.power_mw));
+}
+
+TEST(Predictor, PowerIsEnergyOverLatency) {
+  TempDir dir;
+  write_registry(dir);
+  deepen::Predictor p = deepen::Predictor::load(deepen::load_registry(dir.path()), "stub");
+  EXPECT_EQ(p.entry().version, "2.0");
+  EXPECT_TRUE(p.supports(deepen::Purpose::Power));
+  auto kernels = deepen::detect_kernels(deepen::load_onnx(deepen::test::model("resnet_basic.onnx")), p.fusion_rules());
+  auto rep = deepen::summarise("m", kernels, p.estimate(kernels));
+  // Six convs (conv-relu or conv, all scored as conv-bn-relu): 2 ms each.
+  EXPECT_NEAR(rep.latency_ms, 12.0, 1e-9);
+  EXPECT_NEAR(rep.power_mw, rep.energy_mj / rep.latency_ms * 1000.0, 1e-9);
+}
+
+TEST(Predictor, FallbackFillsKernelsWithoutBoosters) {
+  TempDir dir;
+  write_registry(dir);
+  std::string yaml = deepen::test::read_text(dir.file("predictors.yaml"));
+  yaml += R"(- name: withfallback
+  version: 1
+  folder: stub
+  purposes: [energy, latency]
+  fusion_rules: rules.yaml
+  kernels:
+    conv-bn-relu:
+      energy: {booster: energy.json, transform: log}
+  fallback:
+    energy: {mj_per_gflop: 100, mj_per_mb: 10, mj_per_kernel: 0.5}
+    latency: {peak_gflops: 10, bandwidth_gbs: 5, ms_per_kernel: 0.01}
+)";
+  write_text(dir.file("predictors.yaml"), yaml);
+  deepen::Predictor p = deepen::Predictor::load(deepen::load_registry(dir.path()), "withfallback");
+  auto kernels = deepen::detect_kernels(deepen::load_onnx(deepen::test::model("mobilenetv1.onnx")), p.fusion_rules());
+  auto est = p.estimate(kernels);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const auto& k = kernels[i];
+    if (k.type == "dwconv-relu") {
+      EXPECT_EQ(est[i].source, "fallback");
+      EXPECT_NEAR(est[i].energy_mj, 100 * k.flops / 1e9 + 10 * k.bytes / 1e6 + 0.5, 1e-9);
+      double roofline = std::max(k.flops / 10e6, k.bytes / 5e6) + 0.01;
+      EXPECT_NEAR(est[i].latency_ms, roofline, 1e-12);
+    }
+  }
+  deepen::PredictOptions no_fallback;
+  no_fallback.use_fallback = false;
+  auto bare = p.estimate(kernels, no_fallback);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    if (kernels[i].type == "dwconv-relu") {
+      EXPECT_EQ(bare[i].source, "uncovered");
+    }
+  }
+}
+
+TEST(Predictor, RegistryNamingAMissingBoosterFailsAtLoad) {
+  TempDir dir;
+  write_text(dir.file("predictors.yaml"),
+             "- name: broken\n  version: 1\n  kernels:\n    conv-bn-relu:\n      energy: nothere.ubj\n");
+  try {
+    deepen::Predictor::load(deepen::load_registry(dir.path()), "broken");
+    FAIL();
+  } catch (const deepen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nothere.ubj: cannot open the booster file"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Transform, TargetsAndBackAgain) {
+  deepen::KernelWork w;
+  w.macs = 1e6;
+  w.flops = 2e6;
+  w.bytes = 5e5;
+  for (const char* t : {"none", "log", "log-per-mac", "log-per-flop", "log-per-byte"}) {
+    EXPECT_TRUE(deepen::valid_transform(t));
+    double target = deepen::booster_target(t, 3.5, w);
+    EXPECT_NEAR(deepen::from_booster(t, target, w), 3.5, 1e-12) << t;
+  }
+  EXPECT_NEAR(deepen::booster_target("log-per-mac", 2.0, w), std::log(2e-6), 1e-12);
+  EXPECT_FALSE(deepen::valid_transform("sqrt"));
+  deepen::KernelWork none;
+  EXPECT_THROW(deepen::booster_target("log-per-mac", 1.0, none), deepen::Error);
+}

@@ -1,0 +1,105 @@
+// Helpers shared by the tests: temporary folders, running the built CLI, and a tiny registry
+// whose boosters are hand-written stumps, so that predictions can be checked by hand.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace deepen::test {
+
+inline std::string model(const std::string& name) { return std::string(DEEPEN_TEST_MODELS) + "/" + name; }
+
+// A fresh folder under the system's temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "deepen-test-XXXXXX").string();
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    path_ = mkdtemp(buf.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline void write_text(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs the built deepen binary with the arguments (no shell), capturing stdout and stderr.
+inline CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+  TempDir tmp;
+  std::string out_path = tmp.file("stdout"), err_path = tmp.file("stderr");
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* o = std::freopen(out_path.c_str(), "w", stdout);
+    FILE* e = std::freopen(err_path.c_str(), "w", stderr);
+    (void)o;
+    (void)e;
+    for (const auto& kv : env) putenv(const_cast<char*>(kv.c_str()));
+    std::vector<char*> argv;
+    std::string bin = DEEPEN_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_text(out_path);
+  r.err = read_text(err_path);
+  return r;
+}
+
+// An XGBoost JSON model (format of XGBoost 1.7) with one stump: feature `feature` < `threshold`
+// gives `left`, otherwise `right`; base score 0.
+inline std::string stump_booster_json(int num_features, int feature, double threshold, double left, double right) {
+  std::ostringstream s;
+  s.precision(17);
+  s << std::scientific;  // XGBoost's JSON reader wants floats, not integers, for real fields
+  s << R"({"learner":{"attributes":{},"feature_names":[],"feature_types":[],"gradient_booster":{"model":{)"
+    << R"("gbtree_model_param":{"num_parallel_tree":"1","num_trees":"1","size_leaf_vector":"0"},"tree_info":[0],)"
+    << R"("trees":[{"base_weights":[0E0,)" << left << "," << right
+    << R"(],"categories":[],"categories_nodes":[],"categories_segments":[],"categories_sizes":[],)"
+    << R"("default_left":[1,0,0],"id":0,"left_children":[1,-1,-1],"loss_changes":[1E0,0E0,0E0],)"
+    << R"("parents":[2147483647,0,0],"right_children":[2,-1,-1],"split_conditions":[)" << threshold << ","
+    << left << "," << right << R"(],"split_indices":[)" << feature
+    << R"(,0,0],"split_type":[0,0,0],"sum_hessian":[4E0,2E0,2E0],"tree_param":{"num_deleted":"0","num_feature":")"
+    << std::defaultfloat << num_features << R"(","num_nodes":"3","size_leaf_vector":"0"}}]},"name":"gbtree"},)"
+    << R"("learner_model_param":{"base_score":"0E0","boost_from_average":"0","num_class":"0","num_feature":")"
+    << num_features << R"(","num_target":"1"},"objective":{"name":"reg:squarederror","reg_loss_param":)"
+    << R"({"scale_pos_weight":"1"}}},"version":[1,7,4]})";
+  return s.str();
+}
+
+}  // namespace deepen::test
