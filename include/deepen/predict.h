@@ -24,18 +24,31 @@ std::string purpose_field(Purpose p);  // latency_ms, power_mw, energy_mj
 std::string purpose_unit(Purpose p);   // ms, mW, mJ
 
 // One booster file of a registry entry and how its output maps to the target.
+//   none:      target = output
+//   log:       target = exp(output)
+//   log-ratio: target = exp(output) * base, base = base_per_gflop * GFLOP + base_per_mb * MB +
+//              base_per_kernel from the kernel's work (kernel_work of its config): the booster
+//              learns the ratio to a fitted analytical model, which trees alone cannot
+//              interpolate smoothly (docs/train.md, "Transforms").
 struct BoosterSpec {
   std::string path;                // relative to the predictor's folder
   std::string transform = "none";  // see booster_target()
+  // log-ratio only: the base, per_gflop * GFLOP + per_mb * MB + per_kernel of the kernel's work,
+  // fitted on the training rows and stored with the booster.
+  double base_per_gflop = 0, base_per_mb = 0, base_per_kernel = 0;
 };
 
 // What a booster learns from a measured value, and the value back from a booster's output.
 // transform: "none" (the value), "log" (its natural log), "log-per-mac", "log-per-flop",
 // "log-per-byte" (the log of the value per multiply-accumulate, FLOP or byte of the kernel's
-// work: energy per MAC varies far less across layers than energy itself).
+// work: energy per MAC varies far less across layers than energy itself), "log-ratio" (the log of
+// the value over the spec's base, a linear model of the kernel's GFLOP and MB fitted by training).
 bool valid_transform(const std::string& transform);
 double booster_target(const std::string& transform, double value, const KernelWork& work);
 double from_booster(const std::string& transform, double output, const KernelWork& work);
+// The same for a registry booster: these also know the transforms with parameters (log-ratio).
+double booster_target(const BoosterSpec& spec, double value, const KernelWork& work);
+double from_booster(const BoosterSpec& spec, double output, const KernelWork& work);
 
 // Analytical estimates for kernels without a booster (see README, "Fallback").
 struct FallbackModel {

@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   deepen::cli::add_predict_command(app, exit_code);
   deepen::cli::add_kernels_command(app, exit_code);
   deepen::cli::add_list_command(app, exit_code);
+  deepen::cli::add_train_command(app, exit_code);
+  deepen::cli::add_eval_command(app, exit_code);
+  deepen::cli::add_dataset_command(app, exit_code);
   deepen::cli::add_zoo_command(app, exit_code);
   try {
     app.parse(argc, argv);

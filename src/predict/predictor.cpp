@@ -84,7 +84,7 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       const BoosterSpec& spec = entry_.kernels.at(type).at(target);
       for (size_t r = 0; r < indices.size(); ++r) {
         const Kernel& k = kernels[indices[r]];
-        double v = from_booster(spec.transform, values[r], kernel_work(type, k.config));
+        double v = from_booster(spec, values[r], kernel_work(type, k.config));
         v = std::max(0.0, v) * scale_of(kernels[indices[r]]);
         Estimate& e = out[indices[r]];
         if (target == "latency") e.latency_ms = v;

@@ -41,9 +41,19 @@ BoosterSpec booster_spec(const YAML::Node& node, const std::string& where) {
     spec.transform = scalar(node, "transform", where, false);
     if (spec.transform.empty()) spec.transform = "none";
     if (!valid_transform(spec.transform))
-      throw Error(fmt::format("{}: transform '{}' is unknown (use none, log, log-per-mac, log-per-flop or "
-                              "log-per-byte)",
+      throw Error(fmt::format("{}: transform '{}' is unknown (use none, log, log-per-mac, log-per-flop, "
+                              "log-per-byte or log-ratio)",
                               where, spec.transform));
+    if (spec.transform == "log-ratio") {
+      const YAML::Node base = node["base"];
+      if (!base || !base.IsMap())
+        throw Error(fmt::format("{}: transform log-ratio needs base: {{per_gflop, per_mb, per_kernel}}", where));
+      spec.base_per_gflop = number(base, "per_gflop", where + ": base");
+      spec.base_per_mb = number(base, "per_mb", where + ": base");
+      spec.base_per_kernel = number(base, "per_kernel", where + ": base");
+      if (spec.base_per_gflop < 0 || spec.base_per_mb < 0 || spec.base_per_kernel <= 0)
+        throw Error(fmt::format("{}: base coefficients must be non-negative, per_kernel positive", where));
+    }
   } else {
     throw Error(fmt::format("{}: expected a booster file name or {{booster: FILE, transform: log}}", where));
   }
