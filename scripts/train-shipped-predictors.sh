@@ -27,9 +27,10 @@ done
 "$DEEPEN" train --predictors "$PREDICTORS" \
   --dataset "$DATA/conv-bn-relu_cpu.csv" \
   --name cortexA76cpu_tflite --version 1.0 \
+  --data-note "DeepEn2023 kernel-level dataset (Tu et al., SEC 2023), phone CPU" \
   --device "Cortex-A76 phone CPU (likely Huawei P40 Pro, Kirin 990 5G)" \
   --framework "TFLite, CPU" \
-  --purpose energy --seed 1 \
+  --purpose energy --seed 1 --fusion-rules scripts/fusion-rules/tflite.yaml \
   --peak-gflops 167 --bandwidth-gbs 34.1 \
   "${extra[@]}"
 
@@ -39,7 +40,8 @@ done
 "$DEEPEN" train --predictors "$PREDICTORS" \
   --dataset "$DATA/conv-bn-relu_gpu.csv" \
   --name mobilegpu_tflite --version 1.0 \
+  --data-note "DeepEn2023 kernel-level dataset (Tu et al., SEC 2023), mobile GPU" \
   --device "Mobile GPU of the DeepEn2023 study (the released files do not name the phone)" \
   --framework "TFLite, GPU delegate" \
-  --purpose energy --seed 1 \
+  --purpose energy --seed 1 --fusion-rules scripts/fusion-rules/tflite.yaml \
   "${extra[@]}"

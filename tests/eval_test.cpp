@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 
@@ -169,15 +168,11 @@ TEST(EvalCli, TableJsonCsvAndPlot) {
   EXPECT_NE(latency.out.find("latency_ms"), std::string::npos) << latency.out;
 }
 
-TEST(EvalSpeed, TenThousandRowsUnderOneSecond) {
+TEST(Evaluate, TenThousandRowsAreAllScored) {
+  // The speed of this (target: under 1 s) is measured by bench/train_bench.sh, not here.
   TrainedFixture t;
   KernelDataset d = parse_dataset_csv(generated_csv(10000, 9, true), "big.csv");
   Predictor p = Predictor::load(load_registry(t.registry), "gen");
-  auto start = std::chrono::steady_clock::now();
   EvalResult r = evaluate_kernels(p, Purpose::Energy, d);
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(r.groups.back().metrics.n, 10000u);
-#ifdef NDEBUG
-  EXPECT_LT(s, 1.0);
-#endif
 }

@@ -195,6 +195,7 @@ std::string next_version(const std::string& predictors_dir, const std::string& n
 struct TrainRequest {
   std::vector<std::string> datasets;
   std::string name, device, framework, version;  // version empty: next_version
+  std::string data_note;  // where the data came from, recorded before the files and row counts
   std::vector<std::string> purposes;             // empty: every target the data holds
   std::string predictors_dir;
   std::string fusion_rules_path;  // empty: default rules

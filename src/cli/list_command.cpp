@@ -100,9 +100,16 @@ int run_list(const ListFlags& f) {
         for (const auto& kv : e.accuracy)
           for (const auto& pv : kv.second) {
             const YAML::Node m = pv.second;
-            out << fmt::format("  accuracy:  {} {}: {} within ±10%, MAPE {}%, n={}{}\n", kv.first.as<std::string>(),
-                               pv.first.as<std::string>(), m["acc10"] ? m["acc10"].Scalar() : "-",
-                               m["mape"] ? m["mape"].Scalar() : "-", m["n"] ? m["n"].Scalar() : "-",
+            auto share = [&](const char* key) {
+              try {
+                return m[key] ? fmt::format("{:.1f}%", m[key].as<double>() * 100) : std::string("-");
+              } catch (const YAML::Exception&) {
+                return m[key].Scalar();
+              }
+            };
+            out << fmt::format("  accuracy:  {} {}: {} within ±10% ({} within ±5%, {} within ±20%), MAPE {}%, n={}{}\n",
+                               kv.first.as<std::string>(), pv.first.as<std::string>(), share("acc10"), share("acc5"),
+                               share("acc20"), m["mape"] ? m["mape"].Scalar() : "-", m["n"] ? m["n"].Scalar() : "-",
                                m["method"] ? " (" + m["method"].Scalar() + ")" : "");
           }
     }

@@ -47,6 +47,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
       ->expected(1, -1);
   cmd->add_option("--name,-n", q.name, "Predictor name, e.g. mydevice_tflite")->required();
   cmd->add_option("--device", q.device, "The device, in words (recorded in the registry)")->required();
+  cmd->add_option("--data-note", q.data_note, "Where the data came from (recorded in the registry's data field)");
   cmd->add_option("--framework", q.framework, "The runtime, e.g. 'TFLite, CPU' (recorded in the registry)")
       ->required();
   cmd->add_option("--purpose", q.purposes, "energy, latency or power (repeatable; default: every target in the data)")

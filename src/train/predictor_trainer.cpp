@@ -207,7 +207,8 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     data_text += fmt::format("{}{} ({} rows)", data_text.empty() ? "" : ", ", fs::path(path).filename().string(), n);
     total += n;
   }
-  e << YAML::Key << "data" << YAML::Value << fmt::format("{}; {} kernels", data_text, total);
+  e << YAML::Key << "data" << YAML::Value
+    << fmt::format("{}{}; {} kernels", req.data_note.empty() ? "" : req.data_note + ": ", data_text, total);
   e << YAML::Key << "training" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "datasets" << YAML::Value << YAML::BeginSeq;
   for (const auto& [path, n] : files)
