@@ -3,13 +3,19 @@
 #include <deepen/graph.h>
 
 #include "graph/folding.h"
+#include "graph/payload_stripper.h"
 
 #include <fmt/format.h>
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -24,13 +30,34 @@ constexpr size_t kMaxIntValues = 64;  // integer constants larger than this are 
 
 bool known_elem_type(int32_t t) { return t >= 1 && t <= 16 && t != 8; /* 8 = STRING */ }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open the file (does it exist, and may you read it?)", path));
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) throw Error(fmt::format("{}: error while reading the file", path));
-  return bytes.str();
+// The file's bytes without large tensor payloads. The file is mapped, so the pages that hold
+// weights are never read.
+std::string read_model_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw Error(fmt::format("{}: cannot open the file ({}); does it exist, and may you read it?", path,
+                            std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(fmt::format("{}: not a regular file", path));
+  }
+  if (st.st_size == 0) {
+    ::close(fd);
+    throw Error(fmt::format("{}: the file is empty; expected an ONNX model", path));
+  }
+  void* data = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (data == MAP_FAILED) throw Error(fmt::format("{}: cannot read the file ({})", path, std::strerror(errno)));
+  std::string stripped;
+  try {
+    stripped = strip_tensor_payloads(std::string_view(static_cast<const char*>(data), static_cast<size_t>(st.st_size)));
+  } catch (...) {
+    ::munmap(data, static_cast<size_t>(st.st_size));
+    throw;
+  }
+  ::munmap(data, static_cast<size_t>(st.st_size));
+  return stripped;
 }
 
 Shape dims_of(const onnx::TensorShapeProto& shape, bool* known) {
@@ -301,14 +328,22 @@ bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
   return true;
 }
 
+Graph parse_model(const std::string& bytes, const std::string& label, const LoadOptions& options);
+
 }  // namespace
 
 Graph load_onnx(const std::string& path, const LoadOptions& options) {
-  return load_onnx_bytes(read_file(path), path, options);
+  return parse_model(read_model_file(path), path, options);
 }
 
 Graph load_onnx_bytes(const std::string& bytes, const std::string& label, const LoadOptions& options) {
   if (bytes.empty()) throw Error(fmt::format("{}: the file is empty; expected an ONNX model", label));
+  return parse_model(strip_tensor_payloads(bytes), label, options);
+}
+
+namespace {
+
+Graph parse_model(const std::string& bytes, const std::string& label, const LoadOptions& options) {
   onnx::ModelProto model;
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
       !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
@@ -344,5 +379,7 @@ Graph load_onnx_bytes(const std::string& bytes, const std::string& label, const 
   }
   return graph;
 }
+
+}  // namespace
 
 }  // namespace deepen
