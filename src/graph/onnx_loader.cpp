@@ -53,6 +53,7 @@ void read_int_values(const onnx::TensorProto& t, Tensor& out) {
   for (auto d : t.dims()) {
     if (d < 0 || d > static_cast<int64_t>(kMaxIntValues)) return;
     count *= d;
+    if (count > static_cast<int64_t>(kMaxIntValues)) return;  // before many dims overflow it
   }
   if (count > static_cast<int64_t>(kMaxIntValues)) return;
   std::vector<int64_t> values;
@@ -190,6 +191,32 @@ void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string>& 
       throw Error(fmt::format("{}: --input-shape names '{}', which is not an input of this model", label, name));
 }
 
+// Node input and output counts against the op's schema: the detector reads a Conv's first two
+// inputs without asking, and a damaged file must be refused here with a message instead.
+void check_arity(const onnx::GraphProto& g, int64_t opset, const std::string& label) {
+  auto range = [](int lo, int hi) {
+    return hi == std::numeric_limits<int>::max() ? fmt::format("{} or more", lo)
+                                                 : lo == hi ? fmt::format("{}", lo) : fmt::format("{} to {}", lo, hi);
+  };
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    if (!n.domain().empty() && n.domain() != "ai.onnx") continue;
+    const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(opset), "");
+    if (!schema) continue;
+    std::string name = n.name().empty() ? fmt::format("{}_{}", n.op_type(), i) : n.name();
+    if (n.input_size() < schema->min_input() || n.input_size() > schema->max_input())
+      throw Error(fmt::format("{}: node '{}' ({}) has {} inputs, but {} takes {} (the file is damaged or not valid "
+                              "ONNX)",
+                              label, name, n.op_type(), n.input_size(), n.op_type(),
+                              range(schema->min_input(), schema->max_input())));
+    if (n.output_size() < schema->min_output() || n.output_size() > schema->max_output())
+      throw Error(fmt::format("{}: node '{}' ({}) has {} outputs, but {} gives {} (the file is damaged or not valid "
+                              "ONNX)",
+                              label, name, n.op_type(), n.output_size(), n.op_type(),
+                              range(schema->min_output(), schema->max_output())));
+  }
+}
+
 // Runs ONNX shape inference on the model and converts it to a folded Graph.
 Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64_t opset) {
   onnx::GraphProto& g = *model.mutable_graph();
@@ -274,14 +301,13 @@ bool has_unknown_shapes(const Graph& graph) {
 // Reshape and Slice arguments as constants (PyTorch's chunk and view export such arithmetic).
 bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
   onnx::GraphProto& g = *model.mutable_graph();
-  std::unordered_set<std::string> injected;
+  std::unordered_set<std::string> injected, initializers;
+  for (const auto& init : g.initializer()) initializers.insert(init.name());
   for (const auto& n : graph.nodes)
     for (const auto& in : n.inputs) {
       const Tensor* t = graph.find_tensor(in);
       if (!t || !t->is_constant || !t->has_int_values || injected.count(in)) continue;
-      bool is_initializer = false;
-      for (const auto& init : g.initializer()) is_initializer = is_initializer || init.name() == in;
-      if (is_initializer) continue;
+      if (initializers.count(in)) continue;
       auto* init = g.add_initializer();
       init->set_name(in);
       init->set_data_type(onnx::TensorProto::INT64);
@@ -333,6 +359,7 @@ Graph load_onnx_bytes(const std::string& bytes, const std::string& label, const 
       throw Error(fmt::format("{}: node '{}' is a {} with subgraphs; deepen does not support control flow "
                               "(export the model with static control flow)",
                               label, node.name(), node.op_type()));
+  check_arity(g, opset, label);
   resolve_inputs(g, initializer_names, options, label);
 
   Graph graph = infer_and_convert(model, label, opset);
