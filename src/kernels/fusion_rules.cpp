@@ -82,19 +82,26 @@ FusionRules load_fusion_rules(const std::string& path) {
 }
 
 std::string fusion_rules_to_yaml(const FusionRules& rules) {
-  std::string out =
-      "# Op chains that the runtime executes as one kernel (longest match wins), and kernel types\n"
-      "# that a predictor of another type scores (same_as).\nchains:\n";
+  // The emitter quotes what needs quoting ("a, b", "x: y", "#"), so the text reads back as the
+  // same rules whatever the names hold.
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "chains" << YAML::Value << YAML::BeginSeq;
   for (const auto& chain : rules.chains) {
-    out += "  - [";
-    for (size_t i = 0; i < chain.size(); ++i) out += (i ? ", " : "") + chain[i];
-    out += "]\n";
+    out << YAML::Flow << YAML::BeginSeq;
+    for (const auto& op : chain) out << op;
+    out << YAML::EndSeq;
   }
+  out << YAML::EndSeq;
   if (!rules.same_as.empty()) {
-    out += "same_as:\n";
-    for (const auto& [from, to] : rules.same_as) out += fmt::format("  {}: {}\n", from, to);
+    out << YAML::Key << "same_as" << YAML::Value << YAML::BeginMap;
+    for (const auto& [from, to] : rules.same_as) out << YAML::Key << from << YAML::Value << to;
+    out << YAML::EndMap;
   }
-  return out;
+  out << YAML::EndMap;
+  if (!out.good()) throw Error(fmt::format("cannot write the fusion rules as YAML: {}", out.GetLastError()));
+  return "# Op chains that the runtime executes as one kernel (longest match wins), and kernel types\n"
+         "# that a predictor of another type scores (same_as).\n" +
+         std::string(out.c_str()) + "\n";
 }
 
 }  // namespace deepen
