@@ -196,11 +196,19 @@ std::string check_tree(const json& tree, size_t index, int64_t num_feature) {
   if (int_param(*param, "size_leaf_vector", &leaf_vector) && leaf_vector != 0)
     return where + "vector leaves are not supported";
   const size_t count = static_cast<size_t>(n);
-  std::vector<int64_t> left, right, split, flags;
+  std::vector<int64_t> left, right, split, parents, flags;
   if (!int_array(tree, "left_children", count, &left) || !int_array(tree, "right_children", count, &right) ||
-      !int_array(tree, "split_indices", count, &split) || !int_array(tree, "parents", count, &flags) ||
+      !int_array(tree, "split_indices", count, &split) || !int_array(tree, "parents", count, &parents) ||
       !int_array(tree, "default_left", count, &flags))
     return where + "its node arrays do not match num_nodes";
+  // XGBoost follows parent links when it loads a tree; the root's parent is -1 (saved as 2^31-1).
+  if (parents[0] != -1 && parents[0] != 2147483647) return where + "the root has a parent";
+  for (size_t i = 1; i < count; ++i)
+    if (parents[i] < 0 || parents[i] >= n) return where + fmt::format("node {} has a parent out of range", i);
+  for (const char* key : {"categories", "categories_nodes", "categories_segments", "categories_sizes"}) {
+    auto it = tree.find(key);
+    if (it != tree.end() && !(it->is_array() && it->empty())) return where + "categorical splits are not supported";
+  }
   for (const char* key : {"split_conditions", "base_weights", "loss_changes", "sum_hessian"}) {
     const json* a = member(tree, key, json::value_t::array);
     if (!a || a->size() != count) return where + fmt::format("'{}' does not match num_nodes", key);
@@ -228,6 +236,8 @@ std::string check_tree(const json& tree, size_t index, int64_t num_feature) {
     for (int64_t c : {left[i], right[i]}) {
       if (c <= 0 || c >= n || seen[static_cast<size_t>(c)])
         return where + fmt::format("node {} has a child {} that is out of range or shared", i, c);
+      if (parents[static_cast<size_t>(c)] != static_cast<int64_t>(i))
+        return where + fmt::format("node {}'s parent is not node {}", c, i);
       seen[static_cast<size_t>(c)] = true;
       todo.push_back(c);
     }

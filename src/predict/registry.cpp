@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -25,11 +27,16 @@ std::string scalar(const YAML::Node& node, const std::string& key, const std::st
 double number(const YAML::Node& node, const std::string& key, const std::string& where) {
   const YAML::Node v = node[key];
   if (!v) return 0;
+  double x = 0;
   try {
-    return v.as<double>();
+    x = v.as<double>();
   } catch (const YAML::Exception&) {
     throw Error(fmt::format("{}: '{}' must be a number", where, key));
   }
+  // .nan, .inf or a negative coefficient would turn into estimates that look like numbers.
+  if (!std::isfinite(x) || x < 0)
+    throw Error(fmt::format("{}: '{}' must be a finite number of 0 or more, not {}", where, key, v.Scalar()));
+  return x;
 }
 
 BoosterSpec booster_spec(const YAML::Node& node, const std::string& where) {
@@ -77,7 +84,7 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
       }
     }
   }
-  e.accuracy = node["accuracy"];
+  if (const YAML::Node accuracy = node["accuracy"]) e.accuracy.reset(accuracy);
   if (const YAML::Node f = node["fallback"]) {
     std::string fw = where + ": fallback";
     if (!f.IsMap()) throw Error(fmt::format("{} must be a map", fw));
@@ -99,7 +106,9 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
   }
   std::string folder = scalar(node, "folder", where, false);
   if (folder.empty()) folder = e.name;
-  if (fs::path(folder).is_absolute() || folder.find("..") != std::string::npos)
+  // One plain name: "a/", "." or "a/b" would make folders overlap or end in a slash that the
+  // inside-the-folder checks do not expect.
+  if (folder.find_first_of("/\\") != std::string::npos || folder == "." || folder.find("..") != std::string::npos)
     throw Error(fmt::format("{}: folder '{}' must be a plain folder name inside {}", where, folder, root));
   e.folder = (fs::path(root) / folder).lexically_normal().string();
   // Every path must stay inside the predictor's folder.
@@ -172,11 +181,10 @@ Registry parse_registry(const std::string& yaml_text, const std::string& predict
   } catch (const YAML::Exception& e) {
     throw Error(fmt::format("{}: malformed registry: {}", label, e.what()));
   }
-  for (size_t i = 0; i < reg.entries.size(); ++i)
-    for (size_t j = i + 1; j < reg.entries.size(); ++j)
-      if (reg.entries[i].name == reg.entries[j].name && reg.entries[i].version == reg.entries[j].version)
-        throw Error(fmt::format("{}: predictor '{}' version {} is listed twice", label, reg.entries[i].name,
-                                reg.entries[i].version));
+  std::set<std::pair<std::string, std::string>> seen;  // not pairwise: a registry may be long
+  for (const auto& e : reg.entries)
+    if (!seen.emplace(e.name, e.version).second)
+      throw Error(fmt::format("{}: predictor '{}' version {} is listed twice", label, e.name, e.version));
   return reg;
 }
 
