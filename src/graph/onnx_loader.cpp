@@ -9,6 +9,7 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -217,6 +218,42 @@ void check_arity(const onnx::GraphProto& g, int64_t opset, const std::string& la
   }
 }
 
+// ONNX's data propagation carries the values of small integer tensors through Concat, Gather,
+// Shape...; a chain of Concats doubles them at every node (20 nodes of a 64-value constant:
+// 67 million values, gigabytes). Bound the lengths first, in the order ONNX visits the nodes,
+// and propagate only when they stay small; our own folding does the rest.
+bool data_propagation_is_bounded(const onnx::GraphProto& g) {
+  constexpr uint64_t kLimit = 4096, kCap = uint64_t{1} << 40;
+  uint64_t max_rank = 8;
+  for (const auto* list : {&g.input(), &g.value_info(), &g.output()})
+    for (const auto& v : *list)
+      if (v.type().has_tensor_type())
+        max_rank = std::max<uint64_t>(max_rank, static_cast<uint64_t>(v.type().tensor_type().shape().dim_size()));
+  std::unordered_map<std::string, uint64_t> length;
+  auto length_of_tensor = [&](const onnx::TensorProto& t) -> uint64_t {
+    if (t.dims_size() != 1) return 1;
+    return t.dims(0) < 0 ? 0 : std::min<uint64_t>(static_cast<uint64_t>(t.dims(0)), kCap);
+  };
+  for (const auto& init : g.initializer()) length[init.name()] = length_of_tensor(init);
+  for (const auto& n : g.node()) {
+    uint64_t out = 1, sum = 0;
+    for (const auto& in : n.input()) {
+      auto it = length.find(in);
+      uint64_t l = it == length.end() ? max_rank : it->second;
+      out = std::max(out, l);
+      sum = std::min(kCap, sum + l);
+    }
+    if (n.op_type() == "Concat") out = sum;
+    if (n.op_type() == "Shape") out = max_rank;
+    if (n.op_type() == "Constant")
+      for (const auto& a : n.attribute())
+        if (a.has_t()) out = length_of_tensor(a.t());
+    if (out > kLimit) return false;
+    for (const auto& o : n.output()) length[o] = out;
+  }
+  return true;
+}
+
 // Runs ONNX shape inference on the model and converts it to a folded Graph.
 Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64_t opset) {
   onnx::GraphProto& g = *model.mutable_graph();
@@ -226,7 +263,7 @@ Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64
   graph.name = label;
   graph.opset = opset;
   try {
-    onnx::ShapeInferenceOptions inference_options(false, 0, true);
+    onnx::ShapeInferenceOptions inference_options(false, 0, data_propagation_is_bounded(g));
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference_options);
   } catch (const std::exception& e) {
     throw Error(fmt::format("{}: ONNX shape inference failed: {}", label, e.what()));
