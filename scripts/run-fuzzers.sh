@@ -28,10 +28,12 @@ seed() {  # seed TARGET FILE...
   return 0
 }
 shopt -s nullglob globstar
-seed onnx test_models/*.onnx tests/bad_inputs/**/*.onnx
-seed registry predictors/predictors.yaml fuzz/seeds/registry/*.yaml tests/bad_inputs/**/predictors.yaml
-seed fusion_rules predictors/**/fusion_rules*.yaml fuzz/seeds/fusion_rules/*.yaml
-seed booster predictors/**/*.ubj predictors/**/*.json
+# Past findings (tests/bad_inputs/fuzz_findings/TARGET) seed their target too.
+seed onnx test_models/*.onnx tests/bad_inputs/**/*.onnx tests/bad_inputs/fuzz_findings/onnx/*
+seed registry predictors/predictors.yaml fuzz/seeds/registry/*.yaml tests/bad_inputs/fuzz_findings/registry/*
+seed fusion_rules predictors/**/fusion_rules*.yaml fuzz/seeds/fusion_rules/*.yaml \
+  tests/bad_inputs/fuzz_findings/fusion_rules/*
+seed booster predictors/**/*.ubj predictors/**/*.json tests/bad_inputs/fuzz_findings/booster/*
 mkdir -p "$build/corpus/booster"
 "$build/fuzz/deepen_fuzz_seeds" "$build/corpus/booster"
 
