@@ -195,9 +195,13 @@ TEST(Robustness, FuzzFindingsStayFixed) {
         if (name == "onnx") {
           detect_kernels(load_onnx_bytes(data, "finding.onnx"), default_fusion_rules());
         } else if (name == "registry") {
-          parse_registry(data, "/nonexistent", "finding.yaml");
+          for (const auto& e : parse_registry(data, "/nonexistent", "finding.yaml").entries)
+            EXPECT_EQ(e.folder.rfind("/nonexistent/", 0), 0u) << e.folder;
         } else if (name == "fusion_rules") {
-          parse_fusion_rules(fusion_rules_to_yaml(parse_fusion_rules(data, "finding.yaml")), "round trip");
+          FusionRules rules = parse_fusion_rules(data, "finding.yaml");
+          FusionRules again = parse_fusion_rules(fusion_rules_to_yaml(rules), "round trip");
+          EXPECT_EQ(again.chains, rules.chains);
+          EXPECT_EQ(again.same_as, rules.same_as);
         } else if (name == "booster") {
           Booster b = Booster::load(file.path().string());
           b.predict(std::vector<float>(b.num_features(), 0.0f), b.num_features());

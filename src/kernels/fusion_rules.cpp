@@ -33,6 +33,17 @@ FusionRules default_fusion_rules() {
   return rules;
 }
 
+namespace {
+// Op and kernel type names are printable ASCII without spaces ("conv", "other:Erf"); anything
+// else (control characters, broken UTF-8) cannot be written back and read as the same name.
+bool is_name(const YAML::Node& node) {
+  if (!node.IsScalar() || node.Scalar().empty()) return false;
+  for (unsigned char c : node.Scalar())
+    if (c <= 0x20 || c >= 0x7f) return false;
+  return true;
+}
+}  // namespace
+
 FusionRules parse_fusion_rules(const std::string& yaml_text, const std::string& label) {
   YAML::Node root;
   try {
@@ -53,7 +64,7 @@ FusionRules parse_fusion_rules(const std::string& yaml_text, const std::string& 
         throw Error(fmt::format("{}: chain {} must be a list of at least two ops", label, i + 1));
       std::vector<std::string> ops;
       for (const auto& op : chain) {
-        if (!op.IsScalar() || op.Scalar().empty())
+        if (!is_name(op))
           throw Error(fmt::format("{}: chain {} holds an entry that is not an op name", label, i + 1));
         ops.push_back(op.Scalar());
       }
@@ -62,8 +73,8 @@ FusionRules parse_fusion_rules(const std::string& yaml_text, const std::string& 
     if (const YAML::Node same = root["same_as"]) {
       if (!same.IsMap()) throw Error(fmt::format("{}: 'same_as' must map kernel types to kernel types", label));
       for (const auto& kv : same) {
-        if (!kv.first.IsScalar() || !kv.second.IsScalar())
-          throw Error(fmt::format("{}: 'same_as' entries must be 'type: type'", label));
+        if (!is_name(kv.first) || !is_name(kv.second))
+          throw Error(fmt::format("{}: 'same_as' entries must be 'type: type', with kernel type names", label));
         rules.same_as[kv.first.Scalar()] = kv.second.Scalar();
       }
     }
