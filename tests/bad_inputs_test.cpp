@@ -284,7 +284,9 @@ TEST_F(BadInputs, EveryCaseGetsItsAnswer) {
                   : std::string();
     std::string command = "timeout ";
     int timeout_s = c["timeout_s"] ? c["timeout_s"].as<int>() : 60;
-    if (kSanitized) timeout_s *= 2;
+    // Sanitizers make deepen several times slower, and more so on a loaded machine: there the
+    // bound only catches hangs; the release build checks the real time bound.
+    if (kSanitized) timeout_s *= 6;
     command += std::to_string(timeout_s) + " " + shell_quote(DEEPEN_BINARY);
     for (const auto& a : c["args"]) {
       std::string arg = a.as<std::string>();
@@ -301,7 +303,10 @@ TEST_F(BadInputs, EveryCaseGetsItsAnswer) {
     ASSERT_TRUE(WIFEXITED(status)) << command;
     int exit_code = WEXITSTATUS(status);
     std::string text = read_file(err) + read_file(out);
-    ASSERT_NE(exit_code, 124) << "timed out after " << timeout_s << " s: " << command;
+    if (exit_code == 124) {
+      ADD_FAILURE() << "timed out after " << timeout_s << " s: " << command;
+      continue;
+    }
     EXPECT_EQ(exit_code, c["exit"].as<int>()) << command << "\n" << text.substr(0, 2000);
     for (const auto& w : c["words"]) {
       std::string word = w.as<std::string>();
