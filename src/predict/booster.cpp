@@ -93,6 +93,9 @@ std::vector<double> Booster::predict(const std::vector<float>& rows, size_t ncol
   XGDMatrixFree(matrix);
   check(rc, path_);
   if (out.size() != nrows) throw Error(fmt::format("{}: the booster returned {} values for {} rows", path_, out.size(), nrows));
+  // A booster file can hold any leaf value (UBJSON stores NaN and infinity); never pass one on.
+  for (double v : out)
+    if (!std::isfinite(v)) throw Error(fmt::format("{}: the booster gave {}; the booster file is broken", path_, v));
   return out;
 }
 

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 
 namespace deepen {
 namespace {
@@ -85,10 +84,6 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       const BoosterSpec& spec = entry_.kernels.at(type).at(target);
       for (size_t r = 0; r < indices.size(); ++r) {
         double v = spec.transform == "log" ? std::exp(values[r]) : values[r];
-        if (!std::isfinite(v))  // a booster file can hold any leaf value; never pass one on silently
-          throw Error(fmt::format("predictor '{}': the {} booster of '{}' gave {} for kernel {}; the booster file is "
-                                  "broken",
-                                  entry_.name, target, type, v, kernels[indices[r]].type));
         v = std::max(0.0, v) * scale_of(kernels[indices[r]]);
         Estimate& e = out[indices[r]];
         if (target == "latency") e.latency_ms = v;

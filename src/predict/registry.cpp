@@ -6,7 +6,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -84,6 +83,7 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
       }
     }
   }
+  // Node::operator= would assign into the node; reset() rebinds it.
   if (const YAML::Node accuracy = node["accuracy"]) e.accuracy.reset(accuracy);
   if (const YAML::Node f = node["fallback"]) {
     std::string fw = where + ": fallback";
@@ -181,10 +181,11 @@ Registry parse_registry(const std::string& yaml_text, const std::string& predict
   } catch (const YAML::Exception& e) {
     throw Error(fmt::format("{}: malformed registry: {}", label, e.what()));
   }
-  std::set<std::pair<std::string, std::string>> seen;  // not pairwise: a registry may be long
-  for (const auto& e : reg.entries)
-    if (!seen.emplace(e.name, e.version).second)
-      throw Error(fmt::format("{}: predictor '{}' version {} is listed twice", label, e.name, e.version));
+  for (size_t i = 0; i < reg.entries.size(); ++i)
+    for (size_t j = i + 1; j < reg.entries.size(); ++j)
+      if (reg.entries[i].name == reg.entries[j].name && reg.entries[i].version == reg.entries[j].version)
+        throw Error(fmt::format("{}: predictor '{}' version {} is listed twice", label, reg.entries[i].name,
+                                reg.entries[i].version));
   return reg;
 }
 
