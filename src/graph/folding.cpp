@@ -12,6 +12,10 @@ namespace {
 
 using Ints = std::vector<int64_t>;
 
+// Shape arithmetic works on a few numbers; Concat of Concats of constants could otherwise double
+// a list at every node and exhaust memory.
+constexpr size_t kMaxFoldedValues = 4096;
+
 const Ints* ints_of(const Graph& g, const std::string& name) {
   const Tensor* t = g.find_tensor(name);
   return t && t->has_int_values ? &t->int_values : nullptr;
@@ -189,7 +193,7 @@ void fold_constants(Graph& graph) {
         Tensor& out = graph.tensors[node.outputs[k]];
         out.name = node.outputs[k];
         out.is_constant = true;
-        if (k == 0 && values) {
+        if (k == 0 && values && values->size() <= kMaxFoldedValues) {
           out.int_values = *values;
           out.has_int_values = true;
           if (!out.shape_known) {

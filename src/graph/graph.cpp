@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <deque>
 #include <unordered_set>
 
@@ -12,7 +13,9 @@ int64_t Node::attr_int(const std::string& key, int64_t fallback) const {
   auto it = attrs.find(key);
   if (it == attrs.end()) return fallback;
   if (auto v = std::get_if<int64_t>(&it->second)) return *v;
-  if (auto v = std::get_if<double>(&it->second)) return static_cast<int64_t>(*v);
+  // A float beyond int64's range (or NaN) has no integer value; casting it would be undefined.
+  if (auto v = std::get_if<double>(&it->second); v && std::isfinite(*v) && std::abs(*v) < 9.2e18)
+    return static_cast<int64_t>(*v);
   throw Error(fmt::format("node '{}' ({}): attribute '{}' should be an integer", name, op, key));
 }
 

@@ -10,6 +10,7 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -80,6 +81,7 @@ void read_int_values(const onnx::TensorProto& t, Tensor& out) {
   for (auto d : t.dims()) {
     if (d < 0 || d > static_cast<int64_t>(kMaxIntValues)) return;
     count *= d;
+    if (count > static_cast<int64_t>(kMaxIntValues)) return;  // before many dims overflow it
   }
   if (count > static_cast<int64_t>(kMaxIntValues)) return;
   std::vector<int64_t> values;
@@ -217,6 +219,68 @@ void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string>& 
       throw Error(fmt::format("{}: --input-shape names '{}', which is not an input of this model", label, name));
 }
 
+// Node input and output counts against the op's schema: the detector reads a Conv's first two
+// inputs without asking, and a damaged file must be refused here with a message instead.
+void check_arity(const onnx::GraphProto& g, int64_t opset, const std::string& label) {
+  auto range = [](int lo, int hi) {
+    return hi == std::numeric_limits<int>::max() ? fmt::format("{} or more", lo)
+                                                 : lo == hi ? fmt::format("{}", lo) : fmt::format("{} to {}", lo, hi);
+  };
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    if (!n.domain().empty() && n.domain() != "ai.onnx") continue;
+    const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(opset), "");
+    if (!schema) continue;
+    std::string name = n.name().empty() ? fmt::format("{}_{}", n.op_type(), i) : n.name();
+    if (n.input_size() < schema->min_input() || n.input_size() > schema->max_input())
+      throw Error(fmt::format("{}: node '{}' ({}) has {} inputs, but {} takes {} (the file is damaged or not valid "
+                              "ONNX)",
+                              label, name, n.op_type(), n.input_size(), n.op_type(),
+                              range(schema->min_input(), schema->max_input())));
+    if (n.output_size() < schema->min_output() || n.output_size() > schema->max_output())
+      throw Error(fmt::format("{}: node '{}' ({}) has {} outputs, but {} gives {} (the file is damaged or not valid "
+                              "ONNX)",
+                              label, name, n.op_type(), n.output_size(), n.op_type(),
+                              range(schema->min_output(), schema->max_output())));
+  }
+}
+
+// ONNX's data propagation carries the values of small integer tensors through Concat, Gather,
+// Shape...; a chain of Concats doubles them at every node (20 nodes of a 64-value constant:
+// 67 million values, gigabytes). Bound the lengths first, in the order ONNX visits the nodes,
+// and propagate only when they stay small; our own folding does the rest.
+bool data_propagation_is_bounded(const onnx::GraphProto& g) {
+  constexpr uint64_t kLimit = 4096, kCap = uint64_t{1} << 40;
+  uint64_t max_rank = 8;
+  for (const auto* list : {&g.input(), &g.value_info(), &g.output()})
+    for (const auto& v : *list)
+      if (v.type().has_tensor_type())
+        max_rank = std::max<uint64_t>(max_rank, static_cast<uint64_t>(v.type().tensor_type().shape().dim_size()));
+  std::unordered_map<std::string, uint64_t> length;
+  auto length_of_tensor = [&](const onnx::TensorProto& t) -> uint64_t {
+    if (t.dims_size() != 1) return 1;
+    return t.dims(0) < 0 ? 0 : std::min<uint64_t>(static_cast<uint64_t>(t.dims(0)), kCap);
+  };
+  for (const auto& init : g.initializer()) length[init.name()] = length_of_tensor(init);
+  for (const auto& n : g.node()) {
+    uint64_t out = 1, sum = 0;
+    for (const auto& in : n.input()) {
+      auto it = length.find(in);
+      uint64_t l = it == length.end() ? max_rank : it->second;
+      out = std::max(out, l);
+      sum = std::min(kCap, sum + l);
+    }
+    if (n.op_type() == "Concat") out = sum;
+    if (n.op_type() == "Shape") out = max_rank;
+    if (n.op_type() == "Constant")
+      for (const auto& a : n.attribute())
+        if (a.has_t()) out = length_of_tensor(a.t());
+    if (out > kLimit) return false;
+    for (const auto& o : n.output()) length[o] = out;
+  }
+  return true;
+}
+
 // Runs ONNX shape inference on the model and converts it to a folded Graph.
 Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64_t opset) {
   onnx::GraphProto& g = *model.mutable_graph();
@@ -226,7 +290,7 @@ Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64
   graph.name = label;
   graph.opset = opset;
   try {
-    onnx::ShapeInferenceOptions inference_options(false, 0, true);
+    onnx::ShapeInferenceOptions inference_options(false, 0, data_propagation_is_bounded(g));
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference_options);
   } catch (const std::exception& e) {
     throw Error(fmt::format("{}: ONNX shape inference failed: {}", label, e.what()));
@@ -301,14 +365,13 @@ bool has_unknown_shapes(const Graph& graph) {
 // Reshape and Slice arguments as constants (PyTorch's chunk and view export such arithmetic).
 bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
   onnx::GraphProto& g = *model.mutable_graph();
-  std::unordered_set<std::string> injected;
+  std::unordered_set<std::string> injected, initializers;
+  for (const auto& init : g.initializer()) initializers.insert(init.name());
   for (const auto& n : graph.nodes)
     for (const auto& in : n.inputs) {
       const Tensor* t = graph.find_tensor(in);
       if (!t || !t->is_constant || !t->has_int_values || injected.count(in)) continue;
-      bool is_initializer = false;
-      for (const auto& init : g.initializer()) is_initializer = is_initializer || init.name() == in;
-      if (is_initializer) continue;
+      if (initializers.count(in)) continue;
       auto* init = g.add_initializer();
       init->set_name(in);
       init->set_data_type(onnx::TensorProto::INT64);
@@ -368,6 +431,7 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
       throw Error(fmt::format("{}: node '{}' is a {} with subgraphs; deepen does not support control flow "
                               "(export the model with static control flow)",
                               label, node.name(), node.op_type()));
+  check_arity(g, opset, label);
   resolve_inputs(g, initializer_names, options, label);
 
   Graph graph = infer_and_convert(model, label, opset);

@@ -33,6 +33,17 @@ FusionRules default_fusion_rules() {
   return rules;
 }
 
+namespace {
+// Op and kernel type names are printable ASCII without spaces ("conv", "other:Erf"); anything
+// else (control characters, broken UTF-8) cannot be written back and read as the same name.
+bool is_name(const YAML::Node& node) {
+  if (!node.IsScalar() || node.Scalar().empty()) return false;
+  for (unsigned char c : node.Scalar())
+    if (c <= 0x20 || c >= 0x7f) return false;
+  return true;
+}
+}  // namespace
+
 FusionRules parse_fusion_rules(const std::string& yaml_text, const std::string& label) {
   YAML::Node root;
   try {
@@ -53,7 +64,7 @@ FusionRules parse_fusion_rules(const std::string& yaml_text, const std::string& 
         throw Error(fmt::format("{}: chain {} must be a list of at least two ops", label, i + 1));
       std::vector<std::string> ops;
       for (const auto& op : chain) {
-        if (!op.IsScalar() || op.Scalar().empty())
+        if (!is_name(op))
           throw Error(fmt::format("{}: chain {} holds an entry that is not an op name", label, i + 1));
         ops.push_back(op.Scalar());
       }
@@ -62,8 +73,8 @@ FusionRules parse_fusion_rules(const std::string& yaml_text, const std::string& 
     if (const YAML::Node same = root["same_as"]) {
       if (!same.IsMap()) throw Error(fmt::format("{}: 'same_as' must map kernel types to kernel types", label));
       for (const auto& kv : same) {
-        if (!kv.first.IsScalar() || !kv.second.IsScalar())
-          throw Error(fmt::format("{}: 'same_as' entries must be 'type: type'", label));
+        if (!is_name(kv.first) || !is_name(kv.second))
+          throw Error(fmt::format("{}: 'same_as' entries must be 'type: type', with kernel type names", label));
         rules.same_as[kv.first.Scalar()] = kv.second.Scalar();
       }
     }
@@ -82,19 +93,26 @@ FusionRules load_fusion_rules(const std::string& path) {
 }
 
 std::string fusion_rules_to_yaml(const FusionRules& rules) {
-  std::string out =
-      "# Op chains that the runtime executes as one kernel (longest match wins), and kernel types\n"
-      "# that a predictor of another type scores (same_as).\nchains:\n";
+  // The emitter quotes what needs quoting ("a, b", "x: y", "#"), so the text reads back as the
+  // same rules whatever the names hold.
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "chains" << YAML::Value << YAML::BeginSeq;
   for (const auto& chain : rules.chains) {
-    out += "  - [";
-    for (size_t i = 0; i < chain.size(); ++i) out += (i ? ", " : "") + chain[i];
-    out += "]\n";
+    out << YAML::Flow << YAML::BeginSeq;
+    for (const auto& op : chain) out << op;
+    out << YAML::EndSeq;
   }
+  out << YAML::EndSeq;
   if (!rules.same_as.empty()) {
-    out += "same_as:\n";
-    for (const auto& [from, to] : rules.same_as) out += fmt::format("  {}: {}\n", from, to);
+    out << YAML::Key << "same_as" << YAML::Value << YAML::BeginMap;
+    for (const auto& [from, to] : rules.same_as) out << YAML::Key << from << YAML::Value << to;
+    out << YAML::EndMap;
   }
-  return out;
+  out << YAML::EndMap;
+  if (!out.good()) throw Error(fmt::format("cannot write the fusion rules as YAML: {}", out.GetLastError()));
+  return "# Op chains that the runtime executes as one kernel (longest match wins), and kernel types\n"
+         "# that a predictor of another type scores (same_as).\n" +
+         std::string(out.c_str()) + "\n";
 }
 
 }  // namespace deepen

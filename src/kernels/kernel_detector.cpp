@@ -6,6 +6,7 @@
 #include <deepen/schema.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -146,8 +147,8 @@ class Detector {
     const std::string& op = n.op;
     if (op == "Conv") {
       const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
-      const Tensor* x = g_.find_tensor(n.inputs[0]);
       if (!w || !w->shape_known || w->shape.size() != 4) return "other:Conv";
+      const Tensor* x = g_.find_tensor(n.inputs[0]);
       int64_t group = n.attr_int("group", 1);
       int64_t cin = (x && x->shape_known && x->shape.size() == 4) ? x->shape[1] : w->shape[1] * group;
       if (group == 1) return "conv";
@@ -438,11 +439,18 @@ class Detector {
       throw Error(fmt::format("{}: cannot resolve the shape of tensor '{}' (read by node '{}', {}); if the model "
                               "has dynamic dimensions, give the input's size with --input-shape NAME:1x3x224x224",
                               g_.name, name, node(at_node).name, node(at_node).op));
-    for (auto d : t->shape)
+    int64_t elements = 1;
+    for (auto d : t->shape) {
       if (d <= 0)
         throw Error(fmt::format("{}: tensor '{}' (read by node '{}') has a dimension of {}; every dimension must be "
                                 "positive",
                                 g_.name, name, node(at_node).name, d));
+      // Work is counted from element counts: refuse shapes whose count int64 cannot hold.
+      if (__builtin_mul_overflow(elements, d, &elements))
+        throw Error(fmt::format("{}: tensor '{}' (read by node '{}') has too many elements ({}: more than 2^63); "
+                                "check the model's shapes or --input-shape",
+                                g_.name, name, node(at_node).name, fmt::join(t->shape, "x")));
+    }
     return *t;
   }
   // hw and cin of an activation: NCHW -> H and C (and w when W != H); other ranks -> hw 1.
@@ -492,7 +500,13 @@ class Detector {
       if (op != "dwconv") c.set("cout", static_cast<double>(w.shape[0]));
       c.set("ks", static_cast<double>(w.shape[2]));
       c.set("stride", static_cast<double>(strides.empty() ? 1 : strides[0]));
-      if (op == "gconv") c.set("groups", static_cast<double>(hn.attr_int("group", 1)));
+      if (op == "gconv") {
+        int64_t groups = hn.attr_int("group", 1);
+        if (groups < 1 || x.shape[1] % groups != 0)
+          throw Error(fmt::format("{}: node '{}' (Conv) has group {}, which does not divide its {} input channels",
+                                  g_.name, hn.name, groups, x.shape[1]));
+        c.set("groups", static_cast<double>(groups));
+      }
       if (op == "dwconv" && w.shape[0] != x.shape[1]) c.set("cout", static_cast<double>(w.shape[0]));
       if (w.shape[3] != w.shape[2]) c.set("ks_w", static_cast<double>(w.shape[3]));
       if (x.shape[3] != x.shape[2]) c.set("w", static_cast<double>(x.shape[3]));

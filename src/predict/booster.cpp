@@ -1,6 +1,8 @@
 #include <deepen/error.h>
 #include <deepen/predict.h>
 
+#include "predict/booster_check.h"
+
 #include <fmt/format.h>
 #include <xgboost/c_api.h>
 
@@ -48,6 +50,8 @@ Booster Booster::load(const std::string& path) {
   // binary format, garbage) is refused here rather than handed to a parser that trusts it.
   if (first == std::string::npos || buffer[first] != '{')
     throw Error(fmt::format("{}: not an XGBoost booster in JSON or UBJSON format", path));
+  std::string problem = check_booster_bytes(buffer.data() + first, buffer.size() - first);
+  if (!problem.empty()) throw Error(fmt::format("{}: not a readable XGBoost booster ({})", path, problem));
   Booster b;
   b.path_ = path;
   check(XGBoosterCreate(nullptr, 0, &b.handle_), path);
@@ -103,6 +107,9 @@ std::vector<double> Booster::predict(const std::vector<float>& rows, size_t ncol
   XGDMatrixFree(matrix);
   check(rc, path_);
   if (out.size() != nrows) throw Error(fmt::format("{}: the booster returned {} values for {} rows", path_, out.size(), nrows));
+  // A booster file can hold any leaf value (UBJSON stores NaN and infinity); never pass one on.
+  for (double v : out)
+    if (!std::isfinite(v)) throw Error(fmt::format("{}: the booster gave {}; the booster file is broken", path_, v));
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,11 +26,16 @@ std::string scalar(const YAML::Node& node, const std::string& key, const std::st
 double number(const YAML::Node& node, const std::string& key, const std::string& where) {
   const YAML::Node v = node[key];
   if (!v) return 0;
+  double x = 0;
   try {
-    return v.as<double>();
+    x = v.as<double>();
   } catch (const YAML::Exception&) {
     throw Error(fmt::format("{}: '{}' must be a number", where, key));
   }
+  // .nan, .inf or a negative coefficient would turn into estimates that look like numbers.
+  if (!std::isfinite(x) || x < 0)
+    throw Error(fmt::format("{}: '{}' must be a finite number of 0 or more, not {}", where, key, v.Scalar()));
+  return x;
 }
 
 BoosterSpec booster_spec(const YAML::Node& node, const std::string& where) {
@@ -112,7 +118,9 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
   }
   std::string folder = scalar(node, "folder", where, false);
   if (folder.empty()) folder = e.name;
-  if (fs::path(folder).is_absolute() || folder.find("..") != std::string::npos)
+  // One plain name: "a/", "." or "a/b" would make folders overlap or end in a slash that the
+  // inside-the-folder checks do not expect.
+  if (folder.find_first_of("/\\") != std::string::npos || folder == "." || folder.find("..") != std::string::npos)
     throw Error(fmt::format("{}: folder '{}' must be a plain folder name inside {}", where, folder, root));
   e.folder = (fs::path(root) / folder).lexically_normal().string();
   // Every path must stay inside the predictor's folder.
