@@ -5,6 +5,7 @@
 #include <deepen/predict.h>
 #include <deepen/report.h>
 #include <deepen/schema.h>
+#include <deepen/train.h>
 
 #include <gtest/gtest.h>
 
@@ -267,4 +268,31 @@ TEST(Transform, TargetsAndBackAgain) {
   EXPECT_FALSE(deepen::valid_transform("sqrt"));
   deepen::KernelWork none;
   EXPECT_THROW(deepen::booster_target("log-per-mac", 1.0, none), deepen::Error);
+}
+
+TEST(Booster, OwnTreeWalkerGivesXGBoostsNumbers) {
+  // Train with XGBoost (through the training module), then score the saved UBJSON and JSON-free
+  // file with deepen's own walker: the numbers must be XGBoost's to the last bit of a float.
+  const size_t ncols = 5;
+  std::vector<float> rows;
+  std::vector<double> targets;
+  uint32_t x = 7;
+  auto next = [&] { return static_cast<float>((x = x * 1664525u + 1013904223u) >> 8) / 16777216.0f; };
+  for (int r = 0; r < 400; ++r) {
+    float a = next(), b = next(), c = next(), d = next(), e = next();
+    rows.insert(rows.end(), {a, b, c, d, e});
+    targets.push_back(1.0 + 3.0 * a + std::sin(6.0 * b) + (c > 0.5 ? 2.0 : 0.0) + 0.1 * d * e);
+  }
+  rows[3] = NAN;  // a missing value takes the default branch
+  deepen::TrainParams params;
+  params.transform = "none";
+  params.rounds = 50;
+  deepen::TrainedBooster trained = deepen::train_booster(rows, ncols, targets, params);
+  TempDir dir;
+  write_text(dir.file("model.ubj"), trained.to_ubj());
+  deepen::Booster ours = deepen::Booster::load(dir.file("model.ubj"));
+  std::vector<double> theirs = trained.predict(rows, ncols);
+  std::vector<double> mine = ours.predict(rows, ncols);
+  ASSERT_EQ(mine.size(), theirs.size());
+  for (size_t i = 0; i < mine.size(); ++i) EXPECT_EQ(static_cast<float>(mine[i]), static_cast<float>(theirs[i])) << i;
 }

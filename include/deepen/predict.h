@@ -90,20 +90,20 @@ int compare_versions(const std::string& a, const std::string& b);
 // Resolves a path of an entry inside its folder; Error when it leaves the folder.
 std::string resolve_in_folder(const PredictorEntry& entry, const std::string& relative);
 
-// An XGBoost booster loaded through the C API.
+struct TreeEnsemble;
+
+// An XGBoost booster (JSON or UBJSON model file), checked when read and scored by deepen's own
+// tree walker with XGBoost's exact rules.
 class Booster {
  public:
   static Booster load(const std::string& path);
-  Booster(Booster&&) noexcept;
-  Booster& operator=(Booster&&) noexcept;
-  ~Booster();
   // Scores rows (row-major, ncols features each) in one batch.
   std::vector<double> predict(const std::vector<float>& rows, size_t ncols) const;
   size_t num_features() const;
 
  private:
   Booster() = default;
-  void* handle_ = nullptr;
+  std::shared_ptr<const TreeEnsemble> model_;
   std::string path_;
 };
 
