@@ -78,8 +78,8 @@ WorkModel fit_work_model(const std::vector<WorkSample>& samples);
 // learning rate.
 struct TrainParams {
   int max_depth = 4;
-  double eta = 0.03;
-  int rounds = 600;
+  double eta = 0.1;
+  int rounds = 200;
   double min_child_weight = 1;
   double subsample = 0.8;
   double colsample = 0.8;
