@@ -99,11 +99,16 @@ struct PowerTrace {
   std::vector<double> power_mw;  // current (mA) x voltage (V)
   TimeUnit unit = TimeUnit::Auto;  // the unit the time column was read in
   std::string note;  // e.g. that the header's unit was overridden by detection
+  size_t merged_samples = 0;  // samples that shared a timestamp with the one before (averaged into it)
 };
 // Auto: epoch timestamps are recognised by magnitude (s ~1e9, ms ~1e12, us ~1e15); otherwise
 // the header's unit (`Time(ms)`) is used; without either, Error asking for the unit.
-PowerTrace read_power_trace(const std::string& path, TimeUnit unit = TimeUnit::Auto);
-PowerTrace parse_power_trace(const std::string& text, const std::string& label, TimeUnit unit = TimeUnit::Auto);
+// Samples that share a timestamp (Monsoon's software stamps batches as they arrive) become one
+// sample with their mean power; or, with sample_rate_hz > 0, sample i is re-stamped at
+// first + i / rate (Error when the count and the rate do not fit the stamped span: lost samples).
+PowerTrace read_power_trace(const std::string& path, TimeUnit unit = TimeUnit::Auto, double sample_rate_hz = 0);
+PowerTrace parse_power_trace(const std::string& text, const std::string& label, TimeUnit unit = TimeUnit::Auto,
+                             double sample_rate_hz = 0);
 // Windows CSV: start and end columns whose names give the unit (start_us, end_us, or _ms, _s).
 std::vector<RunWindow> read_run_windows(const std::string& path);
 std::vector<RunWindow> parse_run_windows(const std::string& text, const std::string& label);
@@ -111,13 +116,15 @@ std::string run_windows_csv(const std::vector<RunWindow>& windows);
 // Energy (mJ) of each window: the trapezoidal integral of power over it, with the power at the
 // window's edges interpolated linearly. Error naming the first window outside the trace's clock.
 std::vector<double> integrate_trace(const PowerTrace& trace, const std::vector<RunWindow>& windows);
-std::unique_ptr<PowerSource> make_trace_source(const std::string& path, TimeUnit unit = TimeUnit::Auto);
+std::unique_ptr<PowerSource> make_trace_source(const std::string& path, TimeUnit unit = TimeUnit::Auto,
+                                               double sample_rate_hz = 0);
 
 struct PowerOptions {
   std::string source = "none";  // none, rapl, trace
   std::string rapl_root = "/sys/class/powercap";
   std::string trace_path;
   TimeUnit trace_unit = TimeUnit::Auto;
+  double trace_rate_hz = 0;  // > 0: re-stamp samples at this rate (see read_power_trace)
 };
 std::vector<std::string> power_source_names();
 // nullptr for "none"; Error for an unknown or absent source.

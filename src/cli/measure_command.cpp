@@ -15,6 +15,7 @@ namespace {
 struct MeasureFlags {
   std::string modelpath, backend = "opencv", power = "none", rapl_root = "/sys/class/powercap", trace,
                          trace_time_unit = "auto", windows, windows_out, format = "table", output;
+  double trace_rate = 0;
   int threads = 1, warmup = 10, runs = 50, pin = -1;
 };
 
@@ -30,8 +31,12 @@ void emit_measurements(const std::vector<Measurement>& ms, const MeasureFlags& f
 int run_integrate(const MeasureFlags& f) {
   if (f.power != "trace") throw Error("--windows integrates a recorded trace: give it with --power trace --trace FILE");
   if (f.trace.empty()) throw Error("--power trace needs --trace FILE: the power monitor's CSV");
-  PowerTrace trace = read_power_trace(f.trace, parse_time_unit(f.trace_time_unit));
+  PowerTrace trace = read_power_trace(f.trace, parse_time_unit(f.trace_time_unit), f.trace_rate);
   if (!trace.note.empty()) std::cerr << "deepen: note: " << trace.note << "\n";
+  if (trace.merged_samples > 0)
+    std::cerr << fmt::format("deepen: note: {}: {} samples shared a timestamp with the one before and were averaged "
+                             "into it (--trace-rate re-stamps them instead)\n",
+                             f.trace, trace.merged_samples);
   std::vector<RunWindow> windows = read_run_windows(f.windows);
   std::vector<double> energy = integrate_trace(trace, windows);
   Measurement m;
@@ -65,6 +70,7 @@ int run_measure(const MeasureFlags& f) {
   po.rapl_root = f.rapl_root;
   po.trace_path = f.trace;
   po.trace_unit = parse_time_unit(f.trace_time_unit);
+  po.trace_rate_hz = f.trace_rate;
   std::unique_ptr<PowerSource> power = make_power_source(po);
   if (f.pin >= 0) pin_to_cpu(f.pin);
   MeasureOptions mo;
@@ -113,6 +119,8 @@ void add_measure_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--rapl-root", flags->rapl_root, "Where the powercap counters are")->capture_default_str();
   cmd->add_option("--trace", flags->trace, "Power monitor CSV: time, current (mA), voltage (V), Monsoon style");
+  cmd->add_option("--trace-rate", flags->trace_rate,
+                  "Re-stamp trace samples at this fixed rate in Hz (Monsoon: 5000) instead of trusting batch timestamps");
   cmd->add_option("--trace-time-unit", flags->trace_time_unit,
                   "Unit of the trace's time column: auto (epoch timestamps by magnitude, else the header), s, ms, us")
       ->check(CLI::IsMember({"auto", "s", "ms", "us"}))

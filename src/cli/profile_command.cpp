@@ -30,6 +30,7 @@ struct ProfileFlags {
   size_t samples = 100, refine = 0;
   uint64_t seed = 1;
   double uniform_share = 0.2, max_seconds = 1.0, threshold = 0.10;
+  double trace_rate = 0;
   int threads = 1, warmup = -1, runs = -1, pin = -1;
   bool fusion_rules = false, quiet = false, print_name = false;
 };
@@ -95,6 +96,7 @@ int run_profile(const ProfileFlags& f) {
   po.rapl_root = f.rapl_root;
   po.trace_path = f.trace;
   po.trace_unit = parse_time_unit(f.trace_time_unit);
+  po.trace_rate_hz = f.trace_rate;
   std::unique_ptr<PowerSource> power = make_power_source(po);
 
   ProfileOptions o;
@@ -178,6 +180,8 @@ void add_profile_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--rapl-root", flags->rapl_root, "Where the powercap counters are")->capture_default_str();
   cmd->add_option("--trace", flags->trace, "Power monitor CSV (time, current mA, voltage V)");
+  cmd->add_option("--trace-rate", flags->trace_rate,
+                  "Re-stamp trace samples at this fixed rate in Hz (Monsoon: 5000) instead of trusting batch timestamps");
   cmd->add_option("--trace-time-unit", flags->trace_time_unit, "auto, s, ms or us")
       ->check(CLI::IsMember({"auto", "s", "ms", "us"}))
       ->capture_default_str();

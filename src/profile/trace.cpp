@@ -101,7 +101,8 @@ std::string time_unit_name(TimeUnit unit) {
   }
 }
 
-PowerTrace parse_power_trace(const std::string& text, const std::string& label, TimeUnit unit) {
+PowerTrace parse_power_trace(const std::string& text, const std::string& label, TimeUnit unit,
+                             double sample_rate_hz) {
   std::stringstream in(text);
   std::string line;
   if (!std::getline(in, line)) throw Error(fmt::format("{}: empty power trace", label));
@@ -121,6 +122,7 @@ PowerTrace parse_power_trace(const std::string& text, const std::string& label, 
                             label, line));
   PowerTrace trace;
   std::vector<double> raw_time;
+  std::vector<double> raw_power;
   size_t lineno = 1;
   size_t need = static_cast<size_t>(std::max({time_col, current_col, voltage_col})) + 1;
   while (std::getline(in, line)) {
@@ -132,11 +134,11 @@ PowerTrace parse_power_trace(const std::string& text, const std::string& label, 
     double t = parse_cell(cells[time_col], label, lineno, header[time_col]);
     double ma = parse_cell(cells[current_col], label, lineno, header[current_col]);
     double v = parse_cell(cells[voltage_col], label, lineno, header[voltage_col]);
-    if (!raw_time.empty() && t <= raw_time.back())
-      throw Error(fmt::format("{}:{}: time {} does not increase (previous {})", label, lineno, cells[time_col],
+    if (!raw_time.empty() && t < raw_time.back())
+      throw Error(fmt::format("{}:{}: time {} goes back (previous {})", label, lineno, cells[time_col],
                               raw_time.back()));
     raw_time.push_back(t);
-    trace.power_mw.push_back(ma * v);
+    raw_power.push_back(ma * v);
   }
   if (raw_time.size() < 2) throw Error(fmt::format("{}: a power trace needs at least two samples", label));
 
@@ -158,13 +160,41 @@ PowerTrace parse_power_trace(const std::string& text, const std::string& label, 
   }
   trace.unit = unit;
   double scale = us_per(unit);
-  trace.time_us.reserve(raw_time.size());
-  for (double t : raw_time) trace.time_us.push_back(t * scale);
+  if (sample_rate_hz > 0) {
+    // The monitor samples at a fixed rate; its software stamps samples as batches arrive.
+    // Re-stamping sample i at first + i / rate recovers the sampling times, provided none was lost.
+    double stamped_us = (raw_time.back() - raw_time.front()) * scale;
+    double restamped_us = static_cast<double>(raw_time.size() - 1) * 1e6 / sample_rate_hz;
+    if (std::fabs(restamped_us - stamped_us) > 0.02 * stamped_us + 1000)
+      throw Error(fmt::format("{}: {} samples at {} Hz span {:.4f} s but the timestamps span {:.4f} s: samples were "
+                              "lost or the rate is wrong; leave --trace-rate out to use the timestamps",
+                              label, raw_time.size(), sample_rate_hz, restamped_us / 1e6, stamped_us / 1e6));
+    for (size_t i = 0; i < raw_time.size(); ++i) {
+      trace.time_us.push_back(raw_time.front() * scale + static_cast<double>(i) * 1e6 / sample_rate_hz);
+      trace.power_mw.push_back(raw_power[i]);
+    }
+    return trace;
+  }
+  size_t same = 1;
+  for (size_t i = 0; i < raw_time.size(); ++i) {
+    if (i > 0 && raw_time[i] == raw_time[i - 1]) {
+      // Samples stamped together (Monsoon stamps batches) become one with their mean power.
+      trace.power_mw.back() = (trace.power_mw.back() * static_cast<double>(same) + raw_power[i]) /
+                              static_cast<double>(same + 1);
+      ++same;
+      ++trace.merged_samples;
+      continue;
+    }
+    same = 1;
+    trace.time_us.push_back(raw_time[i] * scale);
+    trace.power_mw.push_back(raw_power[i]);
+  }
+  if (trace.time_us.size() < 2) throw Error(fmt::format("{}: a power trace needs samples at two times at least", label));
   return trace;
 }
 
-PowerTrace read_power_trace(const std::string& path, TimeUnit unit) {
-  return parse_power_trace(read_text(path), path, unit);
+PowerTrace read_power_trace(const std::string& path, TimeUnit unit, double sample_rate_hz) {
+  return parse_power_trace(read_text(path), path, unit, sample_rate_hz);
 }
 
 std::vector<RunWindow> parse_run_windows(const std::string& text, const std::string& label) {
@@ -254,11 +284,11 @@ std::vector<double> integrate_trace(const PowerTrace& trace, const std::vector<R
 namespace {
 class TraceSource : public PowerSource {
  public:
-  TraceSource(std::string path, TimeUnit unit) : path_(std::move(path)), unit_(unit) {}
+  TraceSource(std::string path, TimeUnit unit, double rate) : path_(std::move(path)), unit_(unit), rate_(rate) {}
   std::string name() const override { return "trace"; }
   EnergyMeasurement finish(const std::vector<RunWindow>& windows) override {
     // Read after the runs: the monitor keeps writing while they happen.
-    PowerTrace trace = read_power_trace(path_, unit_);
+    PowerTrace trace = read_power_trace(path_, unit_, rate_);
     EnergyMeasurement e;
     e.per_run_mj = integrate_trace(trace, windows);
     e.total_mj = 0;
@@ -269,13 +299,14 @@ class TraceSource : public PowerSource {
  private:
   std::string path_;
   TimeUnit unit_;
+  double rate_;
 };
 }  // namespace
 
-std::unique_ptr<PowerSource> make_trace_source(const std::string& path, TimeUnit unit) {
+std::unique_ptr<PowerSource> make_trace_source(const std::string& path, TimeUnit unit, double sample_rate_hz) {
   std::ifstream in(path);
   if (!in) throw Error(fmt::format("--trace {}: cannot open the power trace", path));
-  return std::make_unique<TraceSource>(path, unit);
+  return std::make_unique<TraceSource>(path, unit, sample_rate_hz);
 }
 
 std::vector<std::string> power_source_names() { return {"none", "rapl", "trace"}; }
@@ -286,7 +317,7 @@ std::unique_ptr<PowerSource> make_power_source(const PowerOptions& options) {
   if (options.source == "trace") {
     if (options.trace_path.empty())
       throw Error("--power trace needs --trace FILE: the power monitor's CSV (time, current mA, voltage V)");
-    return make_trace_source(options.trace_path, options.trace_unit);
+    return make_trace_source(options.trace_path, options.trace_unit, options.trace_rate_hz);
   }
   throw Error(fmt::format("--power {}: use none, rapl or trace", options.source));
 }
