@@ -30,8 +30,21 @@ Graph build_family_variant(const std::string& family, uint64_t seed, int index);
 // A NAS-Bench-201 network; dataset is cifar10, cifar100 or ImageNet16-120.
 Graph build_nb201(const std::string& arch, const std::string& dataset);
 
+// The rows of a CSV file with an `arch` column (and an optional `dataset` column, else "").
+struct Nb201Row {
+  std::string arch, dataset;
+};
+std::vector<Nb201Row> read_nb201_csv(const std::string& path);
+
 // A model holding one kernel of the given type and config (the config fields of its schema).
+// Throws Error for an unknown type, a missing or unknown field, or impossible values (stride
+// larger than the input, channels not divisible by groups).
 Graph build_kernel_model(const std::string& kernel_type, const KernelConfig& config);
+// The kernel types build_kernel_model takes: every schema family and every chain of the default
+// fusion rules (conv-bn-relu, dwconv-bn-relu6, add-relu, ...).
+std::vector<std::string> zoo_kernel_types();
+// Parses "hw=56,cin=64,cout=128,ks=3,stride=1"; throws Error on bad syntax.
+KernelConfig parse_kernel_config(const std::string& text);
 
 // Writes a Graph as an ONNX file (opset 13); constant tensors get values from the seed, so the
 // same graph and seed give the same bytes. Throws Error when the file cannot be written.

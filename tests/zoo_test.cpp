@@ -1,0 +1,324 @@
+// The zoo: published parameter and MAC counts, valid variants, determinism, NAS-Bench-201 and
+// single-kernel models that the detector finds again, and the CLI's errors.
+#include <deepen/error.h>
+#include <deepen/graph.h>
+#include <deepen/kernels.h>
+#include <deepen/schema.h>
+#include <deepen/zoo.h>
+
+#include <gtest/gtest.h>
+#include <onnx/checker.h>
+#include <onnx/defs/schema.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#ifdef DEEPEN_HAVE_OPENCV
+#include <opencv2/dnn.hpp>
+#endif
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace deepen {
+namespace {
+
+struct Work {
+  double macs = 0, params = 0;
+};
+
+Work work_of(const Graph& g) {
+  Work w;
+  for (const auto& k : detect_kernels(g, default_fusion_rules())) w.macs += k.macs, w.params += k.params;
+  return w;
+}
+
+// Checker and strict shape inference on the bytes; the inferred output shapes must match the
+// declared ones (inference errors on a mismatch in strict mode).
+void check_onnx(const std::string& bytes, const std::string& label) {
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(bytes)) << label;
+  EXPECT_NO_THROW(onnx::checker::check_model(model)) << label;
+  onnx::ShapeInferenceOptions options(true, 1, true);
+  try {
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << label << ": shape inference: " << e.what();
+  }
+  for (const auto& out : model.graph().output()) {
+    ASSERT_TRUE(out.type().tensor_type().has_shape()) << label << ": output " << out.name() << " has no shape";
+    for (const auto& d : out.type().tensor_type().shape().dim()) EXPECT_GT(d.dim_value(), 0) << label;
+  }
+}
+
+#ifdef DEEPEN_HAVE_OPENCV
+// Runs the model in OpenCV's DNN module; every output must be finite.
+void run_opencv(const std::string& bytes, const Graph& g, const std::string& label) {
+  try {
+    cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
+    for (const auto& in : g.inputs) {
+      const Shape& s = g.tensor(in).shape;
+      std::vector<int> dims(s.begin(), s.end());
+      cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F);
+      cv::randu(blob, -1.0, 1.0);
+      net.setInput(blob, in);
+    }
+    std::vector<cv::Mat> outs;
+    net.forward(outs, net.getUnconnectedOutLayersNames());
+    ASSERT_FALSE(outs.empty()) << label;
+    for (const auto& m : outs) EXPECT_TRUE(cv::checkRange(m)) << label << ": non-finite output";
+  } catch (const cv::Exception& e) {
+    ADD_FAILURE() << label << ": OpenCV: " << e.what();
+  }
+}
+#endif
+
+void expect_near_rel(double value, double published, double tolerance, const std::string& what) {
+  EXPECT_LE(std::abs(value - published) / published, tolerance) << what << ": " << value << " vs " << published;
+}
+
+TEST(Zoo, ReferenceModelsMatchPublishedCounts) {
+  struct Published {
+    const char* family;
+    double params, macs;
+  };
+  const Published table[] = {
+      {"resnet18", 11.7e6, 1.82e9},  {"mobilenetv2", 3.5e6, 300e6}, {"mobilenetv1", 4.2e6, 569e6},
+      {"squeezenet", 1.25e6, 0.82e9}, {"alexnet", 61e6, 0.71e9},    {"shufflenetv2", 2.3e6, 146e6},
+      {"googlenet", 6.6e6, 1.5e9},    {"densenet", 8.0e6, 2.83e9},
+  };
+  for (const auto& p : table) {
+    Work w = work_of(build_family(p.family));
+    expect_near_rel(w.params, p.params, 0.02, std::string(p.family) + " params");
+    expect_near_rel(w.macs, p.macs, 0.02, std::string(p.family) + " MACs");
+  }
+}
+
+TEST(Zoo, EveryFamilyBuildsAndCountsSurviveTheOnnxRoundTrip) {
+  for (const auto& fam : zoo_families()) {
+    Graph g = build_family(fam.name);
+    Work built = work_of(g);
+    EXPECT_GT(built.macs, 0) << fam.name;
+    if (fam.name == "vgg16" || fam.name == "alexnet") continue;  // large files; counted above
+    std::string bytes = serialize_onnx(g, 1);
+    check_onnx(bytes, fam.name);
+    Work loaded = work_of(load_onnx_bytes(bytes, fam.name));
+    EXPECT_DOUBLE_EQ(loaded.macs, built.macs) << fam.name;
+    EXPECT_DOUBLE_EQ(loaded.params, built.params) << fam.name;
+  }
+}
+
+TEST(Zoo, UnknownFamilyIsAnError) {
+  EXPECT_THROW(build_family("resnet19"), Error);
+  EXPECT_THROW(build_family_variant("nope", 1, 0), Error);
+}
+
+TEST(Zoo, VariantsStayValidForSeveralSeeds) {
+  for (const char* family : {"resnet18", "mobilenetv2", "mobilenetv3_small", "shufflenetv2", "squeezenet",
+                             "densenet", "googlenet", "mnasnet", "proxylessnas", "mobilenetv1"}) {
+    for (uint64_t seed : {1u, 7u, 42u}) {
+      Graph g = build_family_variant(family, seed, 0);
+      std::string label = g.name + " seed " + std::to_string(seed);
+      std::string bytes = serialize_onnx(g, seed);
+      check_onnx(bytes, label);
+      Graph loaded = load_onnx_bytes(bytes, label);
+      EXPECT_GT(work_of(loaded).macs, 0) << label;
+#ifdef DEEPEN_HAVE_OPENCV
+      if (std::string(family) == "resnet18" || std::string(family) == "mobilenetv3_small" ||
+          std::string(family) == "shufflenetv2")
+        run_opencv(bytes, g, label);
+#endif
+    }
+  }
+}
+
+TEST(Zoo, VariantsDifferAndAreResampled) {
+  Graph a = build_family_variant("resnet18", 7, 0), b = build_family_variant("resnet18", 7, 1);
+  EXPECT_NE(work_of(a).params, work_of(b).params);
+  std::set<int64_t> ks;
+  for (const auto& n : a.nodes)
+    if (n.op == "Conv") {
+      int64_t cout = a.tensor(n.inputs[1]).shape[0];
+      if (cout != 1000) {
+        EXPECT_EQ(cout % 8, 0);
+        EXPECT_GE(cout, 8);
+      }
+      ks.insert(a.tensor(n.inputs[1]).shape[2]);
+    }
+  EXPECT_GE(ks.size(), 3u);
+  for (auto k : ks) EXPECT_TRUE(k == 1 || k == 3 || k == 5 || k == 7) << k;
+}
+
+TEST(Zoo, SameSeedGivesTheSameBytes) {
+  EXPECT_EQ(serialize_onnx(build_family_variant("mobilenetv2", 7, 3), 8),
+            serialize_onnx(build_family_variant("mobilenetv2", 7, 3), 8));
+  EXPECT_NE(serialize_onnx(build_family_variant("mobilenetv2", 7, 3), 8),
+            serialize_onnx(build_family_variant("mobilenetv2", 8, 3), 8));
+  EXPECT_EQ(serialize_onnx(build_family("squeezenet"), 3), serialize_onnx(build_family("squeezenet"), 3));
+}
+
+#ifdef DEEPEN_HAVE_OPENCV
+TEST(Zoo, ReferenceModelsRunInOpenCV) {
+  for (const char* family : {"squeezenet", "mobilenetv2", "mobilenetv3_large", "shufflenetv2", "resnet18"}) {
+    Graph g = build_family(family);
+    run_opencv(serialize_onnx(g, 1), g, family);
+  }
+}
+#endif
+
+const char* kAllConv3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+
+TEST(Zoo, Nb201AllConv3x3MatchesPublishedCounts) {
+  Graph g = build_nb201(kAllConv3, "cifar10");
+  Work w = work_of(g);
+  expect_near_rel(w.params, 1.53e6, 0.02, "nb201 params");
+  expect_near_rel(w.macs, 220e6, 0.02, "nb201 MACs");
+  std::string bytes = serialize_onnx(g, 1);
+  check_onnx(bytes, "nb201");
+#ifdef DEEPEN_HAVE_OPENCV
+  run_opencv(bytes, g, "nb201");
+#endif
+  EXPECT_EQ(load_onnx_bytes(bytes, "nb201").tensor(g.outputs[0]).shape, (Shape{1, 10}));
+  EXPECT_EQ(build_nb201(kAllConv3, "cifar100").tensor(build_nb201(kAllConv3, "cifar100").outputs[0]).shape,
+            (Shape{1, 100}));
+  Graph im = build_nb201(kAllConv3, "ImageNet16-120");
+  EXPECT_EQ(im.tensor(im.inputs[0]).shape, (Shape{1, 3, 16, 16}));
+  EXPECT_EQ(im.tensor(im.outputs[0]).shape, (Shape{1, 120}));
+}
+
+size_t count_ops(const Graph& g, const std::string& op) {
+  size_t n = 0;
+  for (const auto& node : g.nodes) n += node.op == op;
+  return n;
+}
+
+TEST(Zoo, Nb201NoneEdgesAndDeadNodesProduceNoOperators) {
+  // Node 1 is dead (none from 0); node 2's edge from node 1 carries nothing, so node 2 is one
+  // conv from node 0; node 3 = skip from 0 + conv from 2 (the none and the dead node 1 add nothing).
+  Graph g = build_nb201("|none~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_3x3~2|",
+                        "cifar10");
+  // 15 cells with 2 convs each, the stem, 2 x 3 in the reduction blocks.
+  EXPECT_EQ(count_ops(g, "Conv"), 15u * 2 + 1 + 2 * 3);
+  EXPECT_EQ(count_ops(g, "AveragePool"), 2u);  // only the reduction shortcuts
+  EXPECT_EQ(count_ops(g, "Add"), 15u + 2);
+  std::string bytes = serialize_onnx(g, 1);
+  check_onnx(bytes, "nb201 with none");
+#ifdef DEEPEN_HAVE_OPENCV
+  run_opencv(bytes, g, "nb201 with none");
+#endif
+  // A cell whose output node receives nothing has no operators at all.
+  Graph dead = build_nb201("|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|none~1|none~2|", "cifar10");
+  EXPECT_EQ(count_ops(dead, "Conv"), 1u + 2 * 3);  // stem and reduction blocks only
+  check_onnx(serialize_onnx(dead, 1), "nb201 dead cells");
+}
+
+TEST(Zoo, Nb201BadArchStringsAreErrors) {
+  for (const char* bad : {"", "|nor_conv_3x3~0|", "|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+                          "|none~1|+|none~0|none~1|+|none~0|none~1|none~2|",
+                          "|none~0|+|none~0|+|none~0|none~1|none~2|", "none~0+none~0|none~1+none~0|none~1|none~2"})
+    EXPECT_THROW(build_nb201(bad, "cifar10"), Error) << bad;
+  EXPECT_THROW(build_nb201(kAllConv3, "imagenet"), Error);
+}
+
+KernelConfig config_for(const std::string& type) {
+  const KernelSchema* s = find_schema(type);
+  KernelConfig c;
+  for (const auto& f : s->config_fields) {
+    double v = 8;
+    if (f == "hw") v = 14;
+    else if (f == "cin") v = 32;
+    else if (f == "cout") v = (s->family == "split") ? 32 : (s->family == "slice" ? 16 : 48);
+    else if (f == "ks") v = 3;
+    else if (f == "stride") v = 2;
+    else if (f == "groups") v = s->family == "channel-shuffle" ? 2 : 4;
+    else if (f == "inputs") v = 3;
+    else if (f == "mid") v = 8;
+    c.set(f, v);
+  }
+  return c;
+}
+
+TEST(Zoo, SingleKernelModelsAreDetectedAsThatKernel) {
+  std::vector<std::string> types = zoo_kernel_types();
+  EXPECT_GE(types.size(), 40u);
+  for (const auto& type : types) {
+    KernelConfig config = config_for(type);
+    Graph g = build_kernel_model(type, config);
+    std::string bytes = serialize_onnx(g, 1);
+    check_onnx(bytes, type);
+    Graph loaded = load_onnx_bytes(bytes, type);
+    std::vector<Kernel> kernels = detect_kernels(loaded, default_fusion_rules());
+    std::vector<const Kernel*> real;
+    for (const auto& k : kernels)
+      if (!k.zero_cost) real.push_back(&k);
+    ASSERT_EQ(real.size(), 1u) << type << ": " << kernels.size() << " kernels, first " << kernels[0].type;
+    EXPECT_EQ(real[0]->type, type);
+    for (const auto& [name, value] : config.fields)
+      EXPECT_EQ(real[0]->config.get_or(name, -1), value) << type << " field " << name;
+#ifdef DEEPEN_HAVE_OPENCV
+    run_opencv(bytes, g, type);
+#endif
+  }
+}
+
+TEST(Zoo, BadKernelConfigsAreErrors) {
+  auto cfg = [](const std::string& s) { return parse_kernel_config(s); };
+  EXPECT_THROW(build_kernel_model("conv-bn-relu", cfg("hw=56,cin=64,cout=128,ks=3")), Error);  // no stride
+  EXPECT_THROW(build_kernel_model("conv-bn-relu", cfg("hw=4,cin=64,cout=128,ks=3,stride=8")), Error);
+  EXPECT_THROW(build_kernel_model("gconv-bn-relu", cfg("hw=8,cin=30,cout=64,ks=3,stride=1,groups=4")), Error);
+  EXPECT_THROW(build_kernel_model("conv-bn-relu", cfg("hw=8,cin=0,cout=64,ks=3,stride=1")), Error);
+  EXPECT_THROW(build_kernel_model("conv-bn-relu", cfg("hw=8,cin=3,cout=64,ks=3,stride=1,bogus=2")), Error);
+  EXPECT_THROW(build_kernel_model("channel-shuffle", cfg("hw=8,cin=30,groups=4")), Error);
+  EXPECT_THROW(build_kernel_model("conv-foo", cfg("hw=8,cin=3,cout=8,ks=3,stride=1")), Error);
+  EXPECT_THROW(parse_kernel_config("hw=abc"), Error);
+  EXPECT_THROW(parse_kernel_config("hw"), Error);
+}
+
+int run_cli(const std::string& args) {
+  std::string cmd = std::string(DEEPEN_BINARY) + " " + args + " >/dev/null 2>&1";
+  int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(ZooCli, WritesFilesAndRejectsBadInputWithExit2) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("deepen_zoo_cli_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  EXPECT_EQ(run_cli("zoo --list"), 0);
+  EXPECT_EQ(run_cli("zoo --family squeezenet --variants 2 --seed 7 --out " + (dir / "sq").string()), 0);
+  EXPECT_TRUE(fs::exists(dir / "sq" / "squeezenet.onnx"));
+  EXPECT_TRUE(fs::exists(dir / "sq" / "squeezenet_variant001.onnx"));
+  EXPECT_EQ(run_cli(std::string("zoo --nb201 '") + kAllConv3 + "' --dataset cifar100 --out " +
+                    (dir / "nb.onnx").string()),
+            0);
+  EXPECT_EQ(load_onnx((dir / "nb.onnx").string()).tensor("fc_0.out").shape, (Shape{1, 100}));
+  {
+    std::ofstream csv(dir / "archs.csv");
+    csv << "id,arch\n1," << kAllConv3 << "\n2,|none~0|+|skip_connect~0|none~1|+|none~0|none~1|nor_conv_1x1~2|\n";
+  }
+  EXPECT_EQ(run_cli("zoo --nb201-csv " + (dir / "archs.csv").string() + " --out " + (dir / "nbs").string()), 0);
+  EXPECT_TRUE(fs::exists(dir / "nbs" / "nb201_00001.onnx"));
+  EXPECT_EQ(run_cli("zoo --kernel conv-bn-relu --config hw=56,cin=64,cout=128,ks=3,stride=1 --out " +
+                    (dir / "k.onnx").string()),
+            0);
+  EXPECT_TRUE(fs::exists(dir / "k.onnx"));
+  EXPECT_EQ(run_cli("zoo --family resnet19 --out " + (dir / "x").string()), 2);
+  EXPECT_EQ(run_cli("zoo --nb201 '|bad~0|' --out " + (dir / "x.onnx").string()), 2);
+  EXPECT_EQ(run_cli("zoo --kernel conv-bn-relu --config hw=56,cin=64 --out " + (dir / "x.onnx").string()), 2);
+  EXPECT_EQ(run_cli("zoo --kernel conv-bn-relu --config hw=2,cin=64,cout=8,ks=3,stride=4 --out " +
+                    (dir / "x.onnx").string()),
+            2);
+  EXPECT_EQ(run_cli("zoo --kernel gconv-bn-relu --config hw=8,cin=30,cout=64,ks=3,stride=1,groups=4 --out " +
+                    (dir / "x.onnx").string()),
+            2);
+  EXPECT_FALSE(fs::exists(dir / "x.onnx"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace deepen
