@@ -141,6 +141,7 @@ struct FusionTest {
 struct FusionDetectOptions {
   std::vector<std::pair<std::string, std::string>> pairs;  // default: conv/dwconv with bn and activations, ...
   MeasureOptions measure{10, 50};
+  int rounds = 3;  // interleaved rounds of op1, op2 and pair; each time is the least median
   std::string work_dir;
   // Fused when the pair saves more than this share of the cheaper op: t1 + t2 - t12 > share x min(t1, t2),
   // every time less the per-model overhead (a model with one tiny op).
