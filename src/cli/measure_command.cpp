@@ -13,7 +13,8 @@ namespace deepen::cli {
 namespace {
 
 struct MeasureFlags {
-  std::string modelpath, backend = "opencv", power = "none", rapl_root = "/sys/class/powercap", trace,
+  std::vector<std::string> models;
+  std::string backend = "opencv", power = "none", rapl_root = "/sys/class/powercap", trace,
                          trace_time_unit = "auto", windows, windows_out, format = "table", output;
   double trace_rate = 0;
   int threads = 1, warmup = 10, runs = 50, pin = -1;
@@ -60,8 +61,10 @@ int run_integrate(const MeasureFlags& f) {
 
 int run_measure(const MeasureFlags& f) {
   if (!f.windows.empty()) return run_integrate(f);
-  if (f.modelpath.empty()) throw Error("deepen measure needs MODEL.onnx or a folder of models");
-  std::vector<std::string> files = model_files(f.modelpath);
+  if (f.models.empty()) throw Error("deepen measure needs MODEL.onnx or a folder of models");
+  std::vector<std::string> files;
+  for (const auto& m : f.models)
+    for (auto& file : model_files(m)) files.push_back(std::move(file));
   BackendOptions bo;
   bo.threads = f.threads;
   std::unique_ptr<Backend> backend = make_backend(f.backend, bo);
@@ -105,7 +108,7 @@ void add_measure_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<MeasureFlags>();
   CLI::App* cmd = app.add_subcommand(
       "measure", "Run ONNX models for real on this machine: median latency with its spread, energy and power");
-  cmd->add_option("model", flags->modelpath, "An .onnx file, or a folder: every .onnx in it, by name");
+  cmd->add_option("models", flags->models, ".onnx files, or folders: every .onnx in them, by name");
   cmd->add_option("--backend,-b", flags->backend, "Runtime that runs the models")
       ->check(CLI::IsMember(backend_names()))
       ->capture_default_str();

@@ -56,6 +56,7 @@ bool config_valid(const std::string& kernel_type, const KernelConfig& c) {
     if (!std::isfinite(v) || v < 1 || v != std::floor(v)) return false;
   }
   if (c.has("ks") && c.has("hw") && c.get("ks") > 1 && c.get("ks") > c.get("hw")) return false;
+  if (c.has("stride") && c.has("hw") && c.get("stride") > c.get("hw")) return false;
   if (c.has("groups")) {
     double g = c.get("groups");
     if (std::fmod(c.get("cin"), g) != 0 || (c.has("cout") && std::fmod(c.get("cout"), g) != 0)) return false;
@@ -135,6 +136,7 @@ KernelConfig ConfigSampler::repair(const std::string& type, KernelConfig c) {
     else v = std::max(1.0, std::round(v));
   }
   if (c.has("ks") && c.has("hw") && c.get("ks") > c.get("hw")) c.set("ks", c.get("hw") >= 3 ? 3 : 1);
+  if (c.has("stride") && c.has("hw") && c.get("stride") > c.get("hw")) c.set("stride", 1);
   if (c.has("groups")) {
     double g = c.get("groups");
     while (g > 1 && (std::fmod(c.get("cin"), g) != 0 || (c.has("cout") && std::fmod(c.get("cout"), g) != 0))) g /= 2;
