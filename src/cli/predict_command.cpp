@@ -5,8 +5,13 @@
 #include <deepen/kernels.h>
 #include <deepen/predict.h>
 #include <deepen/report.h>
+#include <deepen/train.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdlib>
 
 #include <iostream>
 #include <memory>
@@ -16,17 +21,65 @@ namespace deepen::cli {
 namespace {
 
 struct PredictFlags {
-  std::string predictor, version, purpose = "energy", modelpath, format = "table", output, predictors;
+  std::string predictor, version, purpose = "energy", modelpath, kernels, format = "table", output, predictors;
   std::vector<std::string> input_shapes;
   bool per_kernel = false, strict = false, no_fallback = false;
 };
 
+// --kernels: the rows of a kernel CSV, as read, with the prediction and its source added.
+int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpose purpose) {
+  DatasetReadOptions read;
+  read.require_target = false;
+  KernelDataset data = read_dataset_csv(f.kernels, read);
+  PredictOptions options;
+  options.use_fallback = !f.no_fallback;
+  std::vector<Estimate> est = predictor.estimate(kernels_from_rows(data.rows), options);
+  std::string column = "predicted_" + purpose_field(purpose);
+  auto value = [&](const Estimate& e) {
+    return purpose == Purpose::Latency ? e.latency_ms : purpose == Purpose::Energy ? e.energy_mj : e.power_mw;
+  };
+  std::ostringstream out;
+  if (f.format == "json") {
+    auto rows = nlohmann::ordered_json::array();
+    for (size_t i = 0; i < data.rows.size(); ++i) {
+      nlohmann::ordered_json row = nlohmann::ordered_json::object();
+      for (size_t c = 0; c < data.header.size(); ++c) {
+        const std::string& cell = data.rows[i].cells[c];
+        char* end = nullptr;
+        double d = std::strtod(cell.c_str(), &end);
+        if (!cell.empty() && end == cell.c_str() + cell.size() && std::isfinite(d)) row[data.header[c]] = d;
+        else row[data.header[c]] = cell;
+      }
+      double v = value(est[i]);
+      row[column] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+      row["source"] = est[i].source;
+      rows.push_back(row);
+    }
+    nlohmann::ordered_json j = {{"predictor", predictor.entry().name}, {"version", predictor.entry().version},
+                                {"purpose", purpose_name(purpose)}, {"kernels", rows}};
+    out << j.dump(2) << "\n";
+  } else {  // csv (also for the default table format: rows in, the same rows out)
+    for (size_t c = 0; c < data.header.size(); ++c) out << (c ? "," : "") << csv_escape(data.header[c]);
+    out << "," << column << ",source\n";
+    for (size_t i = 0; i < data.rows.size(); ++i) {
+      for (size_t c = 0; c < data.header.size(); ++c) out << (c ? "," : "") << csv_escape(data.rows[i].cells[c]);
+      double v = value(est[i]);
+      out << "," << (std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string()) << "," << est[i].source << "\n";
+    }
+  }
+  emit(out.str(), f.output);
+  return kExitOk;
+}
+
 int run_predict(const PredictFlags& f) {
   Purpose purpose = parse_purpose(f.purpose);
+  if (f.modelpath.empty() == f.kernels.empty())
+    throw Error("give one of --modelpath (ONNX models) or --kernels (a kernel configuration CSV)");
   Registry registry = load_registry(predictors_dir(f.predictors));
   Predictor predictor = Predictor::load(registry, f.predictor, f.version);
   std::string why;
   if (!predictor.supports(purpose, &why)) throw Error(why);
+  if (!f.kernels.empty()) return run_predict_kernels(f, predictor, purpose);
   LoadOptions load;
   for (const auto& spec : f.input_shapes) load.input_shapes.insert(parse_input_shape(spec));
   PredictOptions options;
@@ -92,8 +145,12 @@ void add_predict_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--version,--predictor-version", flags->version, "Predictor version (default: the newest)");
   cmd->add_option("--purpose", flags->purpose, "latency, power or energy (any letter case)")
       ->capture_default_str();
-  cmd->add_option("--modelpath,-m", flags->modelpath, "An .onnx file, or a folder: every .onnx in it, by name")
-      ->required();
+  auto* models = cmd->add_option("--modelpath,-m", flags->modelpath,
+                                 "An .onnx file, or a folder: every .onnx in it, by name");
+  auto* kernels = cmd->add_option("--kernels,-k", flags->kernels,
+                                  "A kernel configuration CSV (dataset format, targets optional): the same rows out "
+                                  "with predicted_<target> and source added (csv or json)");
+  models->excludes(kernels);
   cmd->add_flag("--per-kernel", flags->per_kernel, "Show every kernel: type, config, nodes, estimate, source");
   cmd->add_option("--format,-f", flags->format, "Output format")
       ->check(CLI::IsMember({"table", "json", "csv"}))

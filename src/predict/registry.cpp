@@ -77,7 +77,8 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
       }
     }
   }
-  e.accuracy = node["accuracy"];
+  // Assigning a missing key (an invalid node) would throw: copy it only when present.
+  if (const YAML::Node a = node["accuracy"]) e.accuracy = a;
   if (const YAML::Node f = node["fallback"]) {
     std::string fw = where + ": fallback";
     if (!f.IsMap()) throw Error(fmt::format("{} must be a map", fw));

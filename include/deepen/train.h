@@ -1,0 +1,245 @@
+// deepen/train.h: kernel datasets (the CSV of DESIGN.md), XGBoost training with group k-fold
+// cross-validation, accuracy metrics, the analytical fallback's fit, registry entries written
+// atomically, the DeepEn2023 JSON import and the predicted-vs-measured plot.
+// Features always come from the kernel schema (deepen/schema.h), as in prediction.
+#pragma once
+
+#include <deepen/kernels.h>
+#include <deepen/predict.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace deepen {
+
+// ---- Kernel dataset CSV ----------------------------------------------------------------------
+
+// The target columns a dataset may hold, in this order.
+const std::vector<std::string>& target_columns();  // latency_ms, energy_mj, power_mw
+
+struct DatasetRow {
+  std::string kernel;           // kernel type, e.g. conv-bn-relu
+  KernelConfig config;          // the schema's config fields, in schema order
+  std::map<std::string, double> targets;  // target column -> value (only the non-empty ones)
+  std::vector<std::pair<std::string, std::string>> extra;  // other columns (id, ...), as read
+  std::vector<std::string> cells;         // the row as read, one cell per header column
+  size_t line = 0;              // 1-based line in the file
+};
+
+struct KernelDataset {
+  std::string label;                // file name, for messages
+  std::vector<std::string> header;  // the columns as read
+  std::vector<DatasetRow> rows;
+  // Rows with a value for the target column.
+  size_t count(const std::string& target) const;
+};
+
+struct DatasetReadOptions {
+  // Every row must have a value in at least one target column (training, eval); otherwise
+  // target columns are optional (predict --kernels).
+  bool require_target = true;
+};
+
+// Parses a kernel dataset. Throws Error naming label, line and column for: a missing `kernel`
+// or config column, duplicate headers, empty or non-numeric cells, non-positive config values or
+// targets, unknown kernel types, no rows.
+KernelDataset parse_dataset_csv(const std::string& text, const std::string& label,
+                                const DatasetReadOptions& options = {});
+KernelDataset read_dataset_csv(const std::string& path, const DatasetReadOptions& options = {});
+// CSV text of rows: kernel, the union of config columns (schema order), the targets present, then
+// the extra columns (in order of first appearance).
+std::string dataset_to_csv(const std::vector<DatasetRow>& rows);
+// Splits a CSV line into cells (RFC 4180 quotes); exposed for the model-level CSV.
+std::vector<std::string> split_csv_line(const std::string& line);
+std::string csv_escape(const std::string& cell);
+
+// ---- Training --------------------------------------------------------------------------------
+
+// Defaults chosen by group 5-fold CV on the DeepEn2023 CPU and GPU kernels, averaged over three
+// seeds (docs/train.md, "Choosing the defaults"): log transform, shallow trees, a slow rate.
+struct TrainParams {
+  int max_depth = 4;
+  double eta = 0.03;
+  int rounds = 600;
+  double min_child_weight = 1;
+  double subsample = 0.8;
+  double colsample = 0.8;
+  double lambda = 1;
+  std::string transform = "log";  // log: fit the natural log of the target
+  int folds = 5;
+  uint64_t seed = 1;
+};
+
+// A trained booster held in memory.
+class TrainedBooster {
+ public:
+  TrainedBooster(TrainedBooster&&) noexcept;
+  TrainedBooster& operator=(TrainedBooster&&) noexcept;
+  ~TrainedBooster();
+  // Predictions in the target's units (the transform undone).
+  std::vector<double> predict(const std::vector<float>& rows, size_t ncols) const;
+  // The model in XGBoost's UBJSON format: same data, params and seed give the same bytes.
+  std::string to_ubj() const;
+
+ private:
+  friend TrainedBooster train_booster(const std::vector<float>&, size_t, const std::vector<double>&,
+                                      const TrainParams&);
+  TrainedBooster() = default;
+  void* handle_ = nullptr;
+  std::string transform_;
+};
+
+// Trains on rows (row-major, ncols features each) against positive targets.
+TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
+                             const TrainParams& params);
+
+// The schema features of dataset rows, row-major.
+std::vector<float> feature_matrix(const std::string& kernel_type, const std::vector<const DatasetRow*>& rows);
+
+// ---- Metrics ---------------------------------------------------------------------------------
+
+struct Metrics {
+  size_t n = 0;
+  double rmse = 0;   // in the target's unit
+  double mape = 0;   // percent
+  double rmspe = 0;  // percent
+  double acc5 = 0, acc10 = 0, acc20 = 0;  // share (0..1) of rows within ±5%, ±10%, ±20%
+};
+// Rows with a non-finite prediction are skipped by the caller; measured values must be > 0.
+Metrics compute_metrics(const std::vector<double>& predicted, const std::vector<double>& measured);
+
+// ---- Cross-validation ------------------------------------------------------------------------
+
+// Group k-fold: rows with the same group key (kernel type and config) always share a fold.
+// Returns the fold of every row, deterministic in the seed. folds is clamped to the group count.
+std::vector<int> group_folds(const std::vector<std::string>& group_keys, int folds, uint64_t seed);
+std::string config_key(const DatasetRow& row);
+
+struct CrossValidation {
+  Metrics metrics;
+  std::vector<double> predicted;  // out-of-fold prediction of every row
+  int folds = 0;
+};
+CrossValidation cross_validate(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
+                               const std::vector<std::string>& group_keys, const TrainParams& params);
+
+// ---- Fallback --------------------------------------------------------------------------------
+
+// Published figures of a device, for the parts of the fallback its data cannot fit.
+struct DeviceSpecs {
+  double peak_gflops = 0;    // 0: unknown
+  double bandwidth_gbs = 0;  // 0: unknown
+  double power_w = 0;        // typical power under load; 0: unknown
+};
+
+// One kernel's work and measured value, as the fallback fit sees it.
+struct WorkSample {
+  double flops = 0, bytes = 0, value = 0;
+};
+
+// energy_mj = a*GFLOP + b*MB + c with a, b, c >= 0, fitted by least squares on relative error.
+FallbackModel fit_energy_fallback(const std::vector<WorkSample>& samples);
+// latency_ms = max(flops / peak, bytes / bandwidth) + c, peak and bandwidth searched on a
+// logarithmic grid, c >= 0 by least squares on relative error.
+FallbackModel fit_latency_fallback(const std::vector<WorkSample>& samples);
+// The fallback of a new predictor: fitted where the data has the purpose, else from specs.
+FallbackModel build_fallback(const KernelDataset& data, const DeviceSpecs& specs);
+
+// ---- Registry --------------------------------------------------------------------------------
+
+// A file to be written under the predictor's folder.
+struct PendingFile {
+  std::string relative;  // inside the predictor's folder
+  std::string content;
+};
+
+// Adds (or, with replace, replaces) the entry named in `entry_yaml` (one YAML map) in
+// <predictors_dir>/predictors.yaml and writes the files in the predictor's folder. Everything
+// goes to temporary files first and is renamed only when all were written. Other entries keep
+// their text. Throws Error when the name and version exist and replace is false.
+void write_registry_entry(const std::string& predictors_dir, const std::string& name, const std::string& version,
+                          const std::string& folder, const std::string& entry_yaml,
+                          const std::vector<PendingFile>& files, bool replace);
+// The next version for a name: "1.0" when new, else the newest one's last number plus one.
+std::string next_version(const std::string& predictors_dir, const std::string& name);
+
+// ---- deepen train ----------------------------------------------------------------------------
+
+struct TrainRequest {
+  std::vector<std::string> datasets;
+  std::string name, device, framework, version;  // version empty: next_version
+  std::vector<std::string> purposes;             // empty: every target the data holds
+  std::string predictors_dir;
+  std::string fusion_rules_path;  // empty: default rules
+  TrainParams params;
+  DeviceSpecs specs;
+  bool force = false;
+};
+
+struct TrainedKernel {
+  std::string kernel, purpose, booster_file;
+  size_t rows = 0;
+  CrossValidation cv;
+};
+
+struct TrainResult {
+  std::string name, version, folder, entry_yaml;
+  std::vector<TrainedKernel> kernels;
+  FallbackModel fallback;
+};
+
+// Reads the datasets, trains, cross-validates, writes boosters, fusion rules and the entry.
+// progress is called with a line before each booster is trained.
+TrainResult train_predictor(const TrainRequest& request,
+                            const std::function<void(const std::string&)>& progress = nullptr);
+
+// ---- deepen eval -----------------------------------------------------------------------------
+
+struct EvalPoint {
+  std::string kernel;  // kernel type, or the model file at model level
+  double measured = 0, predicted = 0;
+  std::string source;  // trained, fallback, uncovered
+};
+
+struct EvalGroup {
+  std::string name;  // kernel type, or "all"
+  Metrics metrics;
+  size_t uncovered = 0;  // rows without an estimate (not in the metrics)
+  size_t fallback = 0;   // rows scored by the fallback (in the metrics)
+};
+
+struct EvalResult {
+  std::vector<EvalPoint> points;
+  std::vector<EvalGroup> groups;  // per kernel type (sorted), then "all"
+};
+
+EvalResult evaluate_kernels(const Predictor& predictor, Purpose purpose, const KernelDataset& data,
+                            const PredictOptions& options = {});
+// Each row of the CSV names an ONNX file (column `model`, relative to the CSV) and its measured
+// value (column latency_ms, energy_mj or power_mw for the purpose).
+EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const std::string& csv_path,
+                           const PredictOptions& options = {});
+EvalResult summarise_points(std::vector<EvalPoint> points);
+
+// Kernels from dataset rows (type, config, work from the schema), for scoring.
+std::vector<Kernel> kernels_from_rows(const std::vector<DatasetRow>& rows);
+
+// ---- Plot ------------------------------------------------------------------------------------
+
+// Predicted against measured on log-log axes with the ±10% band, as SVG or PNG text/bytes.
+std::string plot_svg(const std::vector<EvalPoint>& points, const std::string& title, const std::string& unit);
+std::string plot_png(const std::vector<EvalPoint>& points, const std::string& title, const std::string& unit);
+
+// ---- DeepEn2023 import -----------------------------------------------------------------------
+
+// Converts the authors' layout: a config JSON {kernel: {id: {config: {HW, CIN, COUT,
+// KERNEL_SIZE, STRIDES}}}} and a value JSON {kernel: {id: {energy: "0.91"}}} into dataset rows
+// (target column `target`, e.g. energy_mj). Ids without a value are counted in `skipped`.
+std::vector<DatasetRow> import_deepen2023(const std::string& config_json, const std::string& config_label,
+                                          const std::string& values_json, const std::string& values_label,
+                                          const std::string& target, size_t* skipped = nullptr);
+
+}  // namespace deepen

@@ -1,0 +1,163 @@
+// deepen eval: a predictor's estimates against measurements, per kernel type and overall, for
+// kernel datasets and for whole models (an ONNX file and its measured value per row).
+#include <deepen/error.h>
+#include <deepen/graph.h>
+#include <deepen/report.h>
+#include <deepen/schema.h>
+#include <deepen/train.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace deepen {
+namespace {
+
+double value_of(const Estimate& e, Purpose p) {
+  return p == Purpose::Latency ? e.latency_ms : p == Purpose::Energy ? e.energy_mj : e.power_mw;
+}
+
+EvalGroup group_of(const std::string& name, const std::vector<const EvalPoint*>& points) {
+  EvalGroup g;
+  g.name = name;
+  std::vector<double> predicted, measured;
+  for (const EvalPoint* p : points) {
+    if (p->source == "uncovered" || !std::isfinite(p->predicted)) {
+      ++g.uncovered;
+      continue;
+    }
+    if (p->source == "fallback") ++g.fallback;
+    predicted.push_back(p->predicted);
+    measured.push_back(p->measured);
+  }
+  g.metrics = compute_metrics(predicted, measured);
+  return g;
+}
+
+}  // namespace
+
+std::vector<Kernel> kernels_from_rows(const std::vector<DatasetRow>& rows) {
+  std::vector<Kernel> kernels;
+  kernels.reserve(rows.size());
+  for (const auto& r : rows) {
+    Kernel k;
+    k.type = r.kernel;
+    k.config = r.config;
+    KernelWork w = kernel_work(r.kernel, r.config);
+    k.macs = w.macs;
+    k.flops = w.flops;
+    k.params = w.params;
+    k.bytes = w.bytes;
+    kernels.push_back(std::move(k));
+  }
+  return kernels;
+}
+
+EvalResult summarise_points(std::vector<EvalPoint> points) {
+  EvalResult r;
+  std::map<std::string, std::vector<const EvalPoint*>> by;
+  std::vector<const EvalPoint*> all;
+  r.points = std::move(points);
+  for (const auto& p : r.points) {
+    by[p.kernel].push_back(&p);
+    all.push_back(&p);
+  }
+  for (const auto& [name, pts] : by) r.groups.push_back(group_of(name, pts));
+  r.groups.push_back(group_of("all", all));
+  return r;
+}
+
+EvalResult evaluate_kernels(const Predictor& predictor, Purpose purpose, const KernelDataset& data,
+                            const PredictOptions& options) {
+  std::string field = purpose_field(purpose);
+  std::vector<DatasetRow> rows;
+  for (const auto& r : data.rows)
+    if (r.targets.count(field)) rows.push_back(r);
+  if (rows.empty())
+    throw Error(fmt::format("{}: no row has a measured value in column {} to compare {} predictions with",
+                            data.label, field, purpose_name(purpose)));
+  std::vector<Kernel> kernels = kernels_from_rows(rows);
+  std::vector<Estimate> est = predictor.estimate(kernels, options);
+  std::vector<EvalPoint> points;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    double v = value_of(est[i], purpose);
+    points.push_back({rows[i].kernel, rows[i].targets.at(field), v, std::isfinite(v) ? est[i].source : "uncovered"});
+  }
+  return summarise_points(std::move(points));
+}
+
+EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const std::string& csv_path,
+                           const PredictOptions& options) {
+  std::ifstream in(csv_path, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot open the model measurements", csv_path));
+  std::string field = purpose_field(purpose);
+  std::string line;
+  size_t line_no = 0;
+  std::vector<std::string> header;
+  size_t model_col = 0, value_col = 0;
+  std::vector<EvalPoint> points;
+  fs::path base = fs::path(csv_path).parent_path();
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    std::vector<std::string> cells = split_csv_line(line);
+    if (header.empty()) {
+      header = cells;
+      std::map<std::string, size_t> seen;
+      for (size_t c = 0; c < cells.size(); ++c)
+        if (!seen.emplace(cells[c], c).second)
+          throw Error(fmt::format("{}: line {}, column {}: duplicate column '{}'", csv_path, line_no, c + 1, cells[c]));
+      if (!seen.count("model"))
+        throw Error(fmt::format("{}: line {}: missing column 'model' (the ONNX file, relative to the CSV)", csv_path,
+                                line_no));
+      if (!seen.count(field))
+        throw Error(fmt::format("{}: line {}: missing column '{}' (the measured {} of each model)", csv_path, line_no,
+                                field, purpose_name(purpose)));
+      model_col = seen["model"];
+      value_col = seen[field];
+      continue;
+    }
+    if (cells.size() != header.size())
+      throw Error(fmt::format("{}: line {}: {} cells, but the header has {} columns", csv_path, line_no, cells.size(),
+                              header.size()));
+    const std::string& model = cells[model_col];
+    if (model.empty())
+      throw Error(fmt::format("{}: line {}, column {} (model): empty cell", csv_path, line_no, model_col + 1));
+    const std::string& cell = cells[value_col];
+    char* end = nullptr;
+    double measured = std::strtod(cell.c_str(), &end);
+    if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(measured))
+      throw Error(fmt::format("{}: line {}, column {} ({}): '{}' is not a number", csv_path, line_no, value_col + 1,
+                              field, cell));
+    if (measured <= 0)
+      throw Error(fmt::format("{}: line {}, column {} ({}): {} must be positive", csv_path, line_no, value_col + 1,
+                              field, cell));
+    fs::path file = fs::path(model).is_absolute() ? fs::path(model) : base / model;
+    Graph g = load_onnx(file.string());
+    std::vector<Kernel> kernels = detect_kernels(g, predictor.fusion_rules());
+    std::vector<Estimate> est = predictor.estimate(kernels, options);
+    ModelReport r = summarise(file.string(), std::move(kernels), std::move(est));
+    double v = purpose == Purpose::Latency ? r.latency_ms : purpose == Purpose::Energy ? r.energy_mj : r.power_mw;
+    // A model with uncovered kernels has a partial total: it is measured but flagged.
+    std::string source = !std::isfinite(v)        ? "uncovered"
+                         : r.uncovered_count > 0  ? "partial"
+                         : r.fallback_count > 0   ? "fallback"
+                                                  : "trained";
+    points.push_back({model, measured, v, source});
+  }
+  if (points.empty()) throw Error(fmt::format("{}: no model rows after the header", csv_path));
+  EvalResult result = summarise_points(points);
+  // Per-model groups say nothing: keep only the overall one.
+  EvalGroup all = result.groups.back();
+  result.groups.assign(1, all);
+  return result;
+}
+
+}  // namespace deepen

@@ -1,0 +1,167 @@
+// The analytical fallback for kernels without a trained booster (docs/train.md, "Fallback"):
+//   energy_mj  = a * GFLOP + b * MB + c                        (a, b, c >= 0)
+//   latency_ms = max(GFLOP / peak_gflops, GB / bandwidth_gbs) * 1000 + c
+// Both are fitted on relative error, since a kernel of 0.01 mJ matters as much as one of 100 mJ.
+#include <deepen/error.h>
+#include <deepen/schema.h>
+#include <deepen/train.h>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+namespace deepen {
+namespace {
+
+// Solves the n x n system a x = b (n <= 3) by Gaussian elimination; false when singular.
+bool solve(std::array<std::array<double, 3>, 3> a, std::array<double, 3> b, int n, std::array<double, 3>* x) {
+  for (int col = 0; col < n; ++col) {
+    int pivot = col;
+    for (int r = col + 1; r < n; ++r)
+      if (std::fabs(a[r][col]) > std::fabs(a[pivot][col])) pivot = r;
+    if (std::fabs(a[pivot][col]) < 1e-300) return false;
+    std::swap(a[col], a[pivot]);
+    std::swap(b[col], b[pivot]);
+    for (int r = 0; r < n; ++r) {
+      if (r == col) continue;
+      double f = a[r][col] / a[col][col];
+      for (int c = col; c < n; ++c) a[r][c] -= f * a[col][c];
+      b[r] -= f * b[col];
+    }
+  }
+  for (int i = 0; i < n; ++i) (*x)[i] = b[i] / a[i][i];
+  return true;
+}
+
+}  // namespace
+
+FallbackModel fit_energy_fallback(const std::vector<WorkSample>& samples) {
+  if (samples.empty()) throw Error("fallback: no samples to fit the energy model on");
+  // Columns: GFLOP, MB, 1. Weighted least squares, weight 1/y^2 (relative error), over every
+  // subset of non-negative coefficients (an exact NNLS for three unknowns).
+  auto column = [](const WorkSample& s, int j) { return j == 0 ? s.flops / 1e9 : j == 1 ? s.bytes / 1e6 : 1.0; };
+  double best_loss = std::numeric_limits<double>::infinity();
+  std::array<double, 3> best{0, 0, 0};
+  for (int mask = 1; mask < 8; ++mask) {
+    int idx[3], n = 0;
+    for (int j = 0; j < 3; ++j)
+      if (mask & (1 << j)) idx[n++] = j;
+    std::array<std::array<double, 3>, 3> ata{};
+    std::array<double, 3> atb{};
+    for (const auto& s : samples) {
+      double w = 1.0 / (s.value * s.value);
+      for (int r = 0; r < n; ++r) {
+        atb[r] += w * column(s, idx[r]) * s.value;
+        for (int c = 0; c < n; ++c) ata[r][c] += w * column(s, idx[r]) * column(s, idx[c]);
+      }
+    }
+    std::array<double, 3> x{};
+    if (!solve(ata, atb, n, &x)) continue;
+    bool feasible = true;
+    std::array<double, 3> coef{0, 0, 0};
+    for (int r = 0; r < n; ++r) {
+      if (x[r] < 0) feasible = false;
+      coef[idx[r]] = x[r];
+    }
+    if (!feasible) continue;
+    double loss = 0;
+    for (const auto& s : samples) {
+      double p = coef[0] * column(s, 0) + coef[1] * column(s, 1) + coef[2];
+      loss += (p - s.value) * (p - s.value) / (s.value * s.value);
+    }
+    if (loss < best_loss) {
+      best_loss = loss;
+      best = coef;
+    }
+  }
+  FallbackModel m;
+  m.has_energy = true;
+  m.energy_mj_per_gflop = best[0];
+  m.energy_mj_per_mb = best[1];
+  m.energy_mj_per_kernel = best[2];
+  return m;
+}
+
+FallbackModel fit_latency_fallback(const std::vector<WorkSample>& samples) {
+  if (samples.empty()) throw Error("fallback: no samples to fit the latency model on");
+  double best_loss = std::numeric_limits<double>::infinity();
+  FallbackModel m;
+  m.has_latency = true;
+  double sum_w = 0;
+  for (const auto& s : samples) sum_w += 1.0 / (s.value * s.value);
+  std::vector<double> roof(samples.size());
+  // peak 0.1 GFLOP/s .. 100 TFLOP/s, bandwidth 0.1 .. 10,000 GB/s, 20 steps a decade.
+  for (int i = -20; i <= 100; ++i) {
+    double peak = std::pow(10.0, i / 20.0);
+    for (int j = -20; j <= 80; ++j) {
+      double bw = std::pow(10.0, j / 20.0);
+      double num = 0;
+      for (size_t k = 0; k < samples.size(); ++k) {
+        const auto& s = samples[k];
+        roof[k] = std::max(s.flops / (peak * 1e6), s.bytes / (bw * 1e6));
+        num += (s.value - roof[k]) / (s.value * s.value);
+      }
+      double c = std::max(0.0, num / sum_w);
+      double loss = 0;
+      for (size_t k = 0; k < samples.size(); ++k) {
+        double r = (roof[k] + c - samples[k].value) / samples[k].value;
+        loss += r * r;
+      }
+      if (loss < best_loss) {
+        best_loss = loss;
+        m.peak_gflops = peak;
+        m.bandwidth_gbs = bw;
+        m.latency_ms_per_kernel = c;
+      }
+    }
+  }
+  return m;
+}
+
+FallbackModel build_fallback(const KernelDataset& data, const DeviceSpecs& specs) {
+  std::vector<WorkSample> energy, latency;
+  for (const auto& r : data.rows) {
+    KernelWork w = kernel_work(r.kernel, r.config);
+    if (auto it = r.targets.find("energy_mj"); it != r.targets.end()) energy.push_back({w.flops, w.bytes, it->second});
+    if (auto it = r.targets.find("latency_ms"); it != r.targets.end())
+      latency.push_back({w.flops, w.bytes, it->second});
+  }
+  FallbackModel m;
+  std::vector<std::string> notes;
+  if (!latency.empty()) {
+    FallbackModel l = fit_latency_fallback(latency);
+    m.has_latency = true;
+    m.peak_gflops = l.peak_gflops;
+    m.bandwidth_gbs = l.bandwidth_gbs;
+    m.latency_ms_per_kernel = l.latency_ms_per_kernel;
+    notes.push_back(fmt::format("latency roofline fitted on {} measured kernels", latency.size()));
+  } else if (specs.peak_gflops > 0 && specs.bandwidth_gbs > 0) {
+    m.has_latency = true;
+    m.peak_gflops = specs.peak_gflops;
+    m.bandwidth_gbs = specs.bandwidth_gbs;
+    notes.push_back(fmt::format("latency roofline from published specs ({} GFLOP/s, {} GB/s)", specs.peak_gflops,
+                                specs.bandwidth_gbs));
+  }
+  if (!energy.empty()) {
+    FallbackModel e = fit_energy_fallback(energy);
+    m.has_energy = true;
+    m.energy_mj_per_gflop = e.energy_mj_per_gflop;
+    m.energy_mj_per_mb = e.energy_mj_per_mb;
+    m.energy_mj_per_kernel = e.energy_mj_per_kernel;
+    notes.push_back(fmt::format("energy fitted on {} measured kernels", energy.size()));
+  } else if (specs.power_w > 0 && specs.peak_gflops > 0 && specs.bandwidth_gbs > 0) {
+    // At power P (W), a GFLOP at peak takes 1/peak s and costs P/peak J = 1000 P/peak mJ; a MB at
+    // bandwidth B GB/s takes 1e-3/B s and costs P/B mJ.
+    m.has_energy = true;
+    m.energy_mj_per_gflop = 1000.0 * specs.power_w / specs.peak_gflops;
+    m.energy_mj_per_mb = specs.power_w / specs.bandwidth_gbs;
+    notes.push_back(fmt::format("energy from published specs ({} W at {} GFLOP/s, {} GB/s)", specs.power_w,
+                                specs.peak_gflops, specs.bandwidth_gbs));
+  }
+  for (const auto& n : notes) m.note += (m.note.empty() ? "" : "; ") + n;
+  return m;
+}
+
+}  // namespace deepen

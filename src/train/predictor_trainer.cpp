@@ -1,0 +1,238 @@
+// deepen train: datasets in, one booster per kernel type and purpose out, cross-validated, with
+// the fallback's coefficients, the fusion rules and a registry entry that records all of it.
+#include <deepen/error.h>
+#include <deepen/schema.h>
+#include <deepen/train.h>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace deepen {
+namespace {
+
+constexpr size_t kMinRows = 5;  // fewer rows of a kernel type: no booster, the fallback scores it
+
+std::string g4(double v) { return fmt::format("{:.4g}", v); }
+std::string g6(double v) { return fmt::format("{:.6g}", v); }
+
+std::string read_text(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot open the {}", path, what));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void check_name(const std::string& name) {
+  if (name.empty()) throw Error("--name is empty: name the predictor, e.g. mydevice_tflite");
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
+      throw Error(fmt::format("predictor name '{}': use letters, digits, '_', '-' and '.' only (it names a folder)",
+                              name));
+  if (name == "." || name == "..") throw Error(fmt::format("predictor name '{}' is not a folder name", name));
+}
+
+}  // namespace
+
+TrainResult train_predictor(const TrainRequest& req, const std::function<void(const std::string&)>& progress) {
+  check_name(req.name);
+  if (req.datasets.empty()) throw Error("no --dataset given");
+  if (!req.version.empty() && req.version.find_first_not_of("0123456789.") != std::string::npos)
+    throw Error(fmt::format("--version '{}': use numbers and dots, e.g. 1.2", req.version));
+  auto say = [&](const std::string& s) {
+    if (progress) progress(s);
+  };
+
+  // Data.
+  KernelDataset all;
+  std::vector<std::pair<std::string, size_t>> files;
+  for (const auto& path : req.datasets) {
+    KernelDataset d = read_dataset_csv(path);
+    files.emplace_back(path, d.rows.size());
+    for (auto& r : d.rows) all.rows.push_back(std::move(r));
+  }
+  std::vector<std::string> purposes;
+  if (req.purposes.empty()) {
+    for (const auto& t : target_columns())
+      if (all.count(t)) purposes.push_back(t.substr(0, t.find('_')));
+  } else {
+    for (const auto& p : req.purposes) {
+      Purpose pp = parse_purpose(p);
+      if (!all.count(purpose_field(pp)))
+        throw Error(fmt::format("--purpose {}: no dataset row has a value in column {}", purpose_name(pp),
+                                purpose_field(pp)));
+      if (std::find(purposes.begin(), purposes.end(), purpose_name(pp)) == purposes.end())
+        purposes.push_back(purpose_name(pp));
+    }
+  }
+
+  TrainResult result;
+  result.name = req.name;
+  result.version = req.version.empty() ? next_version(req.predictors_dir, req.name) : req.version;
+  result.folder = (fs::path(req.predictors_dir) / req.name).string();
+  {
+    fs::path reg = fs::path(req.predictors_dir) / "predictors.yaml";
+    std::error_code ec;
+    if (!req.force && fs::exists(reg, ec)) {
+      Registry r = load_registry(req.predictors_dir);
+      for (const auto& e : r.entries)
+        if (e.name == req.name && compare_versions(e.version, result.version) == 0)
+          throw Error(fmt::format("{}: predictor '{}' version {} already exists; give another --version, or "
+                                  "--force to overwrite it",
+                                  reg.string(), req.name, result.version));
+    }
+  }
+  std::string rules_text = req.fusion_rules_path.empty() ? fusion_rules_to_yaml(default_fusion_rules())
+                                                         : read_text(req.fusion_rules_path, "fusion rules");
+  if (!req.fusion_rules_path.empty()) parse_fusion_rules(rules_text, req.fusion_rules_path);  // validates
+
+  // One booster per kernel type and purpose.
+  std::map<std::string, std::vector<const DatasetRow*>> by_type;
+  for (const auto& r : all.rows) by_type[r.kernel].push_back(&r);
+  std::vector<PendingFile> pending;
+  std::string v = result.version;
+  for (const auto& purpose : purposes) {
+    std::string field = purpose_field(parse_purpose(purpose));
+    for (const auto& [type, rows_all] : by_type) {
+      std::vector<const DatasetRow*> rows;
+      for (const DatasetRow* r : rows_all)
+        if (r->targets.count(field)) rows.push_back(r);
+      if (rows.empty()) continue;
+      std::vector<std::string> keys;
+      for (const DatasetRow* r : rows) keys.push_back(config_key(*r));
+      std::set<std::string> distinct(keys.begin(), keys.end());
+      if (rows.size() < kMinRows || distinct.size() < 2) {
+        say(fmt::format("skipping {} {}: {} rows are too few to train on (the fallback scores it)", type, purpose,
+                        rows.size()));
+        continue;
+      }
+      std::vector<float> x = feature_matrix(type, rows);
+      size_t ncols = find_schema(type)->feature_names.size();
+      std::vector<double> y;
+      for (const DatasetRow* r : rows) y.push_back(r->targets.at(field));
+      TrainedKernel tk;
+      tk.kernel = type;
+      tk.purpose = purpose;
+      tk.rows = rows.size();
+      int folds = std::min<int>(req.params.folds, static_cast<int>(distinct.size()));
+      say(fmt::format("training {} {}: {} rows ({} distinct configs), {} features, {}-fold CV + final fit", type,
+                      purpose, rows.size(), distinct.size(), ncols, folds));
+      tk.cv = cross_validate(x, ncols, y, keys, req.params);
+      TrainedBooster b = train_booster(x, ncols, y, req.params);
+      tk.booster_file = fmt::format("{}.{}.v{}.ubj", type, purpose, v);
+      pending.push_back({tk.booster_file, b.to_ubj()});
+      say(fmt::format("  {} {}: {:.1f}% within ±10%, MAPE {:.1f}% ({}-fold group CV)", type, purpose,
+                      100 * tk.cv.metrics.acc10, tk.cv.metrics.mape, tk.cv.folds));
+      result.kernels.push_back(std::move(tk));
+    }
+  }
+  result.fallback = build_fallback(all, req.specs);
+  std::string rules_file = fmt::format("fusion_rules.v{}.yaml", v);
+  pending.push_back({rules_file, rules_text});
+
+  // The registry entry.
+  const TrainParams& p = req.params;
+  YAML::Emitter e;
+  e << YAML::BeginSeq << YAML::BeginMap;
+  e << YAML::Key << "name" << YAML::Value << req.name;
+  e << YAML::Key << "version" << YAML::Value << v;
+  e << YAML::Key << "device" << YAML::Value << req.device;
+  e << YAML::Key << "framework" << YAML::Value << req.framework;
+  std::set<std::string> trained_purposes;
+  for (const auto& k : result.kernels) trained_purposes.insert(k.purpose);
+  e << YAML::Key << "purposes" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& pp : purposes)
+    if (trained_purposes.count(pp)) e << pp;
+  e << YAML::EndSeq;
+  e << YAML::Key << "fusion_rules" << YAML::Value << rules_file;
+  e << YAML::Key << "kernels" << YAML::Value << YAML::BeginMap;
+  for (const auto& [type, rows] : by_type) {
+    bool any = false;
+    for (const auto& k : result.kernels) any = any || k.kernel == type;
+    if (!any) continue;
+    e << YAML::Key << type << YAML::Value << YAML::BeginMap;
+    for (const auto& k : result.kernels)
+      if (k.kernel == type)
+        e << YAML::Key << k.purpose << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "booster"
+          << YAML::Value << k.booster_file << YAML::Key << "transform" << YAML::Value << p.transform << YAML::EndMap;
+    e << YAML::EndMap;
+  }
+  e << YAML::EndMap;
+  std::string data_text;
+  size_t total = 0;
+  for (const auto& [path, n] : files) {
+    data_text += fmt::format("{}{} ({} rows)", data_text.empty() ? "" : ", ", fs::path(path).filename().string(), n);
+    total += n;
+  }
+  e << YAML::Key << "data" << YAML::Value << fmt::format("{}; {} kernels", data_text, total);
+  e << YAML::Key << "training" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "datasets" << YAML::Value << YAML::BeginSeq;
+  for (const auto& [path, n] : files)
+    e << YAML::Flow << YAML::BeginMap << YAML::Key << "file" << YAML::Value << path << YAML::Key << "rows"
+      << YAML::Value << n << YAML::EndMap;
+  e << YAML::EndSeq;
+  e << YAML::Key << "params" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  e << YAML::Key << "max_depth" << YAML::Value << p.max_depth << YAML::Key << "eta" << YAML::Value << g6(p.eta)
+    << YAML::Key << "rounds" << YAML::Value << p.rounds << YAML::Key << "min_child_weight" << YAML::Value
+    << g6(p.min_child_weight) << YAML::Key << "subsample" << YAML::Value << g6(p.subsample) << YAML::Key
+    << "colsample" << YAML::Value << g6(p.colsample) << YAML::Key << "lambda" << YAML::Value << g6(p.lambda)
+    << YAML::Key << "transform" << YAML::Value << p.transform << YAML::Key << "seed" << YAML::Value << p.seed;
+  e << YAML::EndMap;
+  e << YAML::Key << "tool" << YAML::Value << std::string("deepen ") + DEEPEN_VERSION;
+  e << YAML::EndMap;
+  if (!result.kernels.empty()) {
+    e << YAML::Key << "accuracy" << YAML::Value << YAML::BeginMap;
+    for (const auto& [type, rows] : by_type) {
+      bool any = false;
+      for (const auto& k : result.kernels) any = any || k.kernel == type;
+      if (!any) continue;
+      e << YAML::Key << type << YAML::Value << YAML::BeginMap;
+      for (const auto& k : result.kernels) {
+        if (k.kernel != type) continue;
+        const Metrics& m = k.cv.metrics;
+        e << YAML::Key << k.purpose << YAML::Value << YAML::Flow << YAML::BeginMap;
+        e << YAML::Key << "acc5" << YAML::Value << g4(m.acc5) << YAML::Key << "acc10" << YAML::Value << g4(m.acc10)
+          << YAML::Key << "acc20" << YAML::Value << g4(m.acc20) << YAML::Key << "mape" << YAML::Value << g4(m.mape)
+          << YAML::Key << "rmspe" << YAML::Value << g4(m.rmspe) << YAML::Key << "n" << YAML::Value << m.n
+          << YAML::Key << "method" << YAML::Value
+          << fmt::format("{}-fold group CV, seed {}", k.cv.folds, p.seed);
+        e << YAML::EndMap;
+      }
+      e << YAML::EndMap;
+    }
+    e << YAML::EndMap;
+  }
+  const FallbackModel& fb = result.fallback;
+  if (fb.has_energy || fb.has_latency) {
+    e << YAML::Key << "fallback" << YAML::Value << YAML::BeginMap;
+    if (fb.has_energy)
+      e << YAML::Key << "energy" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "mj_per_gflop"
+        << YAML::Value << g6(fb.energy_mj_per_gflop) << YAML::Key << "mj_per_mb" << YAML::Value
+        << g6(fb.energy_mj_per_mb) << YAML::Key << "mj_per_kernel" << YAML::Value << g6(fb.energy_mj_per_kernel)
+        << YAML::EndMap;
+    if (fb.has_latency)
+      e << YAML::Key << "latency" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "peak_gflops"
+        << YAML::Value << g6(fb.peak_gflops) << YAML::Key << "bandwidth_gbs" << YAML::Value << g6(fb.bandwidth_gbs)
+        << YAML::Key << "ms_per_kernel" << YAML::Value << g6(fb.latency_ms_per_kernel) << YAML::EndMap;
+    e << YAML::Key << "note" << YAML::Value << fb.note;
+    e << YAML::EndMap;
+  }
+  e << YAML::EndMap << YAML::EndSeq;
+  if (!e.good()) throw Error(fmt::format("internal error writing the registry entry: {}", e.GetLastError()));
+  result.entry_yaml = std::string(e.c_str()) + "\n";
+  if (result.kernels.empty() && !fb.has_energy && !fb.has_latency)
+    throw Error("nothing to register: no kernel type has enough rows to train on");
+
+  write_registry_entry(req.predictors_dir, req.name, v, req.name, result.entry_yaml, pending, req.force);
+  return result;
+}
+
+}  // namespace deepen

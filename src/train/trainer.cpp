@@ -1,0 +1,138 @@
+// XGBoost training through the C API. One thread and a fixed seed, so that the same data and
+// parameters give byte-identical boosters; the log transform because kernel energies and
+// latencies span several orders of magnitude and are judged by relative error.
+#include <deepen/error.h>
+#include <deepen/schema.h>
+#include <deepen/train.h>
+
+#include <fmt/format.h>
+#include <xgboost/c_api.h>
+
+#include <cmath>
+
+namespace deepen {
+namespace {
+
+void quiet_log(const char*) {}
+
+void check(int rc, const char* what) {
+  if (rc != 0) throw Error(fmt::format("XGBoost failed to {}: {}", what, XGBGetLastError()));
+}
+
+// Frees a DMatrix on every path.
+struct Matrix {
+  DMatrixHandle handle = nullptr;
+  ~Matrix() {
+    if (handle) XGDMatrixFree(handle);
+  }
+};
+
+std::string number(double v) { return fmt::format("{:.17g}", v); }
+
+}  // namespace
+
+TrainedBooster::TrainedBooster(TrainedBooster&& o) noexcept : handle_(o.handle_), transform_(std::move(o.transform_)) {
+  o.handle_ = nullptr;
+}
+
+TrainedBooster& TrainedBooster::operator=(TrainedBooster&& o) noexcept {
+  if (this != &o) {
+    if (handle_) XGBoosterFree(handle_);
+    handle_ = o.handle_;
+    transform_ = std::move(o.transform_);
+    o.handle_ = nullptr;
+  }
+  return *this;
+}
+
+TrainedBooster::~TrainedBooster() {
+  if (handle_) XGBoosterFree(handle_);
+}
+
+TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
+                             const TrainParams& p) {
+  static const bool silenced = [] {
+    XGBRegisterLogCallback(quiet_log);
+    return true;
+  }();
+  (void)silenced;
+  if (ncols == 0 || rows.size() != targets.size() * ncols)
+    throw Error(fmt::format("training: {} feature values do not make {} rows of {} features", rows.size(),
+                            targets.size(), ncols));
+  if (targets.empty()) throw Error("training: no rows to train on");
+  if (p.transform != "log" && p.transform != "none")
+    throw Error(fmt::format("unknown transform '{}': use log or none", p.transform));
+  if (p.max_depth < 1 || p.rounds < 1 || !(p.eta > 0) || !(p.subsample > 0 && p.subsample <= 1) ||
+      !(p.colsample > 0 && p.colsample <= 1) || !(p.min_child_weight >= 0) || !(p.lambda >= 0))
+    throw Error("training: max-depth and rounds must be at least 1, eta positive, subsample and colsample in "
+                "(0, 1], min-child-weight and lambda not negative");
+  std::vector<float> labels(targets.size());
+  double mean = 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    double y = targets[i];
+    if (!(y > 0) && p.transform == "log") throw Error("training: log transform needs positive targets");
+    labels[i] = static_cast<float>(p.transform == "log" ? std::log(y) : y);
+    mean += labels[i];
+  }
+  mean /= static_cast<double>(labels.size());
+
+  Matrix m;
+  check(XGDMatrixCreateFromMat(rows.data(), targets.size(), ncols, NAN, &m.handle), "build the training matrix");
+  check(XGDMatrixSetFloatInfo(m.handle, "label", labels.data(), labels.size()), "set the labels");
+  TrainedBooster b;
+  b.transform_ = p.transform;
+  check(XGBoosterCreate(&m.handle, 1, &b.handle_), "create a booster");
+  const std::pair<const char*, std::string> params[] = {
+      {"verbosity", "0"},
+      {"nthread", "1"},
+      {"seed", std::to_string(p.seed)},
+      {"objective", "reg:squarederror"},
+      {"tree_method", "exact"},
+      {"max_depth", std::to_string(p.max_depth)},
+      {"eta", number(p.eta)},
+      {"min_child_weight", number(p.min_child_weight)},
+      {"subsample", number(p.subsample)},
+      {"colsample_bytree", number(p.colsample)},
+      {"lambda", number(p.lambda)},
+      {"base_score", number(mean)},
+  };
+  for (const auto& [key, value] : params) check(XGBoosterSetParam(b.handle_, key, value.c_str()), "set a parameter");
+  for (int i = 0; i < p.rounds; ++i) check(XGBoosterUpdateOneIter(b.handle_, i, m.handle), "train a round");
+  return b;
+}
+
+std::vector<double> TrainedBooster::predict(const std::vector<float>& rows, size_t ncols) const {
+  if (ncols == 0 || rows.size() % ncols != 0) throw Error("prediction: bad feature matrix");
+  size_t nrows = rows.size() / ncols;
+  if (nrows == 0) return {};
+  Matrix m;
+  check(XGDMatrixCreateFromMat(rows.data(), nrows, ncols, NAN, &m.handle), "build the prediction matrix");
+  bst_ulong length = 0;
+  const float* result = nullptr;
+  check(XGBoosterPredict(handle_, m.handle, 0, 0, 0, &length, &result), "predict");
+  std::vector<double> out(result, result + length);
+  if (transform_ == "log")
+    for (double& v : out) v = std::exp(v);
+  return out;
+}
+
+std::string TrainedBooster::to_ubj() const {
+  bst_ulong length = 0;
+  const char* bytes = nullptr;
+  check(XGBoosterSaveModelToBuffer(handle_, "{\"format\": \"ubj\"}", &length, &bytes), "save the booster");
+  return std::string(bytes, bytes + length);
+}
+
+std::vector<float> feature_matrix(const std::string& kernel_type, const std::vector<const DatasetRow*>& rows) {
+  std::vector<float> out;
+  const KernelSchema* schema = find_schema(kernel_type);
+  if (!schema) throw Error(fmt::format("kernel type '{}' has no feature schema", kernel_type));
+  out.reserve(rows.size() * schema->feature_names.size());
+  for (const DatasetRow* r : rows) {
+    std::vector<double> f = kernel_features(kernel_type, r->config);
+    for (double v : f) out.push_back(static_cast<float>(v));
+  }
+  return out;
+}
+
+}  // namespace deepen

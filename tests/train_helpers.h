@@ -1,0 +1,102 @@
+// Shared by train_test.cpp and eval_test.cpp: generated kernel datasets from a known function,
+// temporary folders, and running the built CLI.
+#pragma once
+
+#include <deepen/schema.h>
+#include <deepen/train.h>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+namespace deepen::testing {
+
+// The "device" of the generated data: energy is a smooth function of the conv's work,
+//   energy_mj = 0.8 mJ/GFLOP * GFLOP + 0.05 mJ/MB * MB + 0.02 mJ,
+// which spans about four orders of magnitude over the configs below.
+inline double known_energy(const KernelConfig& c) {
+  KernelWork w = kernel_work("conv-bn-relu", c);
+  return 0.8 * w.flops / 1e9 + 0.05 * w.bytes / 1e6 + 0.02;
+}
+
+// n conv-bn-relu rows with configs drawn from a seeded generator (MobileNet/ResNet-like ranges).
+inline std::string generated_csv(size_t n, uint64_t seed, bool noise = false) {
+  std::mt19937_64 rng(seed);
+  const std::array<int, 8> hws = {7, 14, 28, 56, 112, 13, 27, 224};
+  const std::array<int, 12> channels = {16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 384, 512};
+  const std::array<int, 4> kss = {1, 3, 5, 7};
+  std::string csv = "kernel,hw,cin,cout,ks,stride,energy_mj,id\n";
+  std::normal_distribution<double> jitter(0.0, 0.02);
+  for (size_t i = 0; i < n; ++i) {
+    KernelConfig c;
+    c.set("hw", hws[rng() % hws.size()]);
+    c.set("cin", channels[rng() % channels.size()]);
+    c.set("cout", channels[rng() % channels.size()]);
+    c.set("ks", kss[rng() % kss.size()]);
+    c.set("stride", 1 + static_cast<int>(rng() % 2));
+    double e = known_energy(c) * (noise ? std::exp(jitter(rng)) : 1.0);
+    csv += fmt::format("conv-bn-relu,{},{},{},{},{},{:.6g},k{}\n", c.get("hw"), c.get("cin"), c.get("cout"),
+                       c.get("ks"), c.get("stride"), e, i);
+  }
+  return csv;
+}
+
+// A fresh folder under the system's temporary folder, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "deepen-test-XXXXXX").string();
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    path_ = mkdtemp(buf.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string path() const { return path_; }
+  std::string file(const std::string& name) const { return (std::filesystem::path(path_) / name).string(); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(file(name), std::ios::binary) << text;
+    return file(name);
+  }
+
+ private:
+  std::string path_;
+};
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs the built deepen binary with the given arguments (already shell-quoted).
+inline RunResult run_deepen(const std::string& args) {
+  RunResult r;
+  std::string cmd = std::string(DEEPEN_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+}  // namespace deepen::testing

@@ -1,0 +1,591 @@
+#include "train_helpers.h"
+
+#include <deepen/error.h>
+#include <deepen/predict.h>
+#include <deepen/schema.h>
+#include <deepen/train.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+namespace fs = std::filesystem;
+using namespace deepen;
+using namespace deepen::testing;
+
+namespace {
+
+// The error message of parsing text, or "" when it parsed.
+std::string parse_error(const std::string& text, DatasetReadOptions options = {}) {
+  try {
+    parse_dataset_csv(text, "bad.csv", options);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TrainParams fast_params() {
+  TrainParams p;
+  p.rounds = 200;
+  return p;
+}
+
+}  // namespace
+
+// ---- dataset CSV -----------------------------------------------------------------------------
+
+TEST(DatasetCsv, ReadsRowsConfigsTargetsAndExtraColumns) {
+  KernelDataset d = parse_dataset_csv(
+      "kernel,hw,cin,cout,ks,stride,energy_mj,id\r\n"
+      "conv-bn-relu,14,32,64,3,1,0.5,A\r\n"
+      "\n"
+      "conv-bn-relu,7,64,64,1,2,0.25,\"B,1\"\n",
+      "ok.csv");
+  ASSERT_EQ(d.rows.size(), 2u);
+  EXPECT_EQ(d.rows[0].kernel, "conv-bn-relu");
+  EXPECT_EQ(d.rows[0].config.get("cin"), 32);
+  EXPECT_EQ(d.rows[1].config.get("stride"), 2);
+  EXPECT_EQ(d.rows[1].targets.at("energy_mj"), 0.25);
+  EXPECT_EQ(d.rows[1].line, 4u);
+  ASSERT_EQ(d.rows[1].extra.size(), 1u);
+  EXPECT_EQ(d.rows[1].extra[0].second, "B,1");
+  EXPECT_EQ(d.count("energy_mj"), 2u);
+  EXPECT_EQ(d.count("latency_ms"), 0u);
+}
+
+TEST(DatasetCsv, WriterOutputReadsBack) {
+  KernelDataset d = parse_dataset_csv(generated_csv(20, 3), "gen.csv");
+  KernelDataset back = parse_dataset_csv(dataset_to_csv(d.rows), "back.csv");
+  ASSERT_EQ(back.rows.size(), d.rows.size());
+  for (size_t i = 0; i < d.rows.size(); ++i) {
+    EXPECT_EQ(config_key(back.rows[i]), config_key(d.rows[i]));
+    EXPECT_EQ(back.rows[i].targets, d.rows[i].targets);
+  }
+}
+
+TEST(DatasetCsv, MissingConfigColumnNamesFileLineAndColumn) {
+  std::string e = parse_error("kernel,hw,cin,cout,ks,energy_mj\nconv-bn-relu,14,32,64,3,0.5\n");
+  EXPECT_NE(e.find("bad.csv"), std::string::npos) << e;
+  EXPECT_NE(e.find("line 2"), std::string::npos) << e;
+  EXPECT_NE(e.find("missing column 'stride'"), std::string::npos) << e;
+}
+
+TEST(DatasetCsv, MissingKernelColumn) {
+  std::string e = parse_error("hw,cin,cout,ks,stride,energy_mj\n14,32,64,3,1,0.5\n");
+  EXPECT_NE(e.find("bad.csv: line 1"), std::string::npos) << e;
+  EXPECT_NE(e.find("'kernel'"), std::string::npos) << e;
+}
+
+TEST(DatasetCsv, MissingTargetColumn) {
+  std::string e = parse_error("kernel,hw,cin,cout,ks,stride\nconv-bn-relu,14,32,64,3,1\n");
+  EXPECT_NE(e.find("no target column"), std::string::npos) << e;
+  DatasetReadOptions configs_only;
+  configs_only.require_target = false;
+  EXPECT_EQ(parse_error("kernel,hw,cin,cout,ks,stride\nconv-bn-relu,14,32,64,3,1\n", configs_only), "");
+}
+
+TEST(DatasetCsv, NonNumericCell) {
+  std::string e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,3x2,64,3,1,0.5\n");
+  EXPECT_NE(e.find("bad.csv: line 2, column 3 (cin)"), std::string::npos) << e;
+  EXPECT_NE(e.find("not a number"), std::string::npos) << e;
+  e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,32,64,3,1,abc\n");
+  EXPECT_NE(e.find("line 2, column 7 (energy_mj)"), std::string::npos) << e;
+  e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,32,64,3,1,nan\n");
+  EXPECT_NE(e.find("not a number"), std::string::npos) << e;
+}
+
+TEST(DatasetCsv, EmptyCell) {
+  std::string e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,,64,3,1,0.5\n");
+  EXPECT_NE(e.find("line 2, column 3 (cin): empty cell"), std::string::npos) << e;
+  e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,32,64,3,1,\n");
+  EXPECT_NE(e.find("line 2, column 7 (energy_mj): empty cell"), std::string::npos) << e;
+}
+
+TEST(DatasetCsv, ZeroOrNegativeTarget) {
+  std::string e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,32,64,3,1,0\n");
+  EXPECT_NE(e.find("line 2, column 7 (energy_mj)"), std::string::npos) << e;
+  EXPECT_NE(e.find("positive"), std::string::npos) << e;
+  e = parse_error("kernel,hw,cin,cout,ks,stride,latency_ms\nconv-bn-relu,14,32,64,3,1,-1.5\n");
+  EXPECT_NE(e.find("line 2, column 7 (latency_ms)"), std::string::npos) << e;
+  e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,32,0,3,1,1\n");
+  EXPECT_NE(e.find("column 4 (cout)"), std::string::npos) << e;
+}
+
+TEST(DatasetCsv, UnknownKernelType) {
+  std::string e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nwarp-drive,14,32,64,3,1,0.5\n");
+  EXPECT_NE(e.find("line 2, column 1 (kernel)"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown kernel type 'warp-drive'"), std::string::npos) << e;
+  e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nother:LSTM,14,32,64,3,1,0.5\n");
+  EXPECT_NE(e.find("unknown kernel type"), std::string::npos) << e;
+}
+
+TEST(DatasetCsv, DuplicateHeader) {
+  std::string e = parse_error("kernel,hw,cin,cin,ks,stride,energy_mj\nconv-bn-relu,14,32,64,3,1,0.5\n");
+  EXPECT_NE(e.find("line 1, column 4"), std::string::npos) << e;
+  EXPECT_NE(e.find("duplicate column 'cin'"), std::string::npos) << e;
+}
+
+TEST(DatasetCsv, NoRows) {
+  EXPECT_NE(parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\n").find("bad.csv: no data rows"),
+            std::string::npos);
+  EXPECT_NE(parse_error("").find("bad.csv: the file is empty"), std::string::npos);
+  EXPECT_NE(parse_error("\n\n").find("empty"), std::string::npos);
+}
+
+TEST(DatasetCsv, WrongCellCount) {
+  std::string e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,32,64,3,1\n");
+  EXPECT_NE(e.find("line 2: 6 cells, but the header has 7 columns"), std::string::npos) << e;
+}
+
+TEST(DatasetCsv, GarbageNeverCrashes) {
+  std::mt19937_64 rng(7);
+  const std::string alphabet = "kernel,hwcinout0123456789.-\n\"\r e";
+  for (int i = 0; i < 300; ++i) {
+    std::string text = "kernel,hw,cin,cout,ks,stride,energy_mj\n";
+    size_t n = rng() % 80;
+    for (size_t j = 0; j < n; ++j) text += alphabet[rng() % alphabet.size()];
+    parse_error(text);  // an Error or a dataset, never a crash
+  }
+}
+
+// ---- training --------------------------------------------------------------------------------
+
+// The booster must recover a known smooth function of the config on configs it never saw:
+// tolerance: MAPE under 10% and at least 80% of held-out rows within ±10%.
+TEST(Trainer, RecoversAKnownFunction) {
+  KernelDataset train = parse_dataset_csv(generated_csv(1000, 1), "train.csv");
+  KernelDataset test = parse_dataset_csv(generated_csv(300, 99), "test.csv");
+  std::vector<const DatasetRow*> tr, te;
+  std::vector<double> y, measured;
+  for (const auto& r : train.rows) {
+    tr.push_back(&r);
+    y.push_back(r.targets.at("energy_mj"));
+  }
+  for (const auto& r : test.rows) {
+    te.push_back(&r);
+    measured.push_back(r.targets.at("energy_mj"));
+  }
+  size_t ncols = find_schema("conv-bn-relu")->feature_names.size();
+  TrainedBooster b = train_booster(feature_matrix("conv-bn-relu", tr), ncols, y, TrainParams{});
+  Metrics m = compute_metrics(b.predict(feature_matrix("conv-bn-relu", te), ncols), measured);
+  EXPECT_LT(m.mape, 10.0);
+  EXPECT_GE(m.acc10, 0.80);
+}
+
+TEST(Trainer, SameDataAndSeedGiveByteIdenticalBoosters) {
+  KernelDataset d = parse_dataset_csv(generated_csv(300, 5, true), "gen.csv");
+  std::vector<const DatasetRow*> rows;
+  std::vector<double> y;
+  for (const auto& r : d.rows) {
+    rows.push_back(&r);
+    y.push_back(r.targets.at("energy_mj"));
+  }
+  size_t ncols = find_schema("conv-bn-relu")->feature_names.size();
+  std::vector<float> x = feature_matrix("conv-bn-relu", rows);
+  TrainParams p = fast_params();
+  std::string a = train_booster(x, ncols, y, p).to_ubj();
+  std::string b = train_booster(x, ncols, y, p).to_ubj();
+  EXPECT_FALSE(a.empty());
+  EXPECT_TRUE(a == b);
+  p.seed = 2;
+  EXPECT_FALSE(train_booster(x, ncols, y, p).to_ubj() == a) << "the seed should matter with subsampling";
+}
+
+TEST(Trainer, RefusesBadParameters) {
+  std::vector<float> x = {1, 2, 3, 4};
+  std::vector<double> y = {1, 2};
+  TrainParams p;
+  p.eta = 0;
+  EXPECT_THROW(train_booster(x, 2, y, p), Error);
+  p = TrainParams{};
+  p.subsample = 1.5;
+  EXPECT_THROW(train_booster(x, 2, y, p), Error);
+  p = TrainParams{};
+  EXPECT_THROW(train_booster(x, 3, y, p), Error);
+}
+
+// ---- cross-validation ------------------------------------------------------------------------
+
+TEST(CrossValidation, IdenticalConfigsShareAFoldAndFoldsAreReproducible) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) keys.push_back("cfg" + std::to_string(i % 37));
+  std::vector<int> folds = group_folds(keys, 5, 1);
+  EXPECT_EQ(folds, group_folds(keys, 5, 1));
+  std::map<std::string, int> fold_of;
+  std::set<int> used;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto [it, fresh] = fold_of.emplace(keys[i], folds[i]);
+    if (!fresh) {
+      EXPECT_EQ(it->second, folds[i]) << keys[i];
+    }
+    used.insert(folds[i]);
+  }
+  EXPECT_EQ(used.size(), 5u);
+  EXPECT_NE(folds, group_folds(keys, 5, 2));
+  // Fewer groups than folds: one fold per group.
+  std::vector<int> few = group_folds({"a", "b", "a"}, 5, 1);
+  EXPECT_EQ(few[0], few[2]);
+  EXPECT_NE(few[0], few[1]);
+}
+
+TEST(CrossValidation, OutOfFoldPredictionsAreHonest) {
+  KernelDataset d = parse_dataset_csv(generated_csv(400, 11, true), "gen.csv");
+  std::vector<const DatasetRow*> rows;
+  std::vector<double> y;
+  std::vector<std::string> keys;
+  for (const auto& r : d.rows) {
+    rows.push_back(&r);
+    y.push_back(r.targets.at("energy_mj"));
+    keys.push_back(config_key(r));
+  }
+  size_t ncols = find_schema("conv-bn-relu")->feature_names.size();
+  CrossValidation cv = cross_validate(feature_matrix("conv-bn-relu", rows), ncols, y, keys, fast_params());
+  EXPECT_EQ(cv.folds, 5);
+  EXPECT_EQ(cv.metrics.n, 400u);
+  EXPECT_GT(cv.metrics.acc20, 0.7);
+  EXPECT_LT(cv.metrics.mape, 25);
+}
+
+// ---- fallback --------------------------------------------------------------------------------
+
+TEST(Fallback, EnergyFitRecoversKnownCoefficients) {
+  std::vector<WorkSample> s;
+  for (double gf : {0.001, 0.01, 0.1, 1.0, 3.0})
+    for (double mb : {0.05, 0.5, 5.0, 20.0}) s.push_back({gf * 1e9, mb * 1e6, 0.8 * gf + 0.05 * mb + 0.02});
+  FallbackModel m = fit_energy_fallback(s);
+  EXPECT_TRUE(m.has_energy);
+  EXPECT_NEAR(m.energy_mj_per_gflop, 0.8, 1e-6);
+  EXPECT_NEAR(m.energy_mj_per_mb, 0.05, 1e-6);
+  EXPECT_NEAR(m.energy_mj_per_kernel, 0.02, 1e-6);
+}
+
+TEST(Fallback, EnergyCoefficientsAreNeverNegative) {
+  // Energy falling with bytes would need a negative coefficient: the fit clamps it to zero.
+  std::vector<WorkSample> s = {{1e9, 1e6, 2.0}, {2e9, 0.5e6, 4.1}, {4e9, 0.1e6, 8.0}, {1e8, 10e6, 0.2}};
+  FallbackModel m = fit_energy_fallback(s);
+  EXPECT_GE(m.energy_mj_per_gflop, 0);
+  EXPECT_GE(m.energy_mj_per_mb, 0);
+  EXPECT_GE(m.energy_mj_per_kernel, 0);
+}
+
+TEST(Fallback, LatencyRooflineRecoversPeakAndBandwidth) {
+  // 100 GFLOP/s, 10 GB/s, 0.05 ms a kernel: compute-bound and memory-bound kernels both.
+  std::vector<WorkSample> s;
+  for (double flops : {1e6, 1e8, 1e9, 1e10})
+    for (double bytes : {1e4, 1e6, 1e7, 1e8})
+      s.push_back({flops, bytes, std::max(flops / 100e6, bytes / 10e6) + 0.05});
+  FallbackModel m = fit_latency_fallback(s);
+  EXPECT_NEAR(m.peak_gflops, 100, 1e-6);
+  EXPECT_NEAR(m.bandwidth_gbs, 10, 1e-6);
+  EXPECT_NEAR(m.latency_ms_per_kernel, 0.05, 1e-6);
+}
+
+TEST(Fallback, SpecsFillWhatTheDataLacks) {
+  KernelDataset d = parse_dataset_csv(generated_csv(50, 2), "gen.csv");
+  DeviceSpecs specs{200, 20, 4};
+  FallbackModel m = build_fallback(d, specs);
+  EXPECT_TRUE(m.has_energy);   // fitted
+  EXPECT_TRUE(m.has_latency);  // from specs
+  EXPECT_EQ(m.peak_gflops, 200);
+  EXPECT_EQ(m.bandwidth_gbs, 20);
+  EXPECT_NEAR(m.energy_mj_per_gflop, 0.8, 0.05);
+  EXPECT_NE(m.note.find("published specs"), std::string::npos);
+  // Latency data only: energy from power / peak.
+  KernelDataset lat = parse_dataset_csv("kernel,hw,cin,cout,ks,stride,latency_ms\nconv-bn-relu,14,32,64,3,1,0.5\n"
+                                        "conv-bn-relu,28,32,64,3,1,1.9\n",
+                                        "lat.csv");
+  FallbackModel l = build_fallback(lat, specs);
+  EXPECT_TRUE(l.has_latency);
+  EXPECT_NEAR(l.energy_mj_per_gflop, 1000.0 * 4 / 200, 1e-9);
+  EXPECT_NEAR(l.energy_mj_per_mb, 4.0 / 20, 1e-9);
+}
+
+// ---- registry --------------------------------------------------------------------------------
+
+namespace {
+const char* kExistingRegistry =
+    "# hand-written registry: this comment must survive\n"
+    "- name: other_device\n"
+    "  version: 2.0   # a comment inside an entry\n"
+    "  device: something\n"
+    "  purposes: [energy]\n";
+
+std::string entry(const std::string& name, const std::string& version, const std::string& device) {
+  return fmt::format("- name: {}\n  version: {}\n  device: {}\n  purposes: [energy]\n", name, version, device);
+}
+}  // namespace
+
+TEST(RegistryWriter, AppendsAndKeepsOtherEntriesText) {
+  TempDir dir;
+  dir.write("predictors.yaml", kExistingRegistry);
+  write_registry_entry(dir.path(), "mine", "1.0", "mine", entry("mine", "1.0", "a"), {{"x.txt", "hello"}}, false);
+  std::string text = read_file(dir.file("predictors.yaml"));
+  EXPECT_EQ(text.rfind(kExistingRegistry, 0), 0u) << text;
+  EXPECT_EQ(read_file(dir.file("mine/x.txt")), "hello");
+  Registry r = load_registry(dir.path());
+  EXPECT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(next_version(dir.path(), "mine"), "1.1");
+  EXPECT_EQ(next_version(dir.path(), "other_device"), "2.1");
+  EXPECT_EQ(next_version(dir.path(), "new_one"), "1.0");
+}
+
+TEST(RegistryWriter, NeverOverwritesWithoutForce) {
+  TempDir dir;
+  dir.write("predictors.yaml", kExistingRegistry);
+  try {
+    write_registry_entry(dir.path(), "other_device", "2.0", "other_device", entry("other_device", "2.0", "new"), {},
+                         false);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("already exists"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_file(dir.file("predictors.yaml")), kExistingRegistry);
+  write_registry_entry(dir.path(), "other_device", "2.0", "other_device", entry("other_device", "2.0", "new"), {},
+                       true);
+  Registry r = load_registry(dir.path());
+  ASSERT_EQ(r.entries.size(), 1u);
+  EXPECT_EQ(r.entries[0].device, "new");
+  EXPECT_EQ(read_file(dir.file("predictors.yaml")).rfind("# hand-written registry", 0), 0u);
+}
+
+TEST(RegistryWriter, AFailedWriteLeavesTheRegistryAsItWas) {
+  TempDir dir;
+  dir.write("predictors.yaml", kExistingRegistry);
+  // The second file's target is a non-empty folder: its rename fails after the first succeeded.
+  fs::create_directories(dir.file("mine/blocked/inside"));
+  EXPECT_THROW(write_registry_entry(dir.path(), "mine", "1.0", "mine", entry("mine", "1.0", "a"),
+                                    {{"a.txt", "a"}, {"blocked", "b"}}, false),
+               Error);
+  EXPECT_EQ(read_file(dir.file("predictors.yaml")), kExistingRegistry);
+  for (const auto& f : fs::recursive_directory_iterator(dir.path()))
+    EXPECT_EQ(f.path().filename().string().find(".tmp-"), std::string::npos) << f.path();
+}
+
+TEST(RegistryWriter, RefusesAnEntryThatDoesNotParse) {
+  TempDir dir;
+  EXPECT_THROW(write_registry_entry(dir.path(), "x", "1.0", "x", "- name: x\n", {}, false), Error);
+  EXPECT_FALSE(fs::exists(dir.file("predictors.yaml")));
+}
+
+// ---- train, register, predict ----------------------------------------------------------------
+
+TEST(TrainPredictor, TrainRegisterPredictRoundTrip) {
+  TempDir dir;
+  std::string csv = dir.write("kernels.csv", generated_csv(300, 21, true));
+  TrainRequest q;
+  q.datasets = {csv};
+  q.name = "gen_device";
+  q.device = "a generated device";
+  q.framework = "none";
+  q.predictors_dir = dir.file("predictors");
+  q.params = fast_params();
+  std::vector<std::string> progress;
+  TrainResult r = train_predictor(q, [&](const std::string& s) { progress.push_back(s); });
+  EXPECT_EQ(r.version, "1.0");
+  ASSERT_EQ(r.kernels.size(), 1u);
+  EXPECT_FALSE(progress.empty());
+  EXPECT_NE(progress[0].find("training conv-bn-relu energy: 300 rows"), std::string::npos) << progress[0];
+
+  Registry reg = load_registry(q.predictors_dir);
+  const PredictorEntry& e = reg.find("gen_device");
+  EXPECT_EQ(e.kernels.at("conv-bn-relu").at("energy").transform, "log");
+  EXPECT_TRUE(e.fallback.has_energy);
+  EXPECT_NE(e.data.find("kernels.csv (300 rows)"), std::string::npos) << e.data;
+  EXPECT_EQ(e.accuracy["conv-bn-relu"]["energy"]["n"].as<int>(), 300);
+  EXPECT_NE(e.accuracy["conv-bn-relu"]["energy"]["method"].as<std::string>().find("5-fold"), std::string::npos);
+
+  // The registered booster predicts what the trained one does.
+  Predictor p = Predictor::load(reg, "gen_device");
+  KernelDataset d = read_dataset_csv(csv);
+  std::vector<Estimate> est = p.estimate(kernels_from_rows(d.rows));
+  std::vector<double> predicted, measured;
+  for (size_t i = 0; i < d.rows.size(); ++i) {
+    EXPECT_EQ(est[i].source, "trained");
+    predicted.push_back(est[i].energy_mj);
+    measured.push_back(d.rows[i].targets.at("energy_mj"));
+  }
+  EXPECT_GT(compute_metrics(predicted, measured).acc10, 0.8);  // training data: a sanity check only
+
+  // A second run is a new version; the same version again is refused.
+  TrainResult r2 = train_predictor(q);
+  EXPECT_EQ(r2.version, "1.1");
+  q.version = "1.1";
+  EXPECT_THROW(train_predictor(q), Error);
+  q.force = true;
+  EXPECT_NO_THROW(train_predictor(q));
+  EXPECT_EQ(load_registry(q.predictors_dir).entries.size(), 2u);
+  // Per-version booster files: both versions still load.
+  EXPECT_NO_THROW(Predictor::load(load_registry(q.predictors_dir), "gen_device", "1.0"));
+  EXPECT_TRUE(fs::exists(dir.file("predictors/gen_device/conv-bn-relu.energy.v1.0.ubj")));
+  EXPECT_TRUE(fs::exists(dir.file("predictors/gen_device/conv-bn-relu.energy.v1.1.ubj")));
+}
+
+TEST(TrainPredictor, SameSeedGivesByteIdenticalBoosterFiles) {
+  TempDir dir;
+  std::string csv = dir.write("kernels.csv", generated_csv(200, 4, true));
+  TrainRequest q;
+  q.datasets = {csv};
+  q.name = "a";
+  q.device = q.framework = "x";
+  q.predictors_dir = dir.file("p1");
+  q.params = fast_params();
+  train_predictor(q);
+  q.predictors_dir = dir.file("p2");
+  train_predictor(q);
+  std::string a = read_file(dir.file("p1/a/conv-bn-relu.energy.v1.0.ubj"));
+  EXPECT_FALSE(a.empty());
+  EXPECT_TRUE(a == read_file(dir.file("p2/a/conv-bn-relu.energy.v1.0.ubj")));
+  // The entries too (the data paths and figures are the same).
+  EXPECT_EQ(read_file(dir.file("p1/predictors.yaml")), read_file(dir.file("p2/predictors.yaml")));
+}
+
+TEST(TrainPredictor, BadDatasetLeavesNothingBehind) {
+  TempDir dir;
+  std::string good = dir.write("good.csv", generated_csv(50, 1));
+  std::string bad = dir.write("bad.csv", "kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,32,64,3,1,-2\n");
+  TrainRequest q;
+  q.datasets = {good, bad};
+  q.name = "x";
+  q.device = q.framework = "x";
+  q.predictors_dir = dir.file("predictors");
+  try {
+    train_predictor(q);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.csv: line 2, column 7 (energy_mj)"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir.file("predictors/predictors.yaml")));
+}
+
+TEST(TrainPredictor, RefusesBadNamesAndMissingPurposes) {
+  TempDir dir;
+  std::string csv = dir.write("k.csv", generated_csv(30, 1));
+  TrainRequest q;
+  q.datasets = {csv};
+  q.name = "../escape";
+  q.predictors_dir = dir.file("predictors");
+  EXPECT_THROW(train_predictor(q), Error);
+  q.name = "fine";
+  q.purposes = {"latency"};
+  try {
+    train_predictor(q);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("latency_ms"), std::string::npos) << e.what();
+  }
+}
+
+// ---- DeepEn2023 import -----------------------------------------------------------------------
+
+TEST(Deepen2023Import, JoinsConfigsAndEnergiesOnKernelIds) {
+  std::string configs = R"({"conv-bn-relu": {
+      "AAA": {"model": "/x", "shapes": [[14,14,32]], "config": {"HW": 14, "CIN": 32, "COUT": 64, "KERNEL_SIZE": 3, "STRIDES": 1}},
+      "BBB": {"config": {"HW": 7, "CIN": 64, "COUT": 64, "KERNEL_SIZE": 1, "STRIDES": 2}},
+      "CCC": {"config": {"HW": 7, "CIN": 64, "COUT": 64, "KERNEL_SIZE": 1, "STRIDES": 2}}}})";
+  std::string energies = R"({"conv-bn-relu": {"BBB": {"energy": "0.25"}, "AAA": {"energy": 1.5}}})";
+  size_t skipped = 0;
+  std::vector<DatasetRow> rows = import_deepen2023(configs, "c.json", energies, "e.json", "energy_mj", &skipped);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(skipped, 1u);
+  EXPECT_EQ(rows[0].config.get("ks"), 3);
+  EXPECT_EQ(rows[0].targets.at("energy_mj"), 1.5);
+  EXPECT_EQ(rows[1].targets.at("energy_mj"), 0.25);
+  KernelDataset d = parse_dataset_csv(dataset_to_csv(rows), "out.csv");
+  EXPECT_EQ(d.header, (std::vector<std::string>{"kernel", "hw", "cin", "cout", "ks", "stride", "energy_mj", "id"}));
+  EXPECT_EQ(d.rows[1].extra[0].second, "BBB");
+}
+
+TEST(Deepen2023Import, BadInput) {
+  EXPECT_THROW(import_deepen2023("{", "c.json", "{}", "e.json", "energy_mj"), Error);
+  EXPECT_THROW(import_deepen2023(R"({"conv-bn-relu": {"A": {"config": {"HW": 1}}}})", "c.json",
+                                 R"({"conv-bn-relu": {"A": {"energy": 1}}})", "e.json", "energy_mj"),
+               Error);
+  EXPECT_THROW(import_deepen2023(R"({"conv-bn-relu": {"A": {"config": {"HW": 1, "CIN": 1, "COUT": 1, "KERNEL_SIZE": 1,
+                                 "STRIDES": 1}}}})",
+                                 "c.json", R"({"conv-bn-relu": {"A": {"energy": "-1"}}})", "e.json", "energy_mj"),
+               Error);
+}
+
+// ---- the CLI ---------------------------------------------------------------------------------
+
+TEST(TrainCli, TrainsRegistersAndPredictsKernels) {
+  TempDir dir;
+  std::string csv = dir.write("kernels.csv", generated_csv(200, 8, true));
+  std::string reg = dir.file("predictors");
+  RunResult t = run_deepen(fmt::format("train --dataset {} --name cli_dev --device 'Generated device' --framework "
+                                       "none --predictors {} --rounds 100 --seed 3",
+                                       csv, reg));
+  ASSERT_EQ(t.exit_code, 0) << t.out;
+  EXPECT_NE(t.out.find("training conv-bn-relu energy"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("registered cli_dev 1.0"), std::string::npos) << t.out;
+
+  RunResult again = run_deepen(fmt::format("train --dataset {} --name cli_dev --device d --framework f --predictors {} "
+                                           "--rounds 100 --version 1.0",
+                                           csv, reg));
+  EXPECT_EQ(again.exit_code, 2) << again.out;
+  EXPECT_NE(again.out.find("already exists"), std::string::npos) << again.out;
+
+  std::string configs = dir.write("configs.csv", "kernel,hw,cin,cout,ks,stride,note\nconv-bn-relu,14,32,64,3,1,x\n"
+                                                 "conv-bn-relu,7,64,128,1,2,\"a,b\"\n");
+  RunResult p = run_deepen(
+      fmt::format("predict --predictor cli_dev --purpose energy --kernels {} --predictors {}", configs, reg));
+  ASSERT_EQ(p.exit_code, 0) << p.out;
+  EXPECT_NE(p.out.find("kernel,hw,cin,cout,ks,stride,note,predicted_energy_mj,source\n"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("conv-bn-relu,7,64,128,1,2,\"a,b\","), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find(",trained\n"), std::string::npos) << p.out;
+
+  RunResult j = run_deepen(fmt::format(
+      "predict --predictor cli_dev --purpose energy --kernels {} --predictors {} --format json", configs, reg));
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  EXPECT_NE(j.out.find("\"predicted_energy_mj\""), std::string::npos) << j.out;
+
+  RunResult both = run_deepen(fmt::format("predict --predictor cli_dev --kernels {} --modelpath x.onnx --predictors {}",
+                                          configs, reg));
+  EXPECT_EQ(both.exit_code, 2) << both.out;
+
+  RunResult list = run_deepen(fmt::format("list --predictors {}", reg));
+  EXPECT_NE(list.out.find("cli_dev 1.0"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("5-fold group CV, seed 3"), std::string::npos) << list.out;
+}
+
+TEST(TrainCli, BadCsvIsAUserError) {
+  TempDir dir;
+  std::string csv = dir.write("k.csv", "kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,32,64,3,1,zero\n");
+  RunResult t = run_deepen(fmt::format("train --dataset {} --name x --device d --framework f --predictors {}", csv,
+                                       dir.file("p")));
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_NE(t.out.find("k.csv: line 2, column 7 (energy_mj): 'zero' is not a number"), std::string::npos) << t.out;
+  EXPECT_FALSE(fs::exists(dir.file("p/predictors.yaml")));
+}
+
+TEST(DatasetCli, ImportWritesTheCsvFormat) {
+  TempDir dir;
+  std::string c = dir.write("c.json", R"({"conv-bn-relu": {"A": {"config": {"HW": 14, "CIN": 32, "COUT": 64,
+      "KERNEL_SIZE": 3, "STRIDES": 1}}}})");
+  std::string e = dir.write("e.json", R"({"conv-bn-relu": {"A": {"energy": "0.5"}}})");
+  RunResult r = run_deepen(fmt::format("dataset import --config {} --energy {} -o {}", c, e, dir.file("out.csv")));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(read_file(dir.file("out.csv")), "kernel,hw,cin,cout,ks,stride,energy_mj,id\nconv-bn-relu,14,32,64,3,1,0.5,A\n");
+}
+
+// ---- the real DeepEn2023 data (skipped where ../shared/data is absent) -----------------------
+
+TEST(RealData, CpuPredictorCrossValidates) {
+  std::string csv = std::string(DEEPEN_SHARED_DATA) + "/deepen2023/conv-bn-relu_cpu.csv";
+  if (!fs::exists(csv)) GTEST_SKIP() << csv << " is not here";
+  TempDir dir;
+  TrainRequest q;
+  q.datasets = {csv};
+  q.name = "cpu";
+  q.device = q.framework = "x";
+  q.predictors_dir = dir.path();
+  TrainResult r = train_predictor(q);
+  ASSERT_EQ(r.kernels.size(), 1u);
+  // Honest (group) CV on held-out configs; the bar sits below the measured figure (docs/train.md).
+  EXPECT_GT(r.kernels[0].cv.metrics.acc10, 0.6);
+  EXPECT_TRUE(r.fallback.has_energy);
+}
