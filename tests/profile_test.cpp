@@ -128,11 +128,11 @@ TEST(Dataset, ColumnsAndRoundTrip) {
   std::vector<std::string> want = {"kernel", "hw", "cin", "cout", "ks", "stride", "latency_ms", "id", "round", "error"};
   EXPECT_EQ(cols, want);
   fs::path dir = temp_dir("roundtrip");
-  DatasetRow r;
+  ProfiledRow r;
   r.sample = {"dwconv-bn-relu", KernelConfig{{{"hw", 28}, {"cin", 96}, {"ks", 3}, {"stride", 1}}}};
   r.id = sample_id(r.sample);
   r.latency_ms = 0.25;
-  DatasetRow bad = r;
+  ProfiledRow bad = r;
   bad.latency_ms = NAN;
   bad.error = "cannot run, \"really\"";
   std::ofstream(dir / "d.csv") << "kernel,hw,cin,cout,ks,stride,latency_ms,id,round,error\n"
@@ -155,13 +155,25 @@ TEST(Profile, WritesRowsRecordsFailuresAndResumes) {
   ProfileOptions o = fake_options(dir, 12);
   ProfileSummary s = profile_kernels(backend, o, nullptr, stop, {}, fake_writer);
   EXPECT_EQ(s.measured + s.failed, 12u);
-  EXPECT_EQ(lines(o.out), 13u);
-  auto rows = read_profiled_rows(o.out, dataset_columns(o.kernel_types, false));
+  EXPECT_EQ(lines(o.out), s.measured + 1);
+  size_t dataset_lines = lines(o.out);
+  EXPECT_GT(s.failed, 0u);  // the fake writer fails configs with cin % 5 == 0
+  auto cols = dataset_columns(o.kernel_types, false);
+  auto rows = read_profiled_rows(o.out, cols);
+  auto failed = read_profiled_rows(failures_path(o.out), cols);
+  EXPECT_EQ(rows.size(), s.measured);
+  EXPECT_EQ(failed.size(), s.failed);
+  EXPECT_EQ(failures_path(o.out), (dir / "ds.failed.csv").string());
   std::set<std::string> ids;
   for (const auto& r : rows) {
     ids.insert(r.id);
-    if (r.error.empty()) EXPECT_GE(r.latency_ms, 0);
-    else EXPECT_TRUE(std::isnan(r.latency_ms));
+    EXPECT_TRUE(r.error.empty());
+    EXPECT_GE(r.latency_ms, 0);
+  }
+  for (const auto& r : failed) {
+    ids.insert(r.id);
+    EXPECT_FALSE(r.error.empty());
+    EXPECT_TRUE(std::isnan(r.latency_ms));
   }
   EXPECT_EQ(ids.size(), 12u);
 
@@ -170,12 +182,12 @@ TEST(Profile, WritesRowsRecordsFailuresAndResumes) {
   EXPECT_EQ(s.measured + s.failed, 0u);
   EXPECT_EQ(s.skipped, 12u);
   EXPECT_EQ(backend.loads, loads);
-  EXPECT_EQ(lines(o.out), 13u);
+  EXPECT_EQ(lines(o.out), dataset_lines);
 
   o.samples = 15;  // three more
   s = profile_kernels(backend, o, nullptr, stop, {}, fake_writer);
   EXPECT_EQ(s.measured + s.failed, 3u);
-  EXPECT_EQ(lines(o.out), 16u);
+  EXPECT_EQ(lines(o.out) + lines(failures_path(o.out)), 12u + 3u + 2u);
   fs::remove_all(dir);
 }
 
@@ -187,15 +199,16 @@ TEST(Profile, InterruptionLeavesAValidCsv) {
   ProfileSummary s = profile_kernels(
       backend, o, nullptr, stop, [&](const ProfileProgress& p) { if (p.done == 5) stop = true; }, fake_writer);
   EXPECT_TRUE(s.interrupted);
-  EXPECT_EQ(read_profiled_rows(o.out, dataset_columns(o.kernel_types, false)).size(), 5u);
+  auto cols = dataset_columns(o.kernel_types, false);
+  EXPECT_EQ(read_profiled_rows(o.out, cols).size() + read_profiled_rows(failures_path(o.out), cols).size(), 5u);
   fs::remove_all(dir);
 }
 
 TEST(Profile, BadlyPredictedFindsTheOddOnes) {
   ConfigSampler sampler({"conv-bn-relu"}, {}, {5, 1.0});
-  std::vector<DatasetRow> rows;
+  std::vector<ProfiledRow> rows;
   for (int i = 0; i < 90; ++i) {
-    DatasetRow r;
+    ProfiledRow r;
     r.sample = sampler.next();
     r.latency_ms = kernel_work(r.sample.kernel, r.sample.config).macs * 1e-7 + 0.01;
     rows.push_back(r);

@@ -3,7 +3,7 @@
 // layers of the zoo's families, perturbed) plus a share drawn uniformly over the valid ranges;
 // profile_kernels() writes each as a single-kernel ONNX model (deepen zoo), measures it with a
 // Backend and appends one row to the dataset CSV (resumable: rows whose id is already in the file
-// are skipped); a fine-grained round resamples around configurations that a predictor fitted to
+// or in its .failed.csv side file are skipped); a fine-grained round resamples around configurations that a predictor fitted to
 // the rows so far gets wrong by more than 10%. detect_fusion_rules() times op1, op2 and the pair to
 // find which op pairs the backend fuses.
 #pragma once
@@ -68,7 +68,7 @@ class ConfigSampler {
 
 // ---- the dataset CSV (see DESIGN.md): kernel, config columns, targets, id, round, error.
 
-struct DatasetRow {
+struct ProfiledRow {
   KernelSample sample;
   std::string id;
   int round = 0;  // 0: prior and uniform samples, 1: fine-grained round
@@ -79,12 +79,16 @@ struct DatasetRow {
 // The header for these kernel types: the union of their config fields in schema order. Kernel
 // types whose schema lacks a column leave it empty.
 std::vector<std::string> dataset_columns(const std::vector<std::string>& kernel_types, bool with_energy);
-std::string dataset_row_csv(const DatasetRow& row, const std::vector<std::string>& columns);
+std::string dataset_row_csv(const ProfiledRow& row, const std::vector<std::string>& columns);
 // The rows of a dataset this module wrote (for resumption): Error when the header differs from
 // `columns`. A last line cut off by an interrupted write is dropped from the file.
-std::vector<DatasetRow> read_profiled_rows(const std::string& path, const std::vector<std::string>& columns);
+std::vector<ProfiledRow> read_profiled_rows(const std::string& path, const std::vector<std::string>& columns);
 
 // ---- profiling
+
+// Where profile_kernels records the kernels the backend could not run (same columns, `error`
+// filled): dataset.csv -> dataset.failed.csv. The dataset itself holds only measurements.
+std::string failures_path(const std::string& out);
 
 struct ProfileOptions {
   std::vector<std::string> kernel_types;
@@ -127,7 +131,7 @@ ProfileSummary profile_kernels(Backend& backend, const ProfileOptions& options, 
 // Configurations the current data predicts badly: a gradient-boosted fit (XGBoost, log latency,
 // 3-fold out-of-fold predictions) per kernel type with at least `min_rows` rows; rows whose
 // prediction is off by more than `threshold` (relative) are returned.
-std::vector<KernelSample> badly_predicted(const std::vector<DatasetRow>& rows, double threshold, size_t min_rows = 24);
+std::vector<KernelSample> badly_predicted(const std::vector<ProfiledRow>& rows, double threshold, size_t min_rows = 24);
 
 // ---- fusion rules
 

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <cstring>
 #include <set>
 #include <sstream>
@@ -81,7 +82,7 @@ std::vector<std::string> dataset_columns(const std::vector<std::string>& kernel_
   return cols;
 }
 
-std::string dataset_row_csv(const DatasetRow& row, const std::vector<std::string>& columns) {
+std::string dataset_row_csv(const ProfiledRow& row, const std::vector<std::string>& columns) {
   std::vector<std::string> cells;
   for (const auto& c : columns) {
     if (c == "kernel") cells.push_back(row.sample.kernel);
@@ -96,8 +97,8 @@ std::string dataset_row_csv(const DatasetRow& row, const std::vector<std::string
   return join(cells) + "\n";
 }
 
-std::vector<DatasetRow> read_profiled_rows(const std::string& path, const std::vector<std::string>& columns) {
-  std::vector<DatasetRow> rows;
+std::vector<ProfiledRow> read_profiled_rows(const std::string& path, const std::vector<std::string>& columns) {
+  std::vector<ProfiledRow> rows;
   std::error_code ec;
   if (!fs::exists(path, ec) || fs::file_size(path, ec) == 0) return rows;
   std::string text;
@@ -129,7 +130,7 @@ std::vector<DatasetRow> read_profiled_rows(const std::string& path, const std::v
     std::vector<std::string> cells = parse_csv_line(line);
     if (cells.size() != columns.size())
       throw Error(fmt::format("{}:{}: expected {} columns, found {}", path, lineno, columns.size(), cells.size()));
-    DatasetRow r;
+    ProfiledRow r;
     for (size_t i = 0; i < columns.size(); ++i) {
       const std::string& c = columns[i];
       const std::string& v = cells[i];
@@ -154,6 +155,12 @@ std::vector<DatasetRow> read_profiled_rows(const std::string& path, const std::v
   return rows;
 }
 
+std::string failures_path(const std::string& out) {
+  fs::path p(out);
+  std::string stem = p.extension() == ".csv" ? p.stem().string() : p.filename().string();
+  return (p.parent_path() / (stem + ".failed.csv")).string();
+}
+
 KernelModelWriter zoo_kernel_writer() {
   return [](const KernelSample& s, const std::string& path) { write_onnx(build_kernel_model(s.kernel, s.config), path); };
 }
@@ -164,19 +171,31 @@ ProfileSummary profile_kernels(Backend& backend, const ProfileOptions& o, PowerS
                                const KernelModelWriter& writer) {
   if (o.out.empty()) throw Error("--out: name the dataset CSV to write");
   std::vector<std::string> columns = dataset_columns(o.kernel_types, power != nullptr);
-  std::vector<DatasetRow> rows = read_profiled_rows(o.out, columns);
+  std::string failed_path = failures_path(o.out);
+  std::vector<ProfiledRow> rows = read_profiled_rows(o.out, columns);
+  size_t failed_before = 0;
+  for (auto& r : read_profiled_rows(failed_path, columns)) {
+    rows.push_back(std::move(r));
+    ++failed_before;
+  }
   std::set<std::string> have;
   size_t round0 = 0, round1 = 0;
   for (const auto& r : rows) {
     have.insert(r.id);
     (r.round == 0 ? round0 : round1)++;
   }
-  std::ofstream out(o.out, std::ios::app | std::ios::binary);
-  if (!out) throw Error(fmt::format("{}: cannot open the dataset for writing", o.out));
-  if (rows.empty()) {
-    std::error_code ec;
-    if (!fs::exists(o.out, ec) || fs::file_size(o.out, ec) == 0) out << join(columns) << "\n" << std::flush;
-  }
+  // Appends one whole row and flushes: the file is a valid CSV after every kernel.
+  auto open_append = [&](const std::string& path) {
+    std::error_code ec2;
+    bool fresh = !fs::exists(path, ec2) || fs::file_size(path, ec2) == 0;
+    auto f = std::make_unique<std::ofstream>(path, std::ios::app | std::ios::binary);
+    if (!*f) throw Error(fmt::format("{}: cannot open the dataset for writing", path));
+    if (fresh) *f << join(columns) << "\n" << std::flush;
+    return f;
+  };
+  auto out = open_append(o.out);
+  std::unique_ptr<std::ofstream> failed_out;
+  (void)failed_before;
 
   std::string work = o.work_dir;
   bool own_work = work.empty();
@@ -193,7 +212,7 @@ ProfileSummary profile_kernels(Backend& backend, const ProfileOptions& o, PowerS
   prog.skipped = prog.done;
 
   auto measure_one = [&](const KernelSample& s, const std::string& id, int round) {
-    DatasetRow row;
+    ProfiledRow row;
     row.sample = s;
     row.id = id;
     row.round = round;
@@ -217,8 +236,12 @@ ProfileSummary profile_kernels(Backend& backend, const ProfileOptions& o, PowerS
       row.error = e.what();
     }
     fs::remove(model, ec);
-    out << dataset_row_csv(row, columns) << std::flush;
-    if (!out) throw Error(fmt::format("{}: writing the dataset failed (disk full?)", o.out));
+    // Failures go to the side file, so that the dataset holds only measurements (what train reads);
+    // resumption reads both and does not retry a failed configuration.
+    if (!row.error.empty() && !failed_out) failed_out = open_append(failed_path);
+    std::ofstream& dst = row.error.empty() ? *out : *failed_out;
+    dst << dataset_row_csv(row, columns) << std::flush;
+    if (!dst) throw Error(fmt::format("{}: writing the dataset failed (disk full?)", row.error.empty() ? o.out : failed_path));
     have.insert(id);
     if (row.error.empty()) ++summary.measured;
     else ++summary.failed, ++prog.failed;

@@ -51,8 +51,8 @@ std::vector<double> fit_predict(const std::vector<float>& train_x, const std::ve
 
 }  // namespace
 
-std::vector<KernelSample> badly_predicted(const std::vector<DatasetRow>& rows, double threshold, size_t min_rows) {
-  std::map<std::string, std::vector<const DatasetRow*>> by_type;
+std::vector<KernelSample> badly_predicted(const std::vector<ProfiledRow>& rows, double threshold, size_t min_rows) {
+  std::map<std::string, std::vector<const ProfiledRow*>> by_type;
   for (const auto& r : rows)
     if (r.error.empty() && std::isfinite(r.latency_ms) && r.latency_ms > 0) by_type[r.sample.kernel].push_back(&r);
   std::vector<KernelSample> bad;
