@@ -247,6 +247,11 @@ TEST(ProfileOpenCV, FewSamplesThenResume) {
   EXPECT_EQ(rc, 0) << text;
   EXPECT_NE(text.find("0 kernels measured"), std::string::npos) << text;
   EXPECT_EQ(lines(out), 5u);
+  // The dataset is what deepen train reads.
+  text = run_cli("train --dataset " + out + " --name host_test --device test --framework opencv --purpose latency "
+                 "--quiet --predictors " + (dir / "predictors").string(), &rc);
+  EXPECT_EQ(rc, 0) << text;
+  EXPECT_TRUE(fs::exists(dir / "predictors" / "predictors.yaml")) << text;
   fs::remove_all(dir);
 }
 
