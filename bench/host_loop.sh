@@ -11,7 +11,7 @@ KERNELS_CSV=${KERNELS_CSV:-$PWD/bench/out/host_kernels.csv}
 FAMILIES="mobilenetv1 mobilenetv2 proxylessnas mnasnet resnet18 resnet34 resnet50"
 NAME=$("$DEEPEN" profile --backend opencv --print-name)
 PIN=${PIN:-1}   # the CPU that measures; keep the other one for everything else
-RUNS=${RUNS:-15}
+RUNS=${RUNS:-10}
 mkdir -p "$OUT"
 steps=${*:-rules kernels models measure noise train eval}
 

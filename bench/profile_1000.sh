@@ -7,7 +7,7 @@ OUT=${1:-bench/out/host_kernels.csv}
 mkdir -p "$(dirname "$OUT")"
 KERNELS=conv-bn-relu,conv-bn-relu6,conv-bn,dwconv-bn-relu,dwconv-bn-relu6,add,add-relu,maxpool,global-avgpool,fc
 start=$(date +%s)
-"$DEEPEN" profile --backend opencv --threads 1 --kernels "$KERNELS" --samples 800 --refine 200 --seed 1 \
+"$DEEPEN" profile --backend opencv --threads 1 ${PIN:+--pin $PIN} --kernels "$KERNELS" --samples 800 --refine 200 --seed 1 \
   --out "$OUT" --quiet
 end=$(date +%s)
 echo "profiled $(($(wc -l < "$OUT") - 1)) kernels in $((end - start)) s ($(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2))"
