@@ -19,10 +19,12 @@ constexpr int kExitBadInput = 2;
 void add_predict_command(CLI::App& app, int& exit_code);
 void add_list_command(CLI::App& app, int& exit_code);
 void add_kernels_command(CLI::App& app, int& exit_code);
+void add_measure_command(CLI::App& app, int& exit_code);
+void add_profile_command(CLI::App& app, int& exit_code);
+void add_zoo_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 void add_dataset_command(CLI::App& app, int& exit_code);
-void add_zoo_command(CLI::App& app, int& exit_code);
 
 // The .onnx files a --modelpath names: the file itself, or every .onnx in the folder, sorted.
 std::vector<std::string> model_files(const std::string& modelpath);

@@ -12,10 +12,12 @@ int main(int argc, char** argv) {
   deepen::cli::add_predict_command(app, exit_code);
   deepen::cli::add_kernels_command(app, exit_code);
   deepen::cli::add_list_command(app, exit_code);
+  deepen::cli::add_measure_command(app, exit_code);
+  deepen::cli::add_profile_command(app, exit_code);
+  deepen::cli::add_zoo_command(app, exit_code);
   deepen::cli::add_train_command(app, exit_code);
   deepen::cli::add_eval_command(app, exit_code);
   deepen::cli::add_dataset_command(app, exit_code);
-  deepen::cli::add_zoo_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

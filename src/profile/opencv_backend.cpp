@@ -1,0 +1,133 @@
+// OpenCV's DNN module on the CPU (DNN_BACKEND_OPENCV, DNN_TARGET_CPU). The input blob gets the
+// shape deepen's own loader gives the model's first input (batch 1), filled with fixed noise.
+#include <deepen/error.h>
+#include <deepen/graph.h>
+#include <deepen/measure.h>
+
+#include <fmt/format.h>
+
+#ifdef DEEPEN_HAVE_OPENCV
+#include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/dnn.hpp>
+#endif
+
+namespace deepen {
+namespace {
+
+#ifndef DEEPEN_HAVE_OPENCV
+const char* kHowToGetOpenCV =
+    "this deepen was built without OpenCV's DNN module; install it (Debian/Ubuntu: 'sudo apt-get install "
+    "libopencv-dnn-dev', or build OpenCV with -DBUILD_LIST=dnn on the board) and rebuild deepen";
+#endif
+
+#ifdef DEEPEN_HAVE_OPENCV
+class OpenCVBackend : public Backend {
+ public:
+  explicit OpenCVBackend(const BackendOptions& options) : threads_(options.threads) {
+    if (threads_ < 1) throw Error("--threads must be at least 1");
+    // OpenCV logs its import errors to stderr itself; deepen reports them once, in its own words.
+    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+  }
+  std::string name() const override { return "opencv"; }
+
+  void load(const std::string& onnx_path) override {
+    Graph g = load_onnx(onnx_path);
+    if (g.inputs.empty()) throw Error(fmt::format("{}: the model has no input", onnx_path));
+    inputs_.clear();
+    for (const auto& in : g.inputs) {
+      const Tensor& t = g.tensor(in);
+      if (!t.shape_known || t.shape.empty())
+        throw Error(fmt::format("{}: input '{}' has no concrete shape", onnx_path, in));
+      std::vector<int> dims;
+      for (int64_t d : t.shape) dims.push_back(static_cast<int>(d));
+      cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F);
+      cv::RNG rng(12345);
+      rng.fill(blob, cv::RNG::UNIFORM, 0.0, 1.0);
+      inputs_.emplace_back(in, blob);
+    }
+    try {
+      cv::setNumThreads(threads_);
+      net_ = cv::dnn::readNetFromONNX(onnx_path);
+      if (net_.empty()) throw Error(fmt::format("{}: OpenCV read an empty network", onnx_path));
+      net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+      net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+      out_names_ = net_.getUnconnectedOutLayersNames();
+      path_ = onnx_path;
+      run();  // the first forward allocates and fuses layers: fail here, not in the timed loop
+    } catch (const cv::Exception& e) {
+      throw Error(fmt::format("{}: OpenCV DNN cannot run this model: {}", onnx_path, first_line(e.what())));
+    }
+  }
+
+  void run() override {
+    try {
+      for (const auto& [name, blob] : inputs_) net_.setInput(blob, inputs_.size() > 1 ? name : "");
+      net_.forward(outs_, out_names_);
+    } catch (const cv::Exception& e) {
+      throw Error(fmt::format("{}: OpenCV DNN failed to run the model: {}", path_, first_line(e.what())));
+    }
+  }
+
+ private:
+  // OpenCV's message, shortened: which node failed and the check that failed, without the
+  // source paths and function signatures.
+  static std::string first_line(const std::string& what) {
+    std::vector<std::string> lines;
+    std::string line;
+    for (char c : what + "\n") {
+      if (c != '\n') {
+        line += c;
+        continue;
+      }
+      size_t start = line.find_first_not_of("> ");
+      if (start != std::string::npos) lines.push_back(line.substr(start));
+      line.clear();
+    }
+    std::string out;
+    for (const auto& l : lines) {
+      if (l.rfind("Node [", 0) == 0) out += l.substr(0, l.find(" parse error")) + " ";
+      if (l.rfind("(expected:", 0) == 0) out += l.substr(0, l.rfind(", where")) + " ";
+    }
+    if (out.empty() && !lines.empty()) out = lines.back();
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+  }
+  int threads_;
+  cv::dnn::Net net_;
+  std::vector<std::pair<std::string, cv::Mat>> inputs_;
+  std::vector<std::string> out_names_;
+  std::vector<cv::Mat> outs_;
+  std::string path_;
+};
+#endif
+
+}  // namespace
+
+std::vector<std::string> backend_names() { return {"opencv"}; }
+
+bool backend_available(const std::string& name, std::string* why) {
+  if (name != "opencv") {
+    if (why) *why = fmt::format("unknown backend '{}': deepen knows opencv", name);
+    return false;
+  }
+#ifdef DEEPEN_HAVE_OPENCV
+  return true;
+#else
+  if (why) *why = kHowToGetOpenCV;
+  return false;
+#endif
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options) {
+  std::string why;
+  if (!backend_available(name, &why)) throw Error(fmt::format("--backend {}: {}", name, why));
+#ifdef DEEPEN_HAVE_OPENCV
+  return std::make_unique<OpenCVBackend>(options);
+#else
+  (void)options;
+  throw Error(why);
+#endif
+}
+
+}  // namespace deepen
