@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with ASan and UBSan (clang) and runs each for SECONDS.
-#   scripts/run-fuzzers.sh SECONDS [TARGET...]    targets: onnx registry fusion_rules booster dataset_csv
+#   scripts/run-fuzzers.sh SECONDS [TARGET...]    targets: onnx registry fusion_rules booster dataset_csv power_trace
 # Environment: BUILD_DIR (default build-fuzz), JOBS (default 2), FUZZ_ARGS (more libFuzzer flags).
 # Corpora grow in $BUILD_DIR/corpus/TARGET, seeded from test_models/, predictors/ and fuzz/seeds/;
 # crashing inputs land in $BUILD_DIR/findings/TARGET. Prints executions and findings per target
@@ -11,7 +11,7 @@ root=$(pwd)
 seconds=${1:?usage: scripts/run-fuzzers.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(onnx registry fusion_rules booster dataset_csv)
+[ ${#targets[@]} -gt 0 ] || targets=(onnx registry fusion_rules booster dataset_csv power_trace)
 build=${BUILD_DIR:-build-fuzz}
 jobs=${JOBS:-2}
 
@@ -34,6 +34,7 @@ seed registry predictors/predictors.yaml fuzz/seeds/registry/*.yaml tests/bad_in
 seed fusion_rules predictors/**/fusion_rules*.yaml fuzz/seeds/fusion_rules/*.yaml \
   tests/bad_inputs/fuzz_findings/fusion_rules/*
 seed dataset_csv fuzz/seeds/dataset_csv/*.csv ../shared/data/deepen2023/*.csv tests/bad_inputs/fuzz_findings/dataset_csv/*
+seed power_trace fuzz/seeds/power_trace/*.csv tests/bad_inputs/fuzz_findings/power_trace/*
 seed booster predictors/**/*.ubj predictors/**/*.json tests/bad_inputs/fuzz_findings/booster/*
 mkdir -p "$build/corpus/booster"
 "$build/fuzz/deepen_fuzz_seeds" "$build/corpus/booster"

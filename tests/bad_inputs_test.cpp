@@ -246,6 +246,11 @@ void generate(const fs::path& dir) {
   write_registry(dir / "reg_badjson", entry + "  kernels: {conv-relu: {energy: model.json}}\n");
   write_file(dir / "reg_badjson" / "p" / "model.json", "{\"learner\": {\"gradient_booster\": [1, 2,");
   write_registry(dir / "reg_nested", std::string(100000, '[') + std::string(100000, ']') + "\n");
+
+  // Kernel datasets with a 10 MB line: a 10 MB cell where a number belongs, and a 10 MB id.
+  const std::string header = "kernel,hw,cin,cout,ks,stride,energy_mj,id\n";
+  write_file(dir / "long_number.csv", header + "conv-bn-relu,56,64,64,3,1," + std::string(10 << 20, '7') + "x,a\n");
+  write_file(dir / "long_id.csv", header + "conv-bn-relu,56,64,64,3,1,1.5," + std::string(10 << 20, 'y') + "\n");
 }
 
 std::string shell_quote(const std::string& s) {
