@@ -8,7 +8,10 @@ build=${BUILD_DIR:-build-asan}
 jobs=${JOBS:-2}
 # clang's -fsanitize=undefined also checks float-to-integer overflow, which GCC's does not.
 export CC=${CC:-clang} CXX=${CXX:-clang++}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEEPEN_SANITIZE=ON -DDEEPEN_WITH_OPENCV=OFF >/dev/null
+# The same configuration as scripts/run-fuzzers.sh (tests and fuzz targets in one tree), so that
+# running both on one BUILD_DIR compiles the library once.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEEPEN_SANITIZE=ON -DDEEPEN_FUZZ=ON -DDEEPEN_TESTS=ON \
+  -DDEEPEN_WITH_OPENCV=OFF >/dev/null
 cmake --build "$build" -j "$jobs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(pwd)/scripts/lsan.supp}

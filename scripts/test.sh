@@ -7,3 +7,7 @@ bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDEEPEN_WERROR=ON
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+# Bad input never crashes deepen: the whole suite again under AddressSanitizer and
+# UndefinedBehaviorSanitizer, then every fuzz target for 60 s (one clang build serves both).
+BUILD_DIR=build-asan bash scripts/sanitize.sh
+BUILD_DIR=build-asan bash scripts/run-fuzzers.sh 60

@@ -231,6 +231,21 @@ TEST(Predictor, FallbackFillsKernelsWithoutBoosters) {
       EXPECT_NEAR(est[i].latency_ms, roofline, 1e-12);
     }
   }
+  // For latency, the conv kernels' numbers come from the roofline: their source says fallback,
+  // although their energy booster is trained.
+  deepen::PredictOptions latency;
+  latency.purpose = deepen::Purpose::Latency;
+  auto by_latency = p.estimate(kernels, latency);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    if (kernels[i].type == "conv-relu") {
+      EXPECT_EQ(est[i].source, "trained");
+      EXPECT_EQ(by_latency[i].source, "fallback");
+      EXPECT_DOUBLE_EQ(by_latency[i].energy_mj, est[i].energy_mj);
+    }
+  }
+  deepen::ModelReport latency_report = deepen::summarise("m", kernels, by_latency);
+  EXPECT_EQ(latency_report.trained_count, 0u);
+  EXPECT_EQ(latency_report.coverage_kernels, 0.0);
   deepen::PredictOptions no_fallback;
   no_fallback.use_fallback = false;
   auto bare = p.estimate(kernels, no_fallback);

@@ -111,12 +111,16 @@ struct Estimate {
   double latency_ms = NAN;
   double energy_mj = NAN;
   double power_mw = NAN;
-  std::string source;     // trained, fallback, zero-cost, uncovered
+  std::string source;     // of the purpose asked: trained, fallback, zero-cost, uncovered
   std::string scored_as;  // the kernel type whose predictor gave the number
 };
 
 struct PredictOptions {
   bool use_fallback = true;
+  // The quantity asked for: an estimate's source says where that quantity came from (a kernel
+  // whose energy booster is trained but whose latency comes from the roofline is `trained` for
+  // energy and `fallback` for latency).
+  Purpose purpose = Purpose::Energy;
 };
 
 class Predictor {

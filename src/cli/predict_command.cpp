@@ -33,6 +33,7 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
   KernelDataset data = read_dataset_csv(f.kernels, read);
   PredictOptions options;
   options.use_fallback = !f.no_fallback;
+  options.purpose = purpose;
   std::vector<Estimate> est = predictor.estimate(kernels_from_rows(data.rows), options);
   std::string column = "predicted_" + purpose_field(purpose);
   auto value = [&](const Estimate& e) {
@@ -84,6 +85,7 @@ int run_predict(const PredictFlags& f) {
   for (const auto& spec : f.input_shapes) load.input_shapes.insert(parse_input_shape(spec));
   PredictOptions options;
   options.use_fallback = !f.no_fallback;
+  options.purpose = purpose;
 
   std::vector<std::string> files = model_files(f.modelpath);
   std::vector<ModelReport> reports;

@@ -58,6 +58,9 @@ bool Predictor::supports(Purpose purpose, std::string* why) const {
 
 std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, const PredictOptions& options) const {
   std::vector<Estimate> out(kernels.size());
+  // Which quantities came from a trained booster.
+  std::vector<uint8_t> energy_trained(kernels.size(), 0), latency_trained(kernels.size(), 0),
+      power_trained(kernels.size(), 0);
   // Group kernels by the type that scores them, so each booster is called once.
   std::map<std::string, std::vector<size_t>> groups;
   for (size_t i = 0; i < kernels.size(); ++i) {
@@ -85,12 +88,11 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       for (size_t r = 0; r < indices.size(); ++r) {
         const Kernel& k = kernels[indices[r]];
         double v = from_booster(spec, values[r], kernel_work(type, k.config));
-        v = std::max(0.0, v) * scale_of(kernels[indices[r]]);
+        v = std::max(0.0, v) * scale_of(k);
         Estimate& e = out[indices[r]];
-        if (target == "latency") e.latency_ms = v;
-        if (target == "energy") e.energy_mj = v;
-        if (target == "power") e.power_mw = v / scale_of(kernels[indices[r]]);
-        e.source = "trained";
+        if (target == "latency") e.latency_ms = v, latency_trained[indices[r]] = 1;
+        if (target == "energy") e.energy_mj = v, energy_trained[indices[r]] = 1;
+        if (target == "power") e.power_mw = v / scale_of(k), power_trained[indices[r]] = 1;
         e.scored_as = type;
       }
     }
@@ -100,27 +102,31 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
     Estimate& e = out[i];
     const Kernel& k = kernels[i];
     if (e.source == "zero-cost") continue;
-    bool fallback_used = false;
     if (options.use_fallback && k.type.rfind("other:", 0) != 0) {
-      if (fb.has_energy && std::isnan(e.energy_mj) && std::isnan(e.power_mw)) {
+      if (fb.has_energy && std::isnan(e.energy_mj) && std::isnan(e.power_mw))
         e.energy_mj = fb.energy_mj_per_gflop * k.flops / 1e9 + fb.energy_mj_per_mb * k.bytes / 1e6 +
                       fb.energy_mj_per_kernel;
-        fallback_used = true;
-      }
-      if (fb.has_latency && std::isnan(e.latency_ms)) {
+      if (fb.has_latency && std::isnan(e.latency_ms))
         e.latency_ms = std::max(k.flops / (fb.peak_gflops * 1e6), k.bytes / (fb.bandwidth_gbs * 1e6)) +
                        fb.latency_ms_per_kernel;
-        fallback_used = true;
-      }
     }
-    if (std::isnan(e.energy_mj) && !std::isnan(e.power_mw) && !std::isnan(e.latency_ms))
+    if (std::isnan(e.energy_mj) && !std::isnan(e.power_mw) && !std::isnan(e.latency_ms)) {
       e.energy_mj = e.power_mw * e.latency_ms / 1000.0;
-    if (std::isnan(e.power_mw) && !std::isnan(e.energy_mj) && !std::isnan(e.latency_ms) && e.latency_ms > 0)
-      e.power_mw = e.energy_mj / e.latency_ms * 1000.0;
-    if (e.source.empty()) {
-      e.source = fallback_used ? "fallback" : "uncovered";
-      e.scored_as = fallback_used ? "fallback" : "";
+      energy_trained[i] = power_trained[i] && latency_trained[i];
     }
+    if (std::isnan(e.power_mw) && !std::isnan(e.energy_mj) && !std::isnan(e.latency_ms) && e.latency_ms > 0) {
+      e.power_mw = e.energy_mj / e.latency_ms * 1000.0;
+      power_trained[i] = energy_trained[i] && latency_trained[i];
+    }
+    double value = options.purpose == Purpose::Latency ? e.latency_ms
+                   : options.purpose == Purpose::Power ? e.power_mw
+                                                       : e.energy_mj;
+    bool trained = options.purpose == Purpose::Latency ? latency_trained[i]
+                   : options.purpose == Purpose::Power ? power_trained[i]
+                                                       : energy_trained[i];
+    if (std::isnan(value)) e.source = "uncovered";
+    else e.source = trained ? "trained" : "fallback";
+    if (e.source != "trained") e.scored_as = e.source == "fallback" ? "fallback" : "";
   }
   return out;
 }

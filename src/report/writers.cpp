@@ -52,16 +52,17 @@ void write_table(std::ostream& out, const std::vector<ModelReport>& reports, con
   for (const auto& r : reports) name_width = std::max(name_width, r.model.size());
   name_width = std::min<size_t>(name_width, 60);
   out << fmt::format("predictor {} {} ({})\n", ctx.predictor, ctx.version, ctx.device);
-  out << fmt::format("{:<{}}  {:>14}  {:>7}  {:>9}  {:>9}  {:>10}\n", "model", name_width, head, "kernels",
-                     "coverage", "flops cov", "MFLOPs");
+  out << fmt::format("{:<{}}  {:>14}  {:>7}  {:>9}  {:>9}  {:>9}  {:>10}\n", "model", name_width, head, "kernels",
+                     "coverage", "flops cov", "fallback", "MFLOPs");
   for (const auto& r : reports) {
     if (!r.error.empty()) {
       out << fmt::format("{:<{}}  error: {}\n", r.model, name_width, r.error);
       continue;
     }
-    out << fmt::format("{:<{}}  {:>14}  {:>7}  {:>9}  {:>9}  {:>10}\n", r.model, name_width,
+    double fallback_share = r.kernel_count ? static_cast<double>(r.fallback_count) / r.kernel_count : 0.0;
+    out << fmt::format("{:<{}}  {:>14}  {:>7}  {:>9}  {:>9}  {:>9}  {:>10}\n", r.model, name_width,
                        format_number(value_of(r, ctx.purpose)), r.kernel_count, percent(r.coverage_kernels),
-                       percent(r.coverage_flops), format_number(r.flops / 1e6));
+                       percent(r.coverage_flops), percent(fallback_share), format_number(r.flops / 1e6));
     if (!ctx.per_kernel) continue;
     out << fmt::format("  {:>3}  {:<26} {:>12}  {:<9}  {:<44}  {}\n", "#", "kernel", head, "source", "config",
                        "nodes");

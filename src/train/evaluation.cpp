@@ -83,7 +83,9 @@ EvalResult evaluate_kernels(const Predictor& predictor, Purpose purpose, const K
     throw Error(fmt::format("{}: no row has a measured value in column {} to compare {} predictions with",
                             data.label, field, purpose_name(purpose)));
   std::vector<Kernel> kernels = kernels_from_rows(rows);
-  std::vector<Estimate> est = predictor.estimate(kernels, options);
+  PredictOptions asked = options;
+  asked.purpose = purpose;
+  std::vector<Estimate> est = predictor.estimate(kernels, asked);
   std::vector<EvalPoint> points;
   for (size_t i = 0; i < rows.size(); ++i) {
     double v = value_of(est[i], purpose);
@@ -142,7 +144,9 @@ EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const st
     fs::path file = fs::path(model).is_absolute() ? fs::path(model) : base / model;
     Graph g = load_onnx(file.string());
     std::vector<Kernel> kernels = detect_kernels(g, predictor.fusion_rules());
-    std::vector<Estimate> est = predictor.estimate(kernels, options);
+    PredictOptions asked = options;
+    asked.purpose = purpose;
+    std::vector<Estimate> est = predictor.estimate(kernels, asked);
     ModelReport r = summarise(file.string(), std::move(kernels), std::move(est));
     double v = purpose == Purpose::Latency ? r.latency_ms : purpose == Purpose::Energy ? r.energy_mj : r.power_mw;
     // A model with uncovered kernels has a partial total: it is measured but flagged.
