@@ -40,7 +40,7 @@ size_t lines(const fs::path& p) {
   return static_cast<size_t>(std::count(t.begin(), t.end(), '\n'));
 }
 
-std::string run_cli(const std::string& args, int* rc) {
+[[maybe_unused]] std::string run_cli(const std::string& args, int* rc) {
   std::string cmd = std::string(DEEPEN_BINARY) + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
