@@ -15,8 +15,10 @@ targets=("$@")
 build=${BUILD_DIR:-build-fuzz}
 jobs=${JOBS:-2}
 
+# The same configuration as scripts/sanitize.sh (tests and fuzz targets in one tree), so that
+# running both on one BUILD_DIR compiles the library once.
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DDEEPEN_FUZZ=ON -DDEEPEN_SANITIZE=ON -DDEEPEN_TESTS=OFF -DDEEPEN_WITH_OPENCV=OFF >/dev/null
+  -DDEEPEN_FUZZ=ON -DDEEPEN_SANITIZE=ON -DDEEPEN_TESTS=ON -DDEEPEN_WITH_OPENCV=OFF >/dev/null
 cmake --build "$build" --target deepen_fuzzers -j "$jobs"
 
 # Seeds: the repository's own files of each kind (copied, so the corpus never writes into them).

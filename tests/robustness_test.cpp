@@ -2,6 +2,8 @@
 // the bad-inputs work, tested in process so the sanitizer build checks each path. Inputs that a
 // fuzzer found are kept in tests/bad_inputs/fuzz_findings/TARGET/ and replayed here.
 #include <deepen/error.h>
+#include <deepen/measure.h>
+#include <deepen/train.h>
 #include <deepen/graph.h>
 #include <deepen/kernels.h>
 #include <deepen/output_file.h>
@@ -205,6 +207,18 @@ TEST(Robustness, FuzzFindingsStayFixed) {
         } else if (name == "booster") {
           Booster b = Booster::load(file.path().string());
           b.predict(std::vector<float>(b.num_features(), 0.0f), b.num_features());
+        } else if (name == "power_trace") {
+          for (TimeUnit unit : {TimeUnit::Auto, TimeUnit::Seconds, TimeUnit::Microseconds})
+            for (double rate : {0.0, 5000.0}) {
+              try {
+                PowerTrace t = parse_power_trace(data, "finding.csv", unit, rate);
+                for (size_t i = 1; i < t.time_us.size(); ++i) EXPECT_GT(t.time_us[i], t.time_us[i - 1]);
+              } catch (const Error& e) {
+                EXPECT_STRNE(e.what(), "");
+              }
+            }
+        } else if (name == "dataset_csv") {
+          parse_dataset_csv(data, "finding.csv");
         } else {
           ADD_FAILURE() << "unknown fuzz target folder " << name;
         }

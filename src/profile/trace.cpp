@@ -160,6 +160,15 @@ PowerTrace parse_power_trace(const std::string& text, const std::string& label, 
   }
   trace.unit = unit;
   double scale = us_per(unit);
+  // Timestamps must increase once in microseconds: huge values in a coarse unit can collapse
+  // into one double (a fuzzer found 1.7e14 "seconds" re-stamped at 5 kHz).
+  auto check_increasing = [&](const PowerTrace& t) {
+    for (size_t i = 1; i < t.time_us.size(); ++i)
+      if (!(t.time_us[i] > t.time_us[i - 1]) || !std::isfinite(t.time_us[i]))
+        throw Error(fmt::format("{}: timestamps do not increase at sample {} once read as {}: check the time unit "
+                                "(--trace-time-unit)",
+                                label, i + 1, time_unit_name(unit)));
+  };
   if (sample_rate_hz > 0) {
     // The monitor samples at a fixed rate; its software stamps samples as batches arrive.
     // Re-stamping sample i at first + i / rate recovers the sampling times, provided none was lost.
@@ -173,6 +182,7 @@ PowerTrace parse_power_trace(const std::string& text, const std::string& label, 
       trace.time_us.push_back(raw_time.front() * scale + static_cast<double>(i) * 1e6 / sample_rate_hz);
       trace.power_mw.push_back(raw_power[i]);
     }
+    check_increasing(trace);
     return trace;
   }
   size_t same = 1;
@@ -190,6 +200,7 @@ PowerTrace parse_power_trace(const std::string& text, const std::string& label, 
     trace.power_mw.push_back(raw_power[i]);
   }
   if (trace.time_us.size() < 2) throw Error(fmt::format("{}: a power trace needs samples at two times at least", label));
+  check_increasing(trace);
   return trace;
 }
 
