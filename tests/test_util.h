@@ -30,6 +30,11 @@ class TempDir {
   }
   std::string path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
+  // Writes text to a file in the folder and returns its path.
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(file(name), std::ios::binary) << text;
+    return file(name);
+  }
 
  private:
   std::string path_;

@@ -5,6 +5,8 @@
 #include <deepen/schema.h>
 #include <deepen/train.h>
 
+#include "test_util.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -49,29 +51,8 @@ inline std::string generated_csv(size_t n, uint64_t seed, bool noise = false) {
   return csv;
 }
 
-// A fresh folder under the system's temporary folder, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "deepen-test-XXXXXX").string();
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    path_ = mkdtemp(buf.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string path() const { return path_; }
-  std::string file(const std::string& name) const { return (std::filesystem::path(path_) / name).string(); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(file(name), std::ios::binary) << text;
-    return file(name);
-  }
-
- private:
-  std::string path_;
-};
+// TempDir: a fresh folder removed at the end of the test (tests/test_util.h).
+using deepen::test::TempDir;
 
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
