@@ -421,14 +421,12 @@ namespace {
 // deepen inferred, or "" when it does not: ONNX would merge the two or fail, so the fast path
 // only goes on when the file says nothing different.
 std::string declared_type_conflict(const onnx::GraphProto& g, const Graph& graph) {
+  std::unordered_set<std::string> node_outputs;
+  for (const auto& n : graph.nodes) node_outputs.insert(n.outputs.begin(), n.outputs.end());
   for (const auto* list : {&g.value_info(), &g.output()})
     for (const auto& vi : *list) {
       const Tensor* t = graph.find_tensor(vi.name());
-      if (!t || t->is_constant || !vi.has_type()) continue;
-      bool is_node_output = false;
-      for (const auto& n : graph.nodes)
-        is_node_output = is_node_output || std::find(n.outputs.begin(), n.outputs.end(), vi.name()) != n.outputs.end();
-      if (!is_node_output) continue;
+      if (!t || !vi.has_type() || !node_outputs.count(vi.name())) continue;
       if (!vi.type().has_tensor_type()) return fmt::format("'{}' is declared as something other than a tensor", vi.name());
       const auto& tt = vi.type().tensor_type();
       if (tt.elem_type() != 0 && tt.elem_type() != t->elem_type)
