@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 using deepen::Graph;
@@ -221,6 +222,7 @@ struct Builder {
     a->set_type(onnx::AttributeProto::INT);
     a->set_i(v);
   }
+  static void attr(onnx::NodeProto* n, const std::string& name, const char* v) { attr(n, name, std::string(v)); }
   static void attr(onnx::NodeProto* n, const std::string& name, const std::string& v) {
     auto* a = n->add_attribute();
     a->set_name(name);
@@ -288,6 +290,120 @@ TEST(ShapeInference, SliceSplitSqueezeAcrossOpsetsMatchOnnx) {
     else b.node("Squeeze", {"u", "uaxes"}, {"q"});
     expect_fast_and_same(b.bytes("q"), "opset " + std::to_string(opset));
   }
+}
+
+// Random single-op models (valid and not: kernels larger than the input, negative pads, odd
+// axes...) at several opsets: Auto answers exactly as ONNX's path does, and the fast path takes
+// most of the valid ones.
+TEST(ShapeInference, RandomOpsAnswerAsOnnxDoes) {
+  std::mt19937_64 rng(20261129);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  const char* ops[] = {"Conv", "MaxPool", "AveragePool", "Slice", "Reshape", "Transpose", "Gather", "Pad",
+                       "ReduceMean", "Resize", "Split", "Flatten", "Unsqueeze", "Squeeze", "MatMul", "Concat"};
+  int fast = 0, total = 0;
+  for (int iter = 0; iter < 1000; ++iter) {
+    const std::string op = ops[pick(0, 15)];
+    const int64_t opset = std::vector<int64_t>{9, 11, 13, 17}[pick(0, 3)];
+    Builder b(opset);
+    const int64_t c = pick(1, 4) * 2, h = pick(1, 12), w = pick(1, 12);
+    b.input("x", {1, c, h, w});
+    onnx::NodeProto* n = nullptr;
+    auto maybe = [&](const char* name, std::vector<int64_t> v) {
+      if (pick(0, 2) > 0) Builder::attr(n, name, std::move(v));
+    };
+    if (op == "Conv" || op == "MaxPool" || op == "AveragePool") {
+      const int64_t kh = pick(1, 5), kw = pick(1, 5);
+      if (op == "Conv") {
+        const int64_t group = pick(0, 1) ? 1 : c;
+        b.weight("w", {pick(1, 3) * 2, c / group, kh, kw});
+        n = b.node(op, {"x", "w"}, {"y"});
+        if (group > 1) Builder::attr(n, "group", group);
+        maybe("dilations", {pick(1, 2), pick(1, 2)});
+      } else {
+        n = b.node(op, {"x"}, {"y"});
+        Builder::attr(n, "kernel_shape", std::vector<int64_t>{kh, kw});
+        if (opset >= 10 && pick(0, 1)) Builder::attr(n, "ceil_mode", int64_t{1});
+      }
+      maybe("strides", {pick(1, 3), pick(1, 3)});
+      if (pick(0, 1)) maybe("pads", {pick(-1, 2), pick(0, 2), pick(0, 2), pick(-1, 2)});
+      else Builder::attr(n, "auto_pad", std::vector<std::string>{"SAME_UPPER", "SAME_LOWER", "VALID", "NOTSET"}[pick(0, 3)]);
+    } else if (op == "Slice") {
+      std::vector<int64_t> starts{pick(-6, 6)}, ends{pick(-8, 20)}, axes{pick(-4, 3)}, steps{pick(-2, 2)};
+      if (opset < 10) {
+        n = b.node(op, {"x"}, {"y"});
+        Builder::attr(n, "starts", starts);
+        Builder::attr(n, "ends", ends);
+        Builder::attr(n, "axes", axes);
+      } else {
+        b.ints("starts", starts);
+        b.ints("ends", ends);
+        b.ints("axes", axes);
+        b.ints("steps", steps);
+        n = b.node(op, {"x", "starts", "ends", "axes", "steps"}, {"y"});
+      }
+    } else if (op == "Reshape") {
+      b.ints("shape", {pick(-1, 2), pick(-1, 1) * c, pick(-1, 1) * h, pick(-1, 1) * w});
+      n = b.node(op, {"x", "shape"}, {"y"});
+    } else if (op == "Transpose") {
+      n = b.node(op, {"x"}, {"y"});
+      std::vector<int64_t> perm{0, 1, 2, 3};
+      std::shuffle(perm.begin(), perm.end(), rng);
+      if (pick(0, 3) == 0) perm[0] = 0;  // sometimes not a permutation
+      maybe("perm", perm);
+    } else if (op == "Gather") {
+      b.ints("idx", std::vector<int64_t>(static_cast<size_t>(pick(1, 3)), pick(-1, 1)));
+      n = b.node(op, {"x", "idx"}, {"y"});
+      Builder::attr(n, "axis", pick(-4, 4));
+    } else if (op == "Pad") {
+      std::vector<int64_t> pads{0, 0, pick(-1, 2), pick(-1, 2), 0, 0, pick(-1, 2), pick(0, 2)};
+      if (opset < 11) {
+        n = b.node(op, {"x"}, {"y"});
+        Builder::attr(n, "pads", pads);
+      } else {
+        b.ints("pads", pads);
+        n = b.node(op, {"x", "pads"}, {"y"});
+      }
+    } else if (op == "ReduceMean") {
+      n = b.node(op, {"x"}, {"y"});
+      maybe("axes", {pick(-4, 3)});
+      if (pick(0, 1)) Builder::attr(n, "keepdims", pick(0, 1));
+    } else if (op == "Resize") {
+      if (opset < 11) continue;
+      b.ints("sizes", {1, c, pick(1, 30), pick(1, 30)});
+      b.weight("roi", {0});
+      b.weight("scales", {0});
+      n = b.node(op, {"x", "roi", "scales", "sizes"}, {"y"});
+    } else if (op == "Split") {
+      n = b.node(op, {"x"}, {"y", "z"});
+      Builder::attr(n, "axis", pick(-4, 3));
+    } else if (op == "Flatten") {
+      n = b.node(op, {"x"}, {"y"});
+      Builder::attr(n, "axis", pick(-5, 5));
+    } else if (op == "Unsqueeze" || op == "Squeeze") {
+      std::vector<int64_t> axes{pick(-5, 4)};
+      if (opset < 13) {
+        n = b.node(op, {"x"}, {"y"});
+        Builder::attr(n, "axes", axes);
+      } else {
+        b.ints("axes", axes);
+        n = b.node(op, {"x", "axes"}, {"y"});
+      }
+    } else if (op == "MatMul") {
+      b.weight("w", {pick(1, 2) == 1 ? w : pick(1, 12), pick(1, 6)});
+      n = b.node(op, {"x", "w"}, {"y"});
+    } else {
+      b.input("x2", {1, pick(1, 3), h, pick(0, 1) ? w : pick(1, 12)});
+      n = b.node(op, {"x", "x2"}, {"y"});
+      Builder::attr(n, "axis", pick(-4, 3));
+    }
+    const std::string bytes = b.bytes("y");
+    const std::string onnx = outcome(bytes, kOnnx);
+    EXPECT_EQ(difference(outcome(bytes, kAuto), onnx), "") << op << " opset " << opset << " iteration " << iter;
+    ++total;
+    if (outcome(bytes, kDeepen).rfind("error", 0) == std::string::npos) ++fast;
+  }
+  std::printf("random single-op models: %d of %d on the fast path\n", fast, total);
+  EXPECT_GT(fast, total / 3);
 }
 
 // Invalid models: the fast path declines them (or finds the same error), and Auto gives exactly
