@@ -76,6 +76,12 @@ struct LoadOptions {
   std::map<std::string, Shape> input_shapes;
   // Value given to symbolic or unknown batch dimensions.
   int64_t default_batch = 1;
+  // Whose shape inference the loader runs. Auto: deepen's own when it handles every node of the
+  // model exactly, else ONNX's (same result, but ONNX's costs ~40 ms of schema set-up per
+  // process); the environment variable DEEPEN_SHAPE_INFERENCE=deepen|onnx overrides Auto.
+  // Deepen: only deepen's (an Error names the node it does not handle). Onnx: only ONNX's.
+  enum class ShapeInference { Auto, Deepen, Onnx };
+  ShapeInference shape_inference = ShapeInference::Auto;
 };
 
 // Parses "NAME:1x3x224x224" into a name and a shape; throws Error on bad syntax.

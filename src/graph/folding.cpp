@@ -21,10 +21,14 @@ const Ints* ints_of(const Graph& g, const std::string& name) {
   return t && t->has_int_values ? &t->int_values : nullptr;
 }
 
+}  // namespace
+
 int64_t normalise_index(int64_t i, int64_t size) {
   if (i < 0) i += size;
   return std::clamp<int64_t>(i, 0, size);
 }
+
+namespace {
 
 std::optional<Ints> elementwise(const Ints& a, const Ints& b, const std::string& op) {
   size_t n = std::max(a.size(), b.size());
@@ -45,9 +49,12 @@ std::optional<Ints> elementwise(const Ints& a, const Ints& b, const std::string&
   return out;
 }
 
-// Integer values of a node's first output when all its inputs are known integer constants.
-std::optional<Ints> evaluate_ints(const Graph& g, const Node& n) {
-  auto in = [&](size_t k) -> const Ints* { return k < n.inputs.size() ? ints_of(g, n.inputs[k]) : nullptr; };
+}  // namespace
+
+std::optional<Ints> evaluate_ints(const Node& n, const IntsLookup& lookup) {
+  auto in = [&](size_t k) -> const Ints* {
+    return k < n.inputs.size() && !n.inputs[k].empty() ? lookup(n.inputs[k]) : nullptr;
+  };
   const std::string& op = n.op;
   if (op == "Constant") {
     if (n.has_attr("value_int")) return Ints{n.attr_int("value_int", 0)};
@@ -116,7 +123,6 @@ std::optional<Ints> evaluate_ints(const Graph& g, const Node& n) {
   return std::nullopt;
 }
 
-// The output shape of a Reshape from its constant shape argument (0 copies, -1 is inferred).
 std::optional<Shape> reshape_output(const Shape& input, const Ints& target) {
   Shape out;
   int64_t known = 1, infer_at = -1;
@@ -146,8 +152,6 @@ std::optional<Shape> reshape_output(const Shape& input, const Ints& target) {
   }
   return out;
 }
-
-}  // namespace
 
 void fold_constants(Graph& graph) {
   std::unordered_map<std::string, std::string> alias;
@@ -187,7 +191,8 @@ void fold_constants(Graph& graph) {
       }
     }
     if (all_constant && node.op != "RandomNormal" && node.op != "RandomUniform") {
-      std::optional<Ints> values = evaluate_ints(graph, node);
+      std::optional<Ints> values =
+          evaluate_ints(node, [&](const std::string& name) { return ints_of(graph, name); });
       for (size_t k = 0; k < node.outputs.size(); ++k) {
         if (node.outputs[k].empty()) continue;
         Tensor& out = graph.tensors[node.outputs[k]];

@@ -5,8 +5,25 @@
 
 #include <deepen/graph.h>
 
+#include <functional>
+#include <optional>
+
 namespace deepen {
 
 void fold_constants(Graph& graph);
+
+// The integer values of a tensor, or nullptr when they are not known.
+using IntsLookup = std::function<const std::vector<int64_t>*(const std::string&)>;
+
+// Integer values of a node's first output when its inputs' values are known (Constant, Cast,
+// Gather, Concat, Slice, Add/Sub/Mul/Div, and the ops that keep values as they are).
+std::optional<std::vector<int64_t>> evaluate_ints(const Node& node, const IntsLookup& lookup);
+
+// The output shape of a Reshape from its constant shape argument (0 copies, -1 is inferred);
+// nullopt when the argument does not fit the input.
+std::optional<Shape> reshape_output(const Shape& input, const std::vector<int64_t>& target);
+
+// An index into a list of `size` items, negative from the end, clamped to [0, size].
+int64_t normalise_index(int64_t i, int64_t size);
 
 }  // namespace deepen

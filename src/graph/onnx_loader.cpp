@@ -4,6 +4,7 @@
 
 #include "graph/folding.h"
 #include "graph/payload_stripper.h"
+#include "graph/shape_inference.h"
 
 #include <fmt/format.h>
 #include <onnx/defs/schema.h>
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -19,6 +21,8 @@
 #include <unistd.h>
 #include <fstream>
 #include <limits>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <unordered_set>
 
@@ -281,20 +285,15 @@ bool data_propagation_is_bounded(const onnx::GraphProto& g) {
   return true;
 }
 
-// Runs ONNX shape inference on the model and converts it to a folded Graph.
-Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64_t opset) {
-  onnx::GraphProto& g = *model.mutable_graph();
+// The model as a Graph, nodes in file order, with the shapes the file and any shape inference
+// run on it give; neither sorted nor folded.
+Graph convert(const onnx::ModelProto& model, const std::string& label, int64_t opset) {
+  const onnx::GraphProto& g = model.graph();
   std::unordered_set<std::string> initializer_names;
   for (const auto& init : g.initializer()) initializer_names.insert(init.name());
   Graph graph;
   graph.name = label;
   graph.opset = opset;
-  try {
-    onnx::ShapeInferenceOptions inference_options(false, 0, data_propagation_is_bounded(g));
-    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference_options);
-  } catch (const std::exception& e) {
-    throw Error(fmt::format("{}: ONNX shape inference failed: {}", label, e.what()));
-  }
 
   auto add_value_info = [&](const onnx::ValueInfoProto& vi) {
     Tensor t;
@@ -343,6 +342,18 @@ Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64
       if (!out.empty() && !graph.tensors.count(out)) graph.tensors[out].name = out;
     graph.nodes.push_back(std::move(node));
   }
+  return graph;
+}
+
+// Runs ONNX shape inference on the model and converts it to a folded Graph.
+Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64_t opset) {
+  try {
+    onnx::ShapeInferenceOptions inference_options(false, 0, data_propagation_is_bounded(model.graph()));
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference_options);
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("{}: ONNX shape inference failed: {}", label, e.what()));
+  }
+  Graph graph = convert(model, label, opset);
   sort_topologically(graph);
   fold_constants(graph);
   return graph;
@@ -406,12 +417,140 @@ Graph load_onnx_bytes(const std::string& bytes, const std::string& label, const 
 
 namespace {
 
-Graph parse_model(const std::string& bytes, const std::string& label, const LoadOptions& options) {
-  onnx::ModelProto model;
+// Why the file's own type of a node output (value_info or graph output) disagrees with what
+// deepen inferred, or "" when it does not: ONNX would merge the two or fail, so the fast path
+// only goes on when the file says nothing different.
+std::string declared_type_conflict(const onnx::GraphProto& g, const Graph& graph) {
+  std::unordered_set<std::string> node_outputs;
+  for (const auto& n : graph.nodes) node_outputs.insert(n.outputs.begin(), n.outputs.end());
+  for (const auto* list : {&g.value_info(), &g.output()})
+    for (const auto& vi : *list) {
+      const Tensor* t = graph.find_tensor(vi.name());
+      if (!t || !vi.has_type() || !node_outputs.count(vi.name())) continue;
+      if (!vi.type().has_tensor_type()) return fmt::format("'{}' is declared as something other than a tensor", vi.name());
+      const auto& tt = vi.type().tensor_type();
+      if (tt.elem_type() != 0 && tt.elem_type() != t->elem_type)
+        return fmt::format("'{}' is declared with another element type", vi.name());
+      if (!tt.has_shape()) continue;
+      if (static_cast<size_t>(tt.shape().dim_size()) != t->shape.size())
+        return fmt::format("'{}' is declared with another rank", vi.name());
+      for (int i = 0; i < tt.shape().dim_size(); ++i)
+        if (tt.shape().dim(i).has_dim_value() && tt.shape().dim(i).dim_value() != t->shape[i])
+          return fmt::format("'{}' is declared with another shape", vi.name());
+    }
+  return "";
+}
+
+// Why the initializers are not typed as ONNX would type them, or "": an initializer that is
+// also listed as an input is typed by the input's declaration, and before IR version 4 one that
+// is not listed has no type at all.
+std::string initializer_typing_conflict(const onnx::ModelProto& model) {
+  const onnx::GraphProto& g = model.graph();
+  std::unordered_map<std::string, const onnx::ValueInfoProto*> inputs;
+  for (const auto& in : g.input()) inputs[in.name()] = &in;
+  std::unordered_set<std::string> node_outputs;
+  for (const auto& n : g.node()) node_outputs.insert(n.output().begin(), n.output().end());
+  for (const auto& init : g.initializer()) {
+    if (node_outputs.count(init.name())) return fmt::format("initializer '{}' is also a node output", init.name());
+    auto it = inputs.find(init.name());
+    if (it == inputs.end()) {
+      if (model.ir_version() < 4) return "initializers are not listed as inputs before IR version 4";
+      continue;
+    }
+    const auto& type = it->second->type();
+    if (!type.has_tensor_type() || !type.tensor_type().has_shape() || type.tensor_type().elem_type() != init.data_type() ||
+        type.tensor_type().shape().dim_size() != init.dims_size())
+      return fmt::format("input '{}' is declared unlike its initializer", init.name());
+    for (int i = 0; i < init.dims_size(); ++i)
+      if (!type.tensor_type().shape().dim(i).has_dim_value() ||
+          type.tensor_type().shape().dim(i).dim_value() != init.dims(i))
+        return fmt::format("input '{}' is declared unlike its initializer", init.name());
+  }
+  return "";
+}
+
+// Why some node's attributes could read differently to ONNX's inference and to deepen, or "":
+// ONNX reads an attribute's field whatever its declared type (an INT without a value is the
+// default to ONNX, 0 to deepen), so only attributes whose one field matches their type pass, and
+// a Constant's tensor must be its `value`.
+std::string unusual_attributes(const onnx::GraphProto& g) {
+  using A = onnx::AttributeProto;
+  for (const auto& n : g.node()) {
+    std::unordered_set<std::string> names;
+    for (const auto& a : n.attribute()) {
+      if (!names.insert(a.name()).second) return fmt::format("node '{}' repeats attribute '{}'", n.name(), a.name());
+      const int fields = a.has_i() + a.has_f() + a.has_s() + a.has_t() + a.has_g() + a.has_sparse_tensor() +
+                         (a.ints_size() > 0) + (a.floats_size() > 0) + (a.strings_size() > 0) +
+                         (a.tensors_size() > 0) + (a.graphs_size() > 0) + (a.sparse_tensors_size() > 0) +
+                         a.has_tp() + (a.type_protos_size() > 0) + a.has_ref_attr_name();
+      bool plain = false;
+      switch (a.type()) {
+        case A::INT: plain = a.has_i() && fields == 1; break;
+        case A::FLOAT: plain = a.has_f() && fields == 1; break;
+        case A::STRING: plain = a.has_s() && fields == 1; break;
+        case A::INTS: plain = fields == (a.ints_size() > 0 ? 1 : 0); break;
+        case A::FLOATS: plain = fields == (a.floats_size() > 0 ? 1 : 0); break;
+        case A::TENSOR: plain = a.has_t() && fields == 1 && n.op_type() == "Constant" && a.name() == "value"; break;
+        default: break;
+      }
+      if (!plain) return fmt::format("node '{}' has attribute '{}' in a form this inference does not read", n.name(), a.name());
+    }
+  }
+  return "";
+}
+
+// deepen's own shape inference and folding: the Graph, or nullopt (with the reason) when some
+// node is beyond it, the file is unusual in a way ONNX's inference would treat differently, or
+// the model is invalid (the ONNX path then gives today's error, in today's order).
+std::optional<Graph> load_fast(onnx::ModelProto& model, const std::string& label, int64_t opset,
+                               const LoadOptions& options, std::string* why) {
+  std::optional<Graph> graph;
+  try {
+    onnx::GraphProto& g = *model.mutable_graph();
+    std::unordered_set<std::string> initializer_names;
+    for (const auto& init : g.initializer()) initializer_names.insert(init.name());
+    resolve_inputs(g, initializer_names, options, label);
+    *why = initializer_typing_conflict(model);
+    if (why->empty()) *why = unusual_attributes(g);
+    if (!why->empty()) return std::nullopt;
+    graph = convert(model, label, opset);
+  } catch (const Error& e) {
+    *why = e.what();
+    return std::nullopt;
+  }
+  *why = infer_shapes(*graph);  // its Errors are final: ONNX's path would crash on those models
+  if (why->empty()) *why = declared_type_conflict(model.graph(), *graph);
+  if (!why->empty()) return std::nullopt;
+  try {
+    sort_topologically(*graph);
+    fold_constants(*graph);
+  } catch (const Error& e) {
+    *why = e.what();
+    return std::nullopt;
+  }
+  return graph;
+}
+
+LoadOptions::ShapeInference inference_choice(const LoadOptions& options) {
+  if (options.shape_inference != LoadOptions::ShapeInference::Auto) return options.shape_inference;
+  const char* env = std::getenv("DEEPEN_SHAPE_INFERENCE");
+  if (!env) return LoadOptions::ShapeInference::Auto;
+  std::string v = env;
+  if (v == "deepen") return LoadOptions::ShapeInference::Deepen;
+  if (v == "onnx") return LoadOptions::ShapeInference::Onnx;
+  return LoadOptions::ShapeInference::Auto;
+}
+
+void parse_proto(onnx::ModelProto& model, const std::string& bytes, const std::string& label) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
       !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     throw Error(fmt::format("{}: not a valid ONNX model (the protobuf does not parse: truncated or not ONNX)",
                             label));
+}
+
+Graph parse_model(const std::string& bytes, const std::string& label, const LoadOptions& options) {
+  onnx::ModelProto model;
+  parse_proto(model, bytes, label);
   if (!model.has_graph() || model.graph().node_size() == 0)
     throw Error(fmt::format("{}: not a valid ONNX model (it has no graph or no nodes)", label));
 
@@ -423,14 +562,25 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
                             "(re-export the model with a supported opset)",
                             label, opset, kMinOpset, kMaxOpset));
 
-  onnx::GraphProto& g = *model.mutable_graph();
-  std::unordered_set<std::string> initializer_names;
-  for (const auto& init : g.initializer()) initializer_names.insert(init.name());
-  for (const auto& node : g.node())
+  for (const auto& node : model.graph().node())
     if (node.op_type() == "If" || node.op_type() == "Loop" || node.op_type() == "Scan")
       throw Error(fmt::format("{}: node '{}' is a {} with subgraphs; deepen does not support control flow "
                               "(export the model with static control flow)",
                               label, node.name(), node.op_type()));
+
+  const LoadOptions::ShapeInference choice = inference_choice(options);
+  if (choice != LoadOptions::ShapeInference::Onnx) {
+    std::string why;
+    if (auto graph = load_fast(model, label, opset, options, &why)) return std::move(*graph);
+    if (choice == LoadOptions::ShapeInference::Deepen)
+      throw Error(fmt::format("{}: deepen's own shape inference does not handle this model: {}", label, why));
+    model.Clear();  // the fast path changed the inputs' shapes: start again from the bytes
+    parse_proto(model, bytes, label);
+  }
+
+  onnx::GraphProto& g = *model.mutable_graph();
+  std::unordered_set<std::string> initializer_names;
+  for (const auto& init : g.initializer()) initializer_names.insert(init.name());
   check_arity(g, opset, label);
   resolve_inputs(g, initializer_names, options, label);
 
@@ -438,7 +588,13 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
   if (has_unknown_shapes(graph) && inject_folded_constants(model, graph)) {
     std::vector<std::string> folded = graph.folded;
     graph = infer_and_convert(model, label, opset);
-    folded.insert(folded.end(), graph.folded.begin(), graph.folded.end());
+    // A node folded in both rounds (a Constant that fed the injected arithmetic) counts once.
+    std::multiset<std::string> first_round(folded.begin(), folded.end());
+    for (auto& f : graph.folded) {
+      auto it = first_round.find(f);
+      if (it != first_round.end()) first_round.erase(it);
+      else folded.push_back(std::move(f));
+    }
     graph.folded = std::move(folded);
   }
   return graph;
