@@ -37,28 +37,28 @@ int64_t digits(const std::string& s) {
   return v;
 }
 
-std::string check_tree(RawTree& tree, size_t index, int64_t num_feature, TreeEnsemble::Tree* out) {
-  std::string where = fmt::format("tree {}: ", index);
+// The tree's problem in a few words (the caller says which tree), or "".
+std::string check_tree(RawTree& tree, int64_t num_feature, TreeEnsemble::Tree* out) {
   int64_t n = digits(tree.num_nodes);
-  if (n < 1 || n > (int64_t{1} << 31)) return where + "no valid num_nodes";
+  if (n < 1 || n > (int64_t{1} << 31)) return "no valid num_nodes";
   if (!tree.size_leaf_vector.empty() && digits(tree.size_leaf_vector) != 0)
-    return where + "vector leaves are not supported";
-  if (tree.bad_value) return where + "a node array holds a value of the wrong type";
+    return "vector leaves are not supported";
+  if (tree.bad_value) return "a node array holds a value of the wrong type";
   const size_t count = static_cast<size_t>(n);
   if (tree.left.size() != count || tree.right.size() != count || tree.split.size() != count ||
       tree.parents.size() != count || tree.default_left.size() != count)
-    return where + "its node arrays do not match num_nodes";
-  if (tree.conditions.size() != count) return where + "'split_conditions' does not match num_nodes";
+    return "its node arrays do not match num_nodes";
+  if (tree.conditions.size() != count) return "'split_conditions' does not match num_nodes";
   // XGBoost follows parent links when it loads a tree; the root's parent is -1 (saved as 2^31-1).
   const auto& parents = tree.parents;
-  if (parents[0] != -1 && parents[0] != 2147483647) return where + "the root has a parent";
+  if (parents[0] != -1 && parents[0] != 2147483647) return "the root has a parent";
   for (size_t i = 1; i < count; ++i)
-    if (parents[i] < 0 || parents[i] >= n) return where + fmt::format("node {} has a parent out of range", i);
-  if (tree.categorical) return where + "categorical splits are not supported";
+    if (parents[i] < 0 || parents[i] >= n) return fmt::format("node {} has a parent out of range", i);
+  if (tree.categorical) return "categorical splits are not supported";
   if (!tree.split_type.empty()) {
-    if (tree.split_type.size() != count) return where + "'split_type' does not match num_nodes";
+    if (tree.split_type.size() != count) return "'split_type' does not match num_nodes";
     for (auto t : tree.split_type)
-      if (t != 0) return where + "categorical splits are not supported";
+      if (t != 0) return "categorical splits are not supported";
   }
   const auto& left = tree.left;
   const auto& right = tree.right;
@@ -71,22 +71,22 @@ std::string check_tree(RawTree& tree, size_t index, int64_t num_feature, TreeEns
     size_t i = static_cast<size_t>(todo.back());
     todo.pop_back();
     if (left[i] == -1) {
-      if (right[i] != -1) return where + fmt::format("node {} has only one child", i);
+      if (right[i] != -1) return fmt::format("node {} has only one child", i);
       continue;
     }
     if (split[i] < 0 || split[i] >= num_feature)
-      return where + fmt::format("node {} splits on feature {} of {}", i, split[i], num_feature);
+      return fmt::format("node {} splits on feature {} of {}", i, split[i], num_feature);
     for (int64_t c : {left[i], right[i]}) {
       if (c <= 0 || c >= n || seen[static_cast<size_t>(c)])
-        return where + fmt::format("node {} has a child {} that is out of range or shared", i, c);
+        return fmt::format("node {} has a child {} that is out of range or shared", i, c);
       if (parents[static_cast<size_t>(c)] != static_cast<int64_t>(i))
-        return where + fmt::format("node {}'s parent is not node {}", c, i);
+        return fmt::format("node {}'s parent is not node {}", c, i);
       seen[static_cast<size_t>(c)] = true;
       todo.push_back(c);
     }
   }
   for (size_t i = 0; i < count; ++i)
-    if (!std::isfinite(tree.conditions[i])) return where + fmt::format("node {} holds a value that is not finite", i);
+    if (!std::isfinite(tree.conditions[i])) return fmt::format("node {} holds a value that is not finite", i);
   out->left.assign(left.begin(), left.end());
   out->right.assign(right.begin(), right.end());
   out->feature.assign(split.begin(), split.end());
@@ -151,8 +151,8 @@ std::string check_model(RawModel& m, TreeEnsemble* out) {
     if (!tree.has_id || tree.id < 0 || static_cast<size_t>(tree.id) >= ids.size() || ids[static_cast<size_t>(tree.id)])
       return fmt::format("tree {} has a missing, out-of-range or repeated id", t);
     ids[static_cast<size_t>(tree.id)] = true;
-    std::string problem = check_tree(tree, t, num_feature, &out->trees[t]);
-    if (!problem.empty()) return problem;
+    std::string problem = check_tree(tree, num_feature, &out->trees[t]);
+    if (!problem.empty()) return fmt::format("tree {}: {}", t, problem);
     out->trees[t].weight = weights[t];
   }
   return "";
