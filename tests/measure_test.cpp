@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -29,8 +31,9 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
 }
 
-std::string run_cli(const std::string& args, int* rc) {
-  std::string cmd = std::string(DEEPEN_BINARY) + " " + args + " 2>&1";
+// `env`: shell assignments (VAR=value ...) for the command.
+std::string run_cli(const std::string& args, int* rc, const std::string& env = "") {
+  std::string cmd = env + " " + std::string(DEEPEN_BINARY) + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
@@ -225,6 +228,22 @@ TEST(MeasureCli, JsonOnATestModel) {
                             &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("\"median\""), std::string::npos) << out;
+}
+
+TEST(MeasureCli, FindsTheOpenCVModuleBesideTheBinary) {
+  int rc = 0;
+  std::string out = run_cli("measure " + std::string(DEEPEN_TEST_MODELS) + "/mlp_opset7.onnx --warmup 0 --runs 1",
+                            &rc, "DEEPEN_OPENCV_MODULE=");
+  EXPECT_EQ(rc, 0) << out;
+}
+
+TEST(MeasureCli, MissingOpenCVModuleSaysWhatToInstall) {
+  int rc = 0;
+  std::string out = run_cli("measure " + std::string(DEEPEN_TEST_MODELS) + "/mlp_opset7.onnx --runs 1", &rc,
+                            "DEEPEN_OPENCV_MODULE=/nonexistent/deepen_opencv.so");
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("/nonexistent/deepen_opencv.so"), std::string::npos) << out;
+  EXPECT_NE(out.find("libopencv-dnn-dev"), std::string::npos) << out;
 }
 #else
 TEST(Measure, WithoutOpenCVSaysHowToGetIt) {

@@ -11,6 +11,8 @@
 
 #include "test_util.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <filesystem>
 
@@ -310,4 +312,78 @@ TEST(Booster, OwnTreeWalkerGivesXGBoostsNumbers) {
   std::vector<double> mine = ours.predict(rows, ncols);
   ASSERT_EQ(mine.size(), theirs.size());
   for (size_t i = 0; i < mine.size(); ++i) EXPECT_EQ(static_cast<float>(mine[i]), static_cast<float>(theirs[i])) << i;
+}
+
+namespace {
+
+// A small booster trained by XGBoost, and rows to score it on.
+struct SmallModel {
+  std::vector<float> rows;
+  size_t ncols = 4;
+  std::string ubj;
+};
+
+SmallModel small_model(int rounds) {
+  SmallModel m;
+  std::vector<double> targets;
+  uint32_t x = 11;
+  auto next = [&] { return static_cast<float>((x = x * 1664525u + 1013904223u) >> 8) / 16777216.0f; };
+  for (int r = 0; r < 200; ++r) {
+    float a = next(), b = next(), c = next(), d = next();
+    m.rows.insert(m.rows.end(), {a, b, c, d});
+    targets.push_back(2.0 + a - b * c + (d > 0.3 ? 1.0 : 0.0));
+  }
+  m.rows[6] = NAN;
+  deepen::TrainParams params;
+  params.transform = "none";
+  params.rounds = rounds;
+  m.ubj = deepen::train_booster(m.rows, m.ncols, targets, params).to_ubj();
+  return m;
+}
+
+}  // namespace
+
+TEST(Booster, EveryFormOfOneModelScoresAlike) {
+  // XGBoost writes typed arrays ([$d#n, [$l#n); UBJSON also allows counted and marker-closed
+  // containers and float64 numbers, which nlohmann writes; and the same model as JSON goes
+  // through the other reader. All must give XGBoost's numbers to the bit.
+  SmallModel m = small_model(20);
+  nlohmann::json doc = nlohmann::json::from_ubjson(m.ubj);
+  TempDir dir;
+  write_text(dir.file("xgboost.ubj"), m.ubj);
+  write_text(dir.file("model.json"), doc.dump());
+  std::vector<uint8_t> plain = nlohmann::json::to_ubjson(doc);
+  std::vector<uint8_t> counted = nlohmann::json::to_ubjson(doc, true);
+  std::vector<uint8_t> typed = nlohmann::json::to_ubjson(doc, true, true);
+  write_text(dir.file("plain.ubj"), std::string(plain.begin(), plain.end()));
+  write_text(dir.file("counted.ubj"), std::string(counted.begin(), counted.end()));
+  write_text(dir.file("typed.ubj"), std::string(typed.begin(), typed.end()));
+  std::vector<double> want = deepen::Booster::load(dir.file("xgboost.ubj")).predict(m.rows, m.ncols);
+  for (const char* name : {"model.json", "plain.ubj", "counted.ubj", "typed.ubj"}) {
+    std::vector<double> got = deepen::Booster::load(dir.file(name)).predict(m.rows, m.ncols);
+    ASSERT_EQ(got.size(), want.size()) << name;
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]) << name << " row " << i;
+  }
+}
+
+TEST(Booster, BrokenUbjsonIsAnErrorNeverACrash) {
+  SmallModel m = small_model(3);
+  TempDir dir;
+  auto problem = [&](const std::string& bytes) {
+    write_text(dir.file("b.ubj"), bytes);
+    try {
+      deepen::Booster::load(dir.file("b.ubj"));
+    } catch (const deepen::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // Cut anywhere, the file is refused.
+  for (size_t n = 1; n < m.ubj.size(); ++n) EXPECT_NE(problem(m.ubj.substr(0, n)), "") << "cut at " << n;
+  EXPECT_NE(problem(m.ubj + "Z").find("data after the end of the model (1 bytes)"), std::string::npos);
+  // A count of 2^60 that the file cannot hold is refused before anything is allocated for it,
+  // and so are typed containers of elements that take no bytes.
+  const std::string count = "#L\x10" + std::string(7, '\0');
+  EXPECT_NE(problem("{i\x01" "a[$d" + count + "}").find("cannot hold"), std::string::npos);
+  EXPECT_NE(problem("{i\x01" "a[$Z" + count + "}").find("typed UBJSON container"), std::string::npos);
 }

@@ -13,6 +13,12 @@
 
 namespace deepen::test {
 
+#ifdef DEEPEN_OPENCV_MODULE_PATH
+// deepen looks for its OpenCV module beside the executable, and the test binary sits in another
+// folder: the in-process tests (and the CLIs they start) load the one the build made.
+inline const bool kOpenCVModuleFromBuild = setenv("DEEPEN_OPENCV_MODULE", DEEPEN_OPENCV_MODULE_PATH, 0) == 0;
+#endif
+
 inline std::string model(const std::string& name) { return std::string(DEEPEN_TEST_MODELS) + "/" + name; }
 
 // A fresh folder under the system's temp dir, removed when the object dies.

@@ -67,9 +67,10 @@ struct RunResult {
 };
 
 // Runs the built deepen binary with the given arguments (already shell-quoted).
-inline RunResult run_deepen(const std::string& args) {
+// `env`: shell assignments (VAR=value ...) for the command.
+inline RunResult run_deepen(const std::string& args, const std::string& env = "") {
   RunResult r;
-  std::string cmd = std::string(DEEPEN_BINARY) + " " + args + " 2>&1";
+  std::string cmd = env + " " + std::string(DEEPEN_BINARY) + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   std::array<char, 4096> buf{};

@@ -647,6 +647,24 @@ TEST(TrainCli, BadCsvIsAUserError) {
   EXPECT_FALSE(fs::exists(dir.file("p/predictors.yaml")));
 }
 
+// XGBoost is loaded when training starts: without it, train says what to install, and predict
+// (deepen's own tree walker) does not need it.
+TEST(TrainCli, WithoutXGBoostTrainSaysWhatToInstallAndPredictStillWorks) {
+  TempDir dir;
+  std::string csv = dir.write("kernels.csv", generated_csv(60, 8, true));
+  const std::string no_xgboost = "DEEPEN_XGBOOST_LIBRARY=/nonexistent/libxgboost.so";
+  RunResult t = run_deepen(
+      fmt::format("train --dataset {} --name x --device d --framework f --predictors {}", csv, dir.file("p")),
+      no_xgboost);
+  EXPECT_EQ(t.exit_code, 2) << t.out;
+  EXPECT_NE(t.out.find("/nonexistent/libxgboost.so"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("libxgboost0"), std::string::npos) << t.out;
+  EXPECT_FALSE(fs::exists(dir.file("p/predictors.yaml")));
+  RunResult p = run_deepen(
+      fmt::format("predict -p cortexA76cpu_tflite -m {}/mlp_opset7.onnx", std::string(DEEPEN_TEST_MODELS)), no_xgboost);
+  EXPECT_EQ(p.exit_code, 0) << p.out;
+}
+
 TEST(DatasetCli, ImportWritesTheCsvFormat) {
   TempDir dir;
   std::string c = dir.write("c.json", R"({"conv-bn-relu": {"A": {"config": {"HW": 14, "CIN": 32, "COUT": 64,

@@ -6,17 +6,20 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <cstdio>
+#include <memory>
 
 namespace deepen {
 
 Booster Booster::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open the booster file (is the registry entry right?)", path));
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  std::string buffer = bytes.str();
+  // One read into a buffer of the file's size: a stream copy costs more than reading the model.
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!file) throw Error(fmt::format("{}: cannot open the booster file (is the registry entry right?)", path));
+  std::string buffer;
+  char chunk[65536];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) buffer.append(chunk, n);
+  if (std::ferror(file.get())) throw Error(fmt::format("{}: cannot read the booster file", path));
   size_t first = buffer.find_first_not_of(" \t\r\n");
   // XGBoost's JSON and UBJSON models both open with '{'; anything else (pickles, the legacy
   // binary format, another library's model, garbage) is refused.

@@ -1,50 +1,38 @@
-// OpenCV's DNN module on the CPU (DNN_BACKEND_OPENCV, DNN_TARGET_CPU). The input blob gets the
-// shape deepen's own loader gives the model's first input (batch 1), filled with fixed noise.
+// The OpenCV backend module (deepen_opencv.so, see opencv_module.h): OpenCV's DNN module on the
+// CPU (DNN_BACKEND_OPENCV, DNN_TARGET_CPU). The input blob gets the shape deepen's own loader
+// gives the model's first input (batch 1), filled with fixed noise.
 #include <deepen/error.h>
-#include <deepen/graph.h>
 #include <deepen/measure.h>
+
+#include "profile/opencv_module.h"
 
 #include <fmt/format.h>
 
-#ifdef DEEPEN_HAVE_OPENCV
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/dnn.hpp>
-#endif
 
 namespace deepen {
 namespace {
 
-#ifndef DEEPEN_HAVE_OPENCV
-const char* kHowToGetOpenCV =
-    "this deepen was built without OpenCV's DNN module; install it (Debian/Ubuntu: 'sudo apt-get install "
-    "libopencv-dnn-dev', or build OpenCV with -DBUILD_LIST=dnn on the board) and rebuild deepen";
-#endif
-
-#ifdef DEEPEN_HAVE_OPENCV
 class OpenCVBackend : public Backend {
  public:
-  explicit OpenCVBackend(const BackendOptions& options) : threads_(options.threads) {
-    if (threads_ < 1) throw Error("--threads must be at least 1");
+  OpenCVBackend(const OpenCVModuleHost& host, int threads) : host_(host), threads_(threads) {
     // OpenCV logs its import errors to stderr itself; deepen reports them once, in its own words.
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   }
   std::string name() const override { return "opencv"; }
 
   void load(const std::string& onnx_path) override {
-    Graph g = load_onnx(onnx_path);
-    if (g.inputs.empty()) throw Error(fmt::format("{}: the model has no input", onnx_path));
+    std::vector<ModelInput> model_inputs = host_.model_inputs(onnx_path);
     inputs_.clear();
-    for (const auto& in : g.inputs) {
-      const Tensor& t = g.tensor(in);
-      if (!t.shape_known || t.shape.empty())
-        throw Error(fmt::format("{}: input '{}' has no concrete shape", onnx_path, in));
+    for (const auto& in : model_inputs) {
       std::vector<int> dims;
-      for (int64_t d : t.shape) dims.push_back(static_cast<int>(d));
+      for (int64_t d : in.shape) dims.push_back(static_cast<int>(d));
       cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F);
       cv::RNG rng(12345);
       rng.fill(blob, cv::RNG::UNIFORM, 0.0, 1.0);
-      inputs_.emplace_back(in, blob);
+      inputs_.emplace_back(in.name, blob);
     }
     try {
       cv::setNumThreads(threads_);
@@ -93,6 +81,7 @@ class OpenCVBackend : public Backend {
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out;
   }
+  const OpenCVModuleHost& host_;
   int threads_;
   cv::dnn::Net net_;
   std::vector<std::pair<std::string, cv::Mat>> inputs_;
@@ -100,34 +89,13 @@ class OpenCVBackend : public Backend {
   std::vector<cv::Mat> outs_;
   std::string path_;
 };
-#endif
 
 }  // namespace
-
-std::vector<std::string> backend_names() { return {"opencv"}; }
-
-bool backend_available(const std::string& name, std::string* why) {
-  if (name != "opencv") {
-    if (why) *why = fmt::format("unknown backend '{}': deepen knows opencv", name);
-    return false;
-  }
-#ifdef DEEPEN_HAVE_OPENCV
-  return true;
-#else
-  if (why) *why = kHowToGetOpenCV;
-  return false;
-#endif
-}
-
-std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options) {
-  std::string why;
-  if (!backend_available(name, &why)) throw Error(fmt::format("--backend {}: {}", name, why));
-#ifdef DEEPEN_HAVE_OPENCV
-  return std::make_unique<OpenCVBackend>(options);
-#else
-  (void)options;
-  throw Error(why);
-#endif
-}
-
 }  // namespace deepen
+
+extern "C" __attribute__((visibility("default"))) int deepen_opencv_module_abi() { return deepen::kOpenCVModuleAbi; }
+
+extern "C" __attribute__((visibility("default"))) deepen::Backend* deepen_opencv_backend_create(
+    const deepen::OpenCVModuleHost* host, int threads) {
+  return new deepen::OpenCVBackend(*host, threads);
+}

@@ -6,7 +6,8 @@
 #include <deepen/schema.h>
 
 #include <fmt/format.h>
-#include <xgboost/c_api.h>
+
+#include "train/xgboost_library.h"
 
 #include <cmath>
 #include <map>
@@ -15,37 +16,39 @@ namespace deepen {
 namespace {
 
 void check(int rc) {
-  if (rc != 0) throw Error(fmt::format("fitting the refinement predictor failed: {}", XGBGetLastError()));
+  if (rc != 0)
+    throw Error(fmt::format("fitting the refinement predictor failed: {}", xgboost_library().GetLastError()));
 }
 
 // Fits on the rows of `train` and predicts the rows of `test` (row-major features).
 std::vector<double> fit_predict(const std::vector<float>& train_x, const std::vector<float>& train_y,
                                 const std::vector<float>& test_x, size_t ncols) {
+  const XGBoostLibrary& xgb = xgboost_library();
   DMatrixHandle dtrain = nullptr, dtest = nullptr;
   BoosterHandle booster = nullptr;
   std::vector<double> out;
   try {
-    check(XGDMatrixCreateFromMat(train_x.data(), train_y.size(), ncols, NAN, &dtrain));
-    check(XGDMatrixSetFloatInfo(dtrain, "label", train_y.data(), train_y.size()));
-    check(XGDMatrixCreateFromMat(test_x.data(), test_x.size() / ncols, ncols, NAN, &dtest));
-    check(XGBoosterCreate(&dtrain, 1, &booster));
+    check(xgb.DMatrixCreateFromMat(train_x.data(), train_y.size(), ncols, NAN, &dtrain));
+    check(xgb.DMatrixSetFloatInfo(dtrain, "label", train_y.data(), train_y.size()));
+    check(xgb.DMatrixCreateFromMat(test_x.data(), test_x.size() / ncols, ncols, NAN, &dtest));
+    check(xgb.BoosterCreate(&dtrain, 1, &booster));
     for (auto [k, v] : std::vector<std::pair<const char*, const char*>>{
              {"max_depth", "6"}, {"eta", "0.1"}, {"nthread", "1"}, {"verbosity", "0"}, {"min_child_weight", "1"}})
-      check(XGBoosterSetParam(booster, k, v));
-    for (int it = 0; it < 200; ++it) check(XGBoosterUpdateOneIter(booster, it, dtrain));
+      check(xgb.BoosterSetParam(booster, k, v));
+    for (int it = 0; it < 200; ++it) check(xgb.BoosterUpdateOneIter(booster, it, dtrain));
     bst_ulong len = 0;
     const float* pred = nullptr;
-    check(XGBoosterPredict(booster, dtest, 0, 0, 0, &len, &pred));
+    check(xgb.BoosterPredict(booster, dtest, 0, 0, 0, &len, &pred));
     out.assign(pred, pred + len);
   } catch (...) {
-    if (booster) XGBoosterFree(booster);
-    if (dtrain) XGDMatrixFree(dtrain);
-    if (dtest) XGDMatrixFree(dtest);
+    if (booster) xgb.BoosterFree(booster);
+    if (dtrain) xgb.DMatrixFree(dtrain);
+    if (dtest) xgb.DMatrixFree(dtest);
     throw;
   }
-  XGBoosterFree(booster);
-  XGDMatrixFree(dtrain);
-  XGDMatrixFree(dtest);
+  xgb.BoosterFree(booster);
+  xgb.DMatrixFree(dtrain);
+  xgb.DMatrixFree(dtest);
   return out;
 }
 

@@ -6,7 +6,8 @@
 #include <deepen/train.h>
 
 #include <fmt/format.h>
-#include <xgboost/c_api.h>
+
+#include "train/xgboost_library.h"
 
 #include <cmath>
 
@@ -16,14 +17,14 @@ namespace {
 void quiet_log(const char*) {}
 
 void check(int rc, const char* what) {
-  if (rc != 0) throw Error(fmt::format("XGBoost failed to {}: {}", what, XGBGetLastError()));
+  if (rc != 0) throw Error(fmt::format("XGBoost failed to {}: {}", what, xgboost_library().GetLastError()));
 }
 
 // Frees a DMatrix on every path.
 struct Matrix {
   DMatrixHandle handle = nullptr;
   ~Matrix() {
-    if (handle) XGDMatrixFree(handle);
+    if (handle) xgboost_library().DMatrixFree(handle);
   }
 };
 
@@ -37,7 +38,7 @@ TrainedBooster::TrainedBooster(TrainedBooster&& o) noexcept : handle_(o.handle_)
 
 TrainedBooster& TrainedBooster::operator=(TrainedBooster&& o) noexcept {
   if (this != &o) {
-    if (handle_) XGBoosterFree(handle_);
+    if (handle_) xgboost_library().BoosterFree(handle_);
     handle_ = o.handle_;
     spec_ = std::move(o.spec_);
     o.handle_ = nullptr;
@@ -46,13 +47,14 @@ TrainedBooster& TrainedBooster::operator=(TrainedBooster&& o) noexcept {
 }
 
 TrainedBooster::~TrainedBooster() {
-  if (handle_) XGBoosterFree(handle_);
+  if (handle_) xgboost_library().BoosterFree(handle_);
 }
 
 TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const std::vector<double>& targets,
                              const TrainParams& p, const std::vector<KernelWork>& work, const WorkModel& base) {
-  static const bool silenced = [] {
-    XGBRegisterLogCallback(quiet_log);
+  const XGBoostLibrary& xgb = xgboost_library();  // Error when XGBoost cannot be loaded
+  static const bool silenced = [&xgb] {
+    xgb.RegisterLogCallback(quiet_log);
     return true;
   }();
   (void)silenced;
@@ -89,11 +91,11 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
   mean /= static_cast<double>(labels.size());
 
   Matrix m;
-  check(XGDMatrixCreateFromMat(rows.data(), targets.size(), ncols, NAN, &m.handle), "build the training matrix");
-  check(XGDMatrixSetFloatInfo(m.handle, "label", labels.data(), labels.size()), "set the labels");
+  check(xgb.DMatrixCreateFromMat(rows.data(), targets.size(), ncols, NAN, &m.handle), "build the training matrix");
+  check(xgb.DMatrixSetFloatInfo(m.handle, "label", labels.data(), labels.size()), "set the labels");
   TrainedBooster b;
   b.spec_ = spec;
-  check(XGBoosterCreate(&m.handle, 1, &b.handle_), "create a booster");
+  check(xgb.BoosterCreate(&m.handle, 1, &b.handle_), "create a booster");
   const std::pair<const char*, std::string> params[] = {
       {"verbosity", "0"},
       {"nthread", "1"},
@@ -108,8 +110,8 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
       {"lambda", number(p.lambda)},
       {"base_score", number(mean)},
   };
-  for (const auto& [key, value] : params) check(XGBoosterSetParam(b.handle_, key, value.c_str()), "set a parameter");
-  for (int i = 0; i < p.rounds; ++i) check(XGBoosterUpdateOneIter(b.handle_, i, m.handle), "train a round");
+  for (const auto& [key, value] : params) check(xgb.BoosterSetParam(b.handle_, key, value.c_str()), "set a parameter");
+  for (int i = 0; i < p.rounds; ++i) check(xgb.BoosterUpdateOneIter(b.handle_, i, m.handle), "train a round");
   return b;
 }
 
@@ -118,11 +120,12 @@ std::vector<double> TrainedBooster::predict(const std::vector<float>& rows, size
   if (ncols == 0 || rows.size() % ncols != 0) throw Error("prediction: bad feature matrix");
   size_t nrows = rows.size() / ncols;
   if (nrows == 0) return {};
+  const XGBoostLibrary& xgb = xgboost_library();
   Matrix m;
-  check(XGDMatrixCreateFromMat(rows.data(), nrows, ncols, NAN, &m.handle), "build the prediction matrix");
+  check(xgb.DMatrixCreateFromMat(rows.data(), nrows, ncols, NAN, &m.handle), "build the prediction matrix");
   bst_ulong length = 0;
   const float* result = nullptr;
-  check(XGBoosterPredict(handle_, m.handle, 0, 0, 0, &length, &result), "predict");
+  check(xgb.BoosterPredict(handle_, m.handle, 0, 0, 0, &length, &result), "predict");
   std::vector<double> out(result, result + length);
   bool needs_work = spec_.transform != "none" && spec_.transform != "log";
   if (needs_work && work.size() != out.size())
@@ -134,7 +137,8 @@ std::vector<double> TrainedBooster::predict(const std::vector<float>& rows, size
 std::string TrainedBooster::to_ubj() const {
   bst_ulong length = 0;
   const char* bytes = nullptr;
-  check(XGBoosterSaveModelToBuffer(handle_, "{\"format\": \"ubj\"}", &length, &bytes), "save the booster");
+  const XGBoostLibrary& xgb = xgboost_library();
+  check(xgb.BoosterSaveModelToBuffer(handle_, "{\"format\": \"ubj\"}", &length, &bytes), "save the booster");
   return std::string(bytes, bytes + length);
 }
 
