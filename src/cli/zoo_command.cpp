@@ -17,7 +17,7 @@ namespace {
 struct ZooFlags {
   bool list = false;
   std::string family, out, nb201, nb201_csv, dataset, kernel, config;
-  int variants = 0;
+  int variants = 0, threads = 0;
   uint64_t seed = 1;
 };
 
@@ -45,17 +45,9 @@ int run_zoo(const ZooFlags& f) {
   }
   if (!f.family.empty()) {
     if (f.variants < 0) throw Error("--variants must be 0 or more");
-    Graph reference = build_family(f.family);  // validates the name before touching the disk
-    std::string dir = make_dir(f.out);
-    std::string path = (fs::path(dir) / (f.family + ".onnx")).string();
-    write_onnx(reference, path, f.seed);
-    std::cout << path << "\n";
-    for (int i = 0; i < f.variants; ++i) {
-      Graph g = build_family_variant(f.family, f.seed, i);
-      path = (fs::path(dir) / (g.name + ".onnx")).string();
-      write_onnx(g, path, f.seed + static_cast<uint64_t>(i) + 1);
-      std::cout << path << "\n";
-    }
+    build_family(f.family);  // validates the name before touching the disk
+    write_family(f.family, f.variants, f.seed, make_dir(f.out), f.threads,
+                 [](const std::string& path) { std::cout << path << "\n"; });
     return kExitOk;
   }
   if (!f.nb201.empty()) {
@@ -65,22 +57,24 @@ int run_zoo(const ZooFlags& f) {
     return kExitOk;
   }
   if (!f.nb201_csv.empty()) {
-    std::vector<Nb201Row> rows = read_nb201_csv(f.nb201_csv);
-    std::vector<Graph> graphs;  // all parsed before the first file is written
+    std::vector<Nb201Row> rows = read_nb201_csv(f.nb201_csv);  // all parsed before the first file is written
+    auto dataset_of = [&f](const Nb201Row& row) {
+      return !f.dataset.empty() ? f.dataset : row.dataset.empty() ? "cifar10" : row.dataset;
+    };
     for (size_t i = 0; i < rows.size(); ++i) {
-      std::string dataset = !f.dataset.empty() ? f.dataset : rows[i].dataset.empty() ? "cifar10" : rows[i].dataset;
       try {
-        build_nb201(rows[i].arch, dataset);
+        build_nb201(rows[i].arch, dataset_of(rows[i]));
       } catch (const Error& e) {
         throw Error(fmt::format("{}: row {}: {}", f.nb201_csv, i + 1, e.what()));
       }
     }
     std::string dir = make_dir(f.out);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      std::string dataset = !f.dataset.empty() ? f.dataset : rows[i].dataset.empty() ? "cifar10" : rows[i].dataset;
+    write_in_parallel(static_cast<int>(rows.size()), f.threads, [&](int i) {
+      const Nb201Row& row = rows[static_cast<size_t>(i)];
       std::string path = (fs::path(dir) / fmt::format("nb201_{:05d}.onnx", i)).string();
-      write_onnx(build_nb201(rows[i].arch, dataset), path, f.seed);
-    }
+      write_onnx(build_nb201(row.arch, dataset_of(row)), path, f.seed);
+      return path;
+    });
     std::cout << fmt::format("{}: {} models (nb201_00000.onnx ... nb201_{:05d}.onnx, in the rows' order)\n", dir,
                              rows.size(), rows.size() - 1);
     return kExitOk;
@@ -104,6 +98,10 @@ void add_zoo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--variants", flags->variants,
                   "With --family: also write N variants (channels x[0.2,1.8], kernel sizes from {1,3,5,7})")
       ->capture_default_str();
+  cmd->add_option("--threads", flags->threads,
+                  "With --family, --nb201-csv: write on N threads (0: one per core); the files are the same")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", flags->seed, "Seed of the variants and of the random weights")->capture_default_str();
   cmd->add_option("--nb201", flags->nb201, "Write the NAS-Bench-201 network of this arch string to --out FILE");
   cmd->add_option("--nb201-csv", flags->nb201_csv, "Write one NAS-Bench-201 network per row of a CSV with an 'arch' column to --out DIR");

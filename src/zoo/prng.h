@@ -2,6 +2,7 @@
 // same models and weights with every compiler and standard library.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -33,5 +34,12 @@ class Rng {
  private:
   uint64_t state_;
 };
+
+// n floats offset + scale * u as little-endian bytes, u uniform in [0, 1) with 23 bits: each
+// splitmix64 draw gives two (low half first); an odd last float takes the low half of a draw of
+// its own. `state` continues, so a tensor may be drawn in pieces of an even number of floats.
+// The same bytes on every machine (no fused multiply-add), drawn with vector instructions
+// where the CPU has them.
+void uniform_floats(uint64_t& state, float offset, float scale, size_t n, char* out);
 
 }  // namespace deepen::zoo
