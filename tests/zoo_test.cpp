@@ -240,8 +240,10 @@ TEST(Zoo, UniformFloatsFollowSplitmix64) {
 TEST(Zoo, FilesHoldTheSerialisedBytesWhateverTheThreadCount) {
   test::TempDir one, three;
   std::vector<std::string> order_one, order_three;
-  write_family("squeezenet", 4, 7, one.path(), 1, [&](const std::string& p) { order_one.push_back(p); });
-  write_family("squeezenet", 4, 7, three.path(), 3, [&](const std::string& p) { order_three.push_back(p); });
+  write_family("squeezenet", 4, 7, one.path(), 1, ZooWeights::Random,
+               [&](const std::string& p) { order_one.push_back(p); });
+  write_family("squeezenet", 4, 7, three.path(), 3, ZooWeights::Random,
+               [&](const std::string& p) { order_three.push_back(p); });
   ASSERT_EQ(order_one.size(), 5u);
   ASSERT_EQ(order_three.size(), 5u);
   EXPECT_EQ(order_one[0], one.file("squeezenet.onnx"));
@@ -279,6 +281,47 @@ TEST(Zoo, ParallelWritesReportInOrderAndRethrowTheFirstError) {
   seen.clear();
   write_in_parallel(6, 0, [](int i) { return std::to_string(i); }, [&](const std::string& p) { seen.push_back(p); });
   EXPECT_EQ(seen, (std::vector<std::string>{"0", "1", "2", "3", "4", "5"}));
+}
+
+// Whether the filesystem of `dir` stores a file's unwritten ranges as holes.
+bool supports_holes(const std::string& dir) {
+  std::string probe = dir + "/hole-probe";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  bool holes = fd >= 0 && ::lseek(fd, 8 << 20, SEEK_SET) >= 0 && ::write(fd, "x", 1) == 1;
+  struct stat st;
+  holes = holes && ::fstat(fd, &st) == 0 && st.st_blocks * 512 < (1 << 20);
+  if (fd >= 0) ::close(fd);
+  std::remove(probe.c_str());
+  return holes;
+}
+
+TEST(Zoo, ZeroWeightsAreHolesInAValidModel) {
+  test::TempDir dir;
+  Graph g = build_family_variant("resnet18", 7, 2);
+  std::string path = dir.file("zeros.onnx");
+  write_onnx(g, path, 7, ZooWeights::Zeros);
+  std::string bytes = test::read_text(path);
+  EXPECT_EQ(bytes, serialize_onnx(g, 7, ZooWeights::Zeros));
+  std::string random = serialize_onnx(g, 7);
+  ASSERT_EQ(bytes.size(), random.size());  // the same model but for the values
+  check_onnx(bytes, "zero weights");
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(bytes));
+  for (const auto& init : model.graph().initializer()) {
+    if (init.data_type() == onnx::TensorProto::FLOAT && init.raw_data().size() > 4) {
+      EXPECT_EQ(init.raw_data().find_first_not_of('\0'), std::string::npos) << init.name();
+    }
+  }
+  if (supports_holes(dir.path())) {
+    struct stat st;
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_LT(st.st_blocks * 512, st.st_size / 10) << "the zeros were written, not left as holes";
+  }
+#ifdef DEEPEN_HAVE_OPENCV
+  run_opencv(bytes, g, "zero weights");
+#endif
+  EXPECT_EQ(parse_zoo_weights("zeros"), ZooWeights::Zeros);
+  EXPECT_THROW(parse_zoo_weights("none"), Error);
 }
 
 // A FIFO (like /dev/null) is written in place: no temporary file is renamed over it.
@@ -450,6 +493,10 @@ TEST(ZooCli, WritesFilesAndRejectsBadInputWithExit2) {
                     (dir / "k.onnx").string()),
             0);
   EXPECT_TRUE(fs::exists(dir / "k.onnx"));
+  EXPECT_EQ(run_cli("zoo --family squeezenet --weights zeros --threads 1 --out " + (dir / "z").string()), 0);
+  EXPECT_TRUE(fs::exists(dir / "z" / "squeezenet.onnx"));
+  EXPECT_EQ(run_cli("zoo --family squeezenet --weights none --out " + (dir / "x").string()), 2);
+  EXPECT_EQ(run_cli("zoo --family squeezenet --threads -1 --out " + (dir / "x").string()), 2);
   EXPECT_EQ(run_cli("zoo --family resnet19 --out " + (dir / "x").string()), 2);
   EXPECT_EQ(run_cli("zoo --nb201 '|bad~0|' --out " + (dir / "x.onnx").string()), 2);
   EXPECT_EQ(run_cli("zoo --kernel conv-bn-relu --config hw=56,cin=64 --out " + (dir / "x.onnx").string()), 2);

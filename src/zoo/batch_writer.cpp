@@ -50,7 +50,7 @@ void write_in_parallel(int n, int threads, const std::function<std::string(int)>
 }
 
 void write_family(const std::string& family, int variants, uint64_t seed, const std::string& dir, int threads,
-                  const std::function<void(const std::string&)>& written) {
+                  ZooWeights weights, const std::function<void(const std::string&)>& written) {
   build_family(family);  // an unknown family is an error before any thread starts
   write_in_parallel(
       variants + 1, threads,
@@ -58,7 +58,7 @@ void write_family(const std::string& family, int variants, uint64_t seed, const 
         // 0 is the reference network; i > 0 is variant i - 1, whose weights come from seed + i.
         Graph g = i == 0 ? build_family(family) : build_family_variant(family, seed, i - 1);
         std::string path = (std::filesystem::path(dir) / (g.name + ".onnx")).string();
-        write_onnx(g, path, seed + static_cast<uint64_t>(i));
+        write_onnx(g, path, seed + static_cast<uint64_t>(i), weights);
         return path;
       },
       written);

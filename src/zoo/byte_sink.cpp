@@ -15,6 +15,8 @@ namespace {
 // Small enough to stay in a core's L2 cache while weights are drawn into it, large enough that
 // a write() call moves plenty.
 constexpr size_t kBufferBytes = 256 * 1024;
+// Zero runs from this long become holes in a file (shorter ones are not worth a system call).
+constexpr uint64_t kMinHole = 64 * 1024;
 
 }  // namespace
 
@@ -66,7 +68,34 @@ void ByteSink::flush() {
                               w < 0 ? std::strerror(errno) : "nothing written"));
     p += w, left -= static_cast<size_t>(w);
   }
+  if (used_ > 0) ends_in_hole_ = false;
   used_ = 0;
+}
+
+void ByteSink::put_zeros(uint64_t n) {
+  if (fd_ >= 0 && n >= kMinHole) {
+    flush();
+    if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) >= 0) {
+      ends_in_hole_ = true;
+      return;
+    }
+    // A pipe cannot seek: the zeros are written.
+  }
+  while (n > 0) {
+    size_t room = kBufferBytes - used_;
+    if (room == 0) flush(), room = kBufferBytes;
+    size_t k = static_cast<size_t>(std::min<uint64_t>(n, room));
+    std::memset(buf_.get() + used_, 0, k);
+    used_ += k, n -= k;
+  }
+}
+
+void ByteSink::finish() {
+  flush();
+  if (!ends_in_hole_) return;
+  off_t end = ::lseek(fd_, 0, SEEK_CUR);
+  if (end < 0 || ::ftruncate(fd_, end) != 0)
+    throw Error(fmt::format("{}: error while writing the model ({}; disk full?)", label_, std::strerror(errno)));
 }
 
 }  // namespace deepen::zoo

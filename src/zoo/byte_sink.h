@@ -26,8 +26,12 @@ class ByteSink {
   // commit() how many were filled.
   char* room(size_t* n);
   void commit(size_t n) { used_ += n; }
+  // n zero bytes: a file gets a hole where it can (long runs, a seekable file).
+  void put_zeros(uint64_t n);
   // Writes out what the buffer holds. Throws Error when the file cannot take it.
   void flush();
+  // Flushes, and gives a file that ends in a hole its full length.
+  void finish();
 
   static constexpr size_t kMinRoom = 64;
 
@@ -37,6 +41,7 @@ class ByteSink {
   std::string label_;
   std::unique_ptr<char[]> buf_;
   size_t used_ = 0;
+  bool ends_in_hole_ = false;
 };
 
 // The bytes of a protobuf varint.

@@ -213,7 +213,7 @@ Skeleton to_model(const Graph& graph) {
 // random weights is serialised by protobuf in pieces; each random initializer is written as its
 // serialised header (dims, data type, name) followed by field 9, raw_data, drawn straight into
 // the sink.
-void write_model(const Graph& graph, uint64_t seed, zoo::ByteSink& out) {
+void write_model(const Graph& graph, uint64_t seed, ZooWeights weights, zoo::ByteSink& out) {
   Skeleton skeleton = to_model(graph);
   onnx::ModelProto& head = skeleton.model;  // fields 1-3 once graph and opset_import are moved out
   onnx::GraphProto nodes;                   // fields 1-2 once the rest is moved out
@@ -255,24 +255,34 @@ void write_model(const Graph& graph, uint64_t seed, zoo::ByteSink& out) {
     if (const Tensor* t = skeleton.random[i]) {
       out.put_byte(kTensorRawData);
       out.put_varint(element_count(*t) * 4);
-      put_random(*t, seed, out);
+      if (weights == ZooWeights::Random) {
+        put_random(*t, seed, out);
+      } else {
+        out.put_zeros(element_count(*t) * 4);
+      }
     }
   }
   out.put(values_bytes.data(), values_bytes.size());
   out.put(tail_bytes.data(), tail_bytes.size());
-  out.flush();
+  out.finish();
 }
 
 }  // namespace
 
-std::string serialize_onnx(const Graph& graph, uint64_t seed) {
+ZooWeights parse_zoo_weights(const std::string& text) {
+  if (text == "random") return ZooWeights::Random;
+  if (text == "zeros") return ZooWeights::Zeros;
+  throw Error(fmt::format("unknown weights '{}': give random or zeros", text));
+}
+
+std::string serialize_onnx(const Graph& graph, uint64_t seed, ZooWeights weights) {
   std::string bytes;
   zoo::ByteSink sink(&bytes);
-  write_model(graph, seed, sink);
+  write_model(graph, seed, weights, sink);
   return bytes;
 }
 
-void write_onnx(const Graph& graph, const std::string& path, uint64_t seed) {
+void write_onnx(const Graph& graph, const std::string& path, uint64_t seed, ZooWeights weights) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::file_status status = fs::status(path, ec);
@@ -286,7 +296,7 @@ void write_onnx(const Graph& graph, const std::string& path, uint64_t seed) {
                             std::strerror(errno)));
   try {
     zoo::ByteSink sink(fd, path);
-    write_model(graph, seed, sink);
+    write_model(graph, seed, weights, sink);
   } catch (...) {
     ::close(fd);
     if (!direct) std::remove(target.c_str());
