@@ -101,8 +101,8 @@ void set_attribute(onnx::AttributeProto* a, const std::string& name, const AttrV
   }
 }
 
-// Returns whether the tensor's values are random: those are left out here and drawn by the
-// writer straight into the file.
+// Returns whether the tensor's values are weights (random or zeros): those are left out here
+// and written by write_model straight into the file.
 bool set_initializer(onnx::TensorProto* init, const Tensor& t) {
   init->set_name(t.name);
   for (auto d : t.shape) init->add_dims(d);
@@ -144,8 +144,8 @@ Node lowered(const Graph& graph, const Node& n) {
   return out;
 }
 
-// The model without the values of its random initializers; random[i] is the tensor whose values
-// initializer i lacks, or null.
+// The model without the values of its weights; random[i] is the tensor whose values initializer
+// i lacks, or null.
 struct Skeleton {
   onnx::ModelProto model;
   std::vector<const Tensor*> random;
