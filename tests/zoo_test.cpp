@@ -201,9 +201,10 @@ TEST(Zoo, WriterBytesAreProtobufsOwnSerialisation) {
   }
 }
 
-// The vectorised generator against its definition: splitmix64 drawn one step at a time, two
-// floats per draw (low half first), an odd last float from a draw of its own; and drawing a
-// tensor in pieces of whole draws gives the same floats.
+// Every implementation of the generator this CPU runs (plain, AVX2, AVX-512) against its
+// definition: splitmix64 drawn one step at a time, two floats per draw (low half first), an odd
+// last float from a draw of its own; and drawing a tensor in pieces of whole draws gives the
+// same floats.
 TEST(Zoo, UniformFloatsFollowSplitmix64) {
   const float offset = -0.25f, scale = 0.5f;
   auto expected = [&](uint64_t state, size_t n) {
@@ -221,19 +222,24 @@ TEST(Zoo, UniformFloatsFollowSplitmix64) {
     }
     return v;
   };
-  for (size_t n : {0u, 1u, 2u, 127u, 128u, 129u, 1000u, 4097u}) {
-    uint64_t state = 42 + n;
-    std::vector<float> got(n);
-    zoo::uniform_floats(state, offset, scale, n, reinterpret_cast<char*>(got.data()));
-    std::vector<float> want = expected(42 + n, n);
-    ASSERT_EQ(std::memcmp(got.data(), want.data(), n * 4), 0) << n;
-    uint64_t pieces = 42 + n;
-    std::vector<float> again(n);
-    size_t first = (n / 2 / 3) * 2;  // an even number of floats, then the rest
-    zoo::uniform_floats(pieces, offset, scale, first, reinterpret_cast<char*>(again.data()));
-    zoo::uniform_floats(pieces, offset, scale, n - first, reinterpret_cast<char*>(again.data() + first));
-    EXPECT_EQ(std::memcmp(again.data(), want.data(), n * 4), 0) << n;
-    for (float f : got) EXPECT_TRUE(f >= offset && f < offset + scale) << f;
+  std::vector<zoo::UniformFloatsFn> implementations = zoo::uniform_floats_implementations();
+  implementations.push_back(zoo::uniform_floats);
+  for (size_t impl = 0; impl < implementations.size(); ++impl) {
+    auto draw = implementations[impl];
+    for (size_t n : {0u, 1u, 2u, 127u, 128u, 129u, 1000u, 4097u}) {
+      uint64_t state = 42 + n;
+      std::vector<float> got(n);
+      draw(state, offset, scale, n, reinterpret_cast<char*>(got.data()));
+      std::vector<float> want = expected(42 + n, n);
+      ASSERT_EQ(std::memcmp(got.data(), want.data(), n * 4), 0) << "implementation " << impl << ", n " << n;
+      uint64_t pieces = 42 + n;
+      std::vector<float> again(n);
+      size_t first = (n / 2 / 3) * 2;  // an even number of floats, then the rest
+      draw(pieces, offset, scale, first, reinterpret_cast<char*>(again.data()));
+      draw(pieces, offset, scale, n - first, reinterpret_cast<char*>(again.data() + first));
+      EXPECT_EQ(std::memcmp(again.data(), want.data(), n * 4), 0) << "implementation " << impl << ", n " << n;
+      for (float f : got) EXPECT_TRUE(f >= offset && f < offset + scale) << f;
+    }
   }
 }
 

@@ -2,22 +2,18 @@
 // floating-point contraction off: offset + scale * u must round twice, as the plain x86-64
 // build computes it, and never become one fused multiply-add, or the bytes would depend on
 // the CPU. splitmix64 is a counter (state += a constant) followed by a mix, so draws are
-// independent and vectorise; on x86-64 with GCC the function is also built for AVX2 and
-// AVX-512 (chosen at load time), giving the same bytes faster.
+// independent and vectorise; on x86-64 the function is also built for AVX2 and AVX-512 and the
+// widest the CPU has is picked on first use (a plain function pointer rather than an ifunc,
+// whose resolver runs before sanitizer runtimes are ready), giving the same bytes faster.
 #include "zoo/prng.h"
 
 #include <cstring>
+#include <vector>
 
 #if defined(__clang__)
 #pragma clang fp contract(off)
 #elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off")
-#endif
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__gnu_linux__)
-#define DEEPEN_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-#else
-#define DEEPEN_VECTOR_CLONES
 #endif
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the zoo writes weights as little-endian floats");
@@ -52,10 +48,7 @@ __attribute__((always_inline)) inline void block(uint64_t base, size_t first, si
   std::memcpy(out, values, m * 8);
 }
 
-}  // namespace
-
-DEEPEN_VECTOR_CLONES
-void uniform_floats(uint64_t& state, float offset, float scale, size_t n, char* out) {
+__attribute__((always_inline)) inline void draw(uint64_t& state, float offset, float scale, size_t n, char* out) {
   const uint64_t base = state;
   const size_t pairs = n / 2;
   size_t done = 0;
@@ -66,6 +59,48 @@ void uniform_floats(uint64_t& state, float offset, float scale, size_t n, char* 
     float f = to_float(static_cast<uint32_t>(splitmix64(state)), offset, scale);
     std::memcpy(out + pairs * 8, &f, 4);
   }
+}
+
+void draw_default(uint64_t& state, float offset, float scale, size_t n, char* out) {
+  draw(state, offset, scale, n, out);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2"))) void draw_avx2(uint64_t& state, float offset, float scale, size_t n, char* out) {
+  draw(state, offset, scale, n, out);
+}
+
+// AVX-512DQ has the 64-bit multiply (vpmullq) that splitmix64's mix needs.
+#if defined(__clang__)
+#define DEEPEN_AVX512 "avx512f,avx512dq,avx512vl,avx2"
+#else
+#define DEEPEN_AVX512 "avx512f,avx512dq,avx512vl,avx2,prefer-vector-width=512"
+#endif
+__attribute__((target(DEEPEN_AVX512))) void draw_avx512(uint64_t& state, float offset, float scale, size_t n,
+                                                        char* out) {
+  draw(state, offset, scale, n, out);
+}
+
+// The plain implementation first, then those the CPU runs, widest last.
+std::vector<UniformFloatsFn> implementations() {
+  __builtin_cpu_init();
+  std::vector<UniformFloatsFn> fns = {draw_default};
+  if (__builtin_cpu_supports("avx2")) fns.push_back(draw_avx2);
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    fns.push_back(draw_avx512);
+  return fns;
+}
+#else
+std::vector<UniformFloatsFn> implementations() { return {draw_default}; }
+#endif
+
+}  // namespace
+
+std::vector<UniformFloatsFn> uniform_floats_implementations() { return implementations(); }
+
+void uniform_floats(uint64_t& state, float offset, float scale, size_t n, char* out) {
+  static const UniformFloatsFn fn = implementations().back();
+  fn(state, offset, scale, n, out);
 }
 
 }  // namespace deepen::zoo

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace deepen::zoo {
 
@@ -41,5 +42,9 @@ class Rng {
 // The same bytes on every machine (no fused multiply-add), drawn with vector instructions
 // where the CPU has them.
 void uniform_floats(uint64_t& state, float offset, float scale, size_t n, char* out);
+// Every implementation of uniform_floats that this build has and this CPU runs, the plain one
+// first; uniform_floats uses the last. For the tests, which check that they agree.
+using UniformFloatsFn = void (*)(uint64_t& state, float offset, float scale, size_t n, char* out);
+std::vector<UniformFloatsFn> uniform_floats_implementations();
 
 }  // namespace deepen::zoo
