@@ -6,6 +6,10 @@
 #include <deepen/schema.h>
 #include <deepen/zoo.h>
 
+#include "test_util.h"
+#include "zoo/prng.h"
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <onnx/checker.h>
 #include <onnx/defs/schema.h>
@@ -16,11 +20,18 @@
 #include <opencv2/dnn.hpp>
 #endif
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,6 +171,187 @@ TEST(Zoo, SameSeedGivesTheSameBytes) {
   EXPECT_NE(serialize_onnx(build_family_variant("mobilenetv2", 7, 3), 8),
             serialize_onnx(build_family_variant("mobilenetv2", 8, 3), 8));
   EXPECT_EQ(serialize_onnx(build_family("squeezenet"), 3), serialize_onnx(build_family("squeezenet"), 3));
+}
+
+// The writer emits the model in pieces; the bytes must be exactly protobuf's own serialisation
+// of the parsed model (field order, lengths), for graphs with every kind of initializer: random
+// weights of odd and even sizes, int64 constants, float constants, and the opset-10 lowering.
+TEST(Zoo, WriterBytesAreProtobufsOwnSerialisation) {
+  std::vector<Graph> graphs = {build_family_variant("mobilenetv2", 7, 0), build_family("shufflenetv2"),
+                               build_nb201("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|none~2|",
+                                           "cifar10"),
+                               build_kernel_model("fc", parse_kernel_config("cin=7,cout=3"))};
+  for (const auto& g : graphs) {
+    std::string bytes = serialize_onnx(g, 5);
+    onnx::ModelProto model;
+    ASSERT_TRUE(model.ParseFromString(bytes)) << g.name;
+    EXPECT_EQ(model.SerializeAsString(), bytes) << g.name;
+    size_t random_floats = 0;
+    for (const auto& init : model.graph().initializer()) {
+      size_t n = 1;
+      for (auto d : init.dims()) n *= static_cast<size_t>(d);
+      if (init.data_type() == onnx::TensorProto::INT64) {
+        EXPECT_EQ(static_cast<size_t>(init.int64_data_size()), n) << init.name();
+      } else {
+        EXPECT_EQ(init.raw_data().size(), n * 4) << init.name();
+        if (n > 1) random_floats += n;
+      }
+    }
+    EXPECT_GT(random_floats, 0u) << g.name;
+  }
+}
+
+// Every implementation of the generator this CPU runs (plain, AVX2, AVX-512) against its
+// definition: splitmix64 drawn one step at a time, two floats per draw (low half first), an odd
+// last float from a draw of its own; and drawing a tensor in pieces of whole draws gives the
+// same floats.
+TEST(Zoo, UniformFloatsFollowSplitmix64) {
+  const float offset = -0.25f, scale = 0.5f;
+  auto expected = [&](uint64_t state, size_t n) {
+    std::vector<float> v;
+    while (v.size() < n) {
+      uint64_t r = zoo::splitmix64(state);
+      for (uint32_t bits : {static_cast<uint32_t>(r), static_cast<uint32_t>(r >> 32)}) {
+        if (v.size() == n) break;
+        uint32_t u = (bits >> 9) | 0x3F800000u;
+        float f;
+        std::memcpy(&f, &u, 4);
+        volatile float product = scale * (f - 1.0f);  // rounded, as the writer must round it
+        v.push_back(offset + product);
+      }
+    }
+    return v;
+  };
+  std::vector<zoo::UniformFloatsFn> implementations = zoo::uniform_floats_implementations();
+  implementations.push_back(zoo::uniform_floats);
+  for (size_t impl = 0; impl < implementations.size(); ++impl) {
+    auto draw = implementations[impl];
+    for (size_t n : {0u, 1u, 2u, 127u, 128u, 129u, 1000u, 4097u}) {
+      uint64_t state = 42 + n;
+      std::vector<float> got(n);
+      draw(state, offset, scale, n, reinterpret_cast<char*>(got.data()));
+      std::vector<float> want = expected(42 + n, n);
+      ASSERT_EQ(std::memcmp(got.data(), want.data(), n * 4), 0) << "implementation " << impl << ", n " << n;
+      uint64_t pieces = 42 + n;
+      std::vector<float> again(n);
+      size_t first = (n / 2 / 3) * 2;  // an even number of floats, then the rest
+      draw(pieces, offset, scale, first, reinterpret_cast<char*>(again.data()));
+      draw(pieces, offset, scale, n - first, reinterpret_cast<char*>(again.data() + first));
+      EXPECT_EQ(std::memcmp(again.data(), want.data(), n * 4), 0) << "implementation " << impl << ", n " << n;
+      for (float f : got) EXPECT_TRUE(f >= offset && f < offset + scale) << f;
+    }
+  }
+}
+
+TEST(Zoo, FilesHoldTheSerialisedBytesWhateverTheThreadCount) {
+  test::TempDir one, three;
+  std::vector<std::string> order_one, order_three;
+  write_family("squeezenet", 4, 7, one.path(), 1, ZooWeights::Random,
+               [&](const std::string& p) { order_one.push_back(p); });
+  write_family("squeezenet", 4, 7, three.path(), 3, ZooWeights::Random,
+               [&](const std::string& p) { order_three.push_back(p); });
+  ASSERT_EQ(order_one.size(), 5u);
+  ASSERT_EQ(order_three.size(), 5u);
+  EXPECT_EQ(order_one[0], one.file("squeezenet.onnx"));
+  for (size_t i = 0; i < 5; ++i) {
+    std::string name = i == 0 ? "squeezenet.onnx" : fmt::format("squeezenet_variant{:03d}.onnx", i - 1);
+    EXPECT_EQ(order_one[i], one.file(name));
+    EXPECT_EQ(order_three[i], three.file(name));
+    std::string bytes = test::read_text(one.file(name));
+    EXPECT_EQ(bytes, test::read_text(three.file(name))) << name;
+    Graph g = i == 0 ? build_family("squeezenet") : build_family_variant("squeezenet", 7, static_cast<int>(i) - 1);
+    EXPECT_EQ(bytes, serialize_onnx(g, 7 + i)) << name;
+  }
+  EXPECT_THROW(write_family("resnet19", 2, 7, one.path(), 2), Error);
+}
+
+TEST(Zoo, ParallelWritesReportInOrderAndRethrowTheFirstError) {
+  std::vector<std::string> seen;
+  std::atomic<int> calls{0};
+  auto write = [&](int i) {
+    ++calls;
+    if (i == 5 || i == 9) throw Error(fmt::format("failed {}", i));
+    std::this_thread::sleep_for(std::chrono::milliseconds((7 - i % 7) * 2));  // finish out of order
+    return std::to_string(i);
+  };
+  try {
+    write_in_parallel(12, 3, write, [&](const std::string& p) { seen.push_back(p); });
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "failed 5");
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+  calls = 0;
+  EXPECT_THROW(write_in_parallel(12, 1, write), Error);
+  EXPECT_EQ(calls.load(), 6);  // no new index starts after the failure
+  seen.clear();
+  write_in_parallel(6, 0, [](int i) { return std::to_string(i); }, [&](const std::string& p) { seen.push_back(p); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"0", "1", "2", "3", "4", "5"}));
+}
+
+// Whether the filesystem of `dir` stores a file's unwritten ranges as holes.
+bool supports_holes(const std::string& dir) {
+  std::string probe = dir + "/hole-probe";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  bool holes = fd >= 0 && ::lseek(fd, 8 << 20, SEEK_SET) >= 0 && ::write(fd, "x", 1) == 1;
+  struct stat st;
+  holes = holes && ::fstat(fd, &st) == 0 && st.st_blocks * 512 < (1 << 20);
+  if (fd >= 0) ::close(fd);
+  std::remove(probe.c_str());
+  return holes;
+}
+
+TEST(Zoo, ZeroWeightsAreHolesInAValidModel) {
+  test::TempDir dir;
+  Graph g = build_family_variant("resnet18", 7, 2);
+  std::string path = dir.file("zeros.onnx");
+  write_onnx(g, path, 7, ZooWeights::Zeros);
+  std::string bytes = test::read_text(path);
+  EXPECT_EQ(bytes, serialize_onnx(g, 7, ZooWeights::Zeros));
+  std::string random = serialize_onnx(g, 7);
+  ASSERT_EQ(bytes.size(), random.size());  // the same model but for the values
+  check_onnx(bytes, "zero weights");
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(bytes));
+  for (const auto& init : model.graph().initializer()) {
+    if (init.data_type() == onnx::TensorProto::FLOAT && init.raw_data().size() > 4) {
+      EXPECT_EQ(init.raw_data().find_first_not_of('\0'), std::string::npos) << init.name();
+    }
+  }
+  if (supports_holes(dir.path())) {
+    struct stat st;
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_LT(st.st_blocks * 512, st.st_size / 10) << "the zeros were written, not left as holes";
+  }
+#ifdef DEEPEN_HAVE_OPENCV
+  run_opencv(bytes, g, "zero weights");
+#endif
+  EXPECT_EQ(parse_zoo_weights("zeros"), ZooWeights::Zeros);
+  EXPECT_THROW(parse_zoo_weights("none"), Error);
+}
+
+// A FIFO (like /dev/null) is written in place: no temporary file is renamed over it.
+TEST(Zoo, WritesToAFifoInPlace) {
+  test::TempDir dir;
+  std::string fifo = dir.file("pipe.onnx");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Graph g = build_kernel_model("relu", parse_kernel_config("hw=4,cin=8"));
+  std::string received;
+  std::thread reader([&] { received = test::read_text(fifo); });
+  try {
+    write_onnx(g, fifo, 3);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what();
+    ::close(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK));  // lets the reader end
+  }
+  reader.join();
+  EXPECT_EQ(received, serialize_onnx(g, 3));
+  struct stat st;
+  ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_FALSE(std::filesystem::exists(fifo + ".tmp"));
+  EXPECT_THROW(write_onnx(g, dir.path(), 3), Error);  // a folder
+  EXPECT_THROW(write_onnx(g, dir.file("no/such/folder.onnx"), 3), Error);
 }
 
 #ifdef DEEPEN_HAVE_OPENCV
@@ -307,6 +499,10 @@ TEST(ZooCli, WritesFilesAndRejectsBadInputWithExit2) {
                     (dir / "k.onnx").string()),
             0);
   EXPECT_TRUE(fs::exists(dir / "k.onnx"));
+  EXPECT_EQ(run_cli("zoo --family squeezenet --weights zeros --threads 1 --out " + (dir / "z").string()), 0);
+  EXPECT_TRUE(fs::exists(dir / "z" / "squeezenet.onnx"));
+  EXPECT_EQ(run_cli("zoo --family squeezenet --weights none --out " + (dir / "x").string()), 2);
+  EXPECT_EQ(run_cli("zoo --family squeezenet --threads -1 --out " + (dir / "x").string()), 2);
   EXPECT_EQ(run_cli("zoo --family resnet19 --out " + (dir / "x").string()), 2);
   EXPECT_EQ(run_cli("zoo --nb201 '|bad~0|' --out " + (dir / "x.onnx").string()), 2);
   EXPECT_EQ(run_cli("zoo --kernel conv-bn-relu --config hw=56,cin=64 --out " + (dir / "x.onnx").string()), 2);

@@ -7,6 +7,7 @@
 #include <deepen/kernels.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,9 +47,32 @@ std::vector<std::string> zoo_kernel_types();
 // Parses "hw=56,cin=64,cout=128,ks=3,stride=1"; throws Error on bad syntax.
 KernelConfig parse_kernel_config(const std::string& text);
 
+// The values of a model's weights: seeded uniform random values (He-uniform ranges for conv and
+// fc weights), or zeros, which a file holds as holes where the filesystem allows, so that they
+// cost no writing (the file keeps its full size and format).
+enum class ZooWeights { Random, Zeros };
+// Parses "random" or "zeros"; throws Error otherwise.
+ZooWeights parse_zoo_weights(const std::string& text);
+
 // Writes a Graph as an ONNX file (opset 13); constant tensors get values from the seed, so the
 // same graph and seed give the same bytes. Throws Error when the file cannot be written.
-void write_onnx(const Graph& graph, const std::string& path, uint64_t seed = 1);
-std::string serialize_onnx(const Graph& graph, uint64_t seed = 1);
+void write_onnx(const Graph& graph, const std::string& path, uint64_t seed = 1,
+                ZooWeights weights = ZooWeights::Random);
+// The bytes write_onnx writes.
+std::string serialize_onnx(const Graph& graph, uint64_t seed = 1, ZooWeights weights = ZooWeights::Random);
+
+// Runs write(i) for every i in [0, n) on `threads` threads (0: one per core); write returns the
+// path it wrote, and written(path) is called in index order, each as soon as it and every path
+// before it are written. After a failure no new index starts; the error of the lowest failing
+// index is rethrown once the running writes end (every index below it is written and reported).
+void write_in_parallel(int n, int threads, const std::function<std::string(int)>& write,
+                       const std::function<void(const std::string&)>& written = {});
+// Writes a family's reference network as DIR/FAMILY.onnx (weights from `seed`) and `variants`
+// variants as DIR/FAMILY_variantNNN.onnx (variant i: build_family_variant(family, seed, i), weights
+// from seed + i + 1), on `threads` threads as write_in_parallel does; the files do not depend on
+// the number of threads. Throws Error for an unknown family before writing anything.
+void write_family(const std::string& family, int variants, uint64_t seed, const std::string& dir, int threads,
+                  ZooWeights weights = ZooWeights::Random,
+                  const std::function<void(const std::string&)>& written = {});
 
 }  // namespace deepen

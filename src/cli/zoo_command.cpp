@@ -16,8 +16,8 @@ namespace {
 
 struct ZooFlags {
   bool list = false;
-  std::string family, out, nb201, nb201_csv, dataset, kernel, config;
-  int variants = 0;
+  std::string family, out, nb201, nb201_csv, dataset, kernel, config, weights = "random";
+  int variants = 0, threads = 0;
   uint64_t seed = 1;
 };
 
@@ -38,6 +38,7 @@ int run_zoo(const ZooFlags& f) {
   int modes = f.list + !f.family.empty() + !f.nb201.empty() + !f.nb201_csv.empty() + !f.kernel.empty();
   if (modes != 1)
     throw Error("give exactly one of --list, --family, --nb201, --nb201-csv, --kernel (see deepen zoo --help)");
+  const ZooWeights weights = parse_zoo_weights(f.weights);
   if (f.list) {
     for (const auto& fam : zoo_families())
       std::cout << fmt::format("{:<18} {}x{}  {}\n", fam.name, fam.input_hw, fam.input_hw, fam.description);
@@ -45,42 +46,36 @@ int run_zoo(const ZooFlags& f) {
   }
   if (!f.family.empty()) {
     if (f.variants < 0) throw Error("--variants must be 0 or more");
-    Graph reference = build_family(f.family);  // validates the name before touching the disk
-    std::string dir = make_dir(f.out);
-    std::string path = (fs::path(dir) / (f.family + ".onnx")).string();
-    write_onnx(reference, path, f.seed);
-    std::cout << path << "\n";
-    for (int i = 0; i < f.variants; ++i) {
-      Graph g = build_family_variant(f.family, f.seed, i);
-      path = (fs::path(dir) / (g.name + ".onnx")).string();
-      write_onnx(g, path, f.seed + static_cast<uint64_t>(i) + 1);
-      std::cout << path << "\n";
-    }
+    build_family(f.family);  // validates the name before touching the disk
+    write_family(f.family, f.variants, f.seed, make_dir(f.out), f.threads, weights,
+                 [](const std::string& path) { std::cout << path << "\n"; });
     return kExitOk;
   }
   if (!f.nb201.empty()) {
     need_file_out(f);
-    write_onnx(build_nb201(f.nb201, f.dataset.empty() ? "cifar10" : f.dataset), f.out, f.seed);
+    write_onnx(build_nb201(f.nb201, f.dataset.empty() ? "cifar10" : f.dataset), f.out, f.seed, weights);
     std::cout << f.out << "\n";
     return kExitOk;
   }
   if (!f.nb201_csv.empty()) {
-    std::vector<Nb201Row> rows = read_nb201_csv(f.nb201_csv);
-    std::vector<Graph> graphs;  // all parsed before the first file is written
+    std::vector<Nb201Row> rows = read_nb201_csv(f.nb201_csv);  // all parsed before the first file is written
+    auto dataset_of = [&f](const Nb201Row& row) {
+      return !f.dataset.empty() ? f.dataset : row.dataset.empty() ? "cifar10" : row.dataset;
+    };
     for (size_t i = 0; i < rows.size(); ++i) {
-      std::string dataset = !f.dataset.empty() ? f.dataset : rows[i].dataset.empty() ? "cifar10" : rows[i].dataset;
       try {
-        build_nb201(rows[i].arch, dataset);
+        build_nb201(rows[i].arch, dataset_of(rows[i]));
       } catch (const Error& e) {
         throw Error(fmt::format("{}: row {}: {}", f.nb201_csv, i + 1, e.what()));
       }
     }
     std::string dir = make_dir(f.out);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      std::string dataset = !f.dataset.empty() ? f.dataset : rows[i].dataset.empty() ? "cifar10" : rows[i].dataset;
+    write_in_parallel(static_cast<int>(rows.size()), f.threads, [&](int i) {
+      const Nb201Row& row = rows[static_cast<size_t>(i)];
       std::string path = (fs::path(dir) / fmt::format("nb201_{:05d}.onnx", i)).string();
-      write_onnx(build_nb201(rows[i].arch, dataset), path, f.seed);
-    }
+      write_onnx(build_nb201(row.arch, dataset_of(row)), path, f.seed, weights);
+      return path;
+    });
     std::cout << fmt::format("{}: {} models (nb201_00000.onnx ... nb201_{:05d}.onnx, in the rows' order)\n", dir,
                              rows.size(), rows.size() - 1);
     return kExitOk;
@@ -88,7 +83,7 @@ int run_zoo(const ZooFlags& f) {
   if (f.config.empty()) throw Error(fmt::format("give the kernel's config with --config, e.g. --config hw=56,cin=64,cout=128,ks=3,stride=1"));
   Graph g = build_kernel_model(f.kernel, parse_kernel_config(f.config));
   need_file_out(f);
-  write_onnx(g, f.out, f.seed);
+  write_onnx(g, f.out, f.seed, weights);
   std::cout << f.out << "\n";
   return kExitOk;
 }
@@ -104,7 +99,15 @@ void add_zoo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--variants", flags->variants,
                   "With --family: also write N variants (channels x[0.2,1.8], kernel sizes from {1,3,5,7})")
       ->capture_default_str();
+  cmd->add_option("--threads", flags->threads,
+                  "With --family, --nb201-csv: write on N threads (0: one per core); the files are the same")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", flags->seed, "Seed of the variants and of the random weights")->capture_default_str();
+  cmd->add_option("--weights", flags->weights,
+                  "random: seeded random weights; zeros: all-zero weights, stored as holes in the file where the "
+                  "filesystem allows (nothing to write, for the largest families)")
+      ->capture_default_str();
   cmd->add_option("--nb201", flags->nb201, "Write the NAS-Bench-201 network of this arch string to --out FILE");
   cmd->add_option("--nb201-csv", flags->nb201_csv, "Write one NAS-Bench-201 network per row of a CSV with an 'arch' column to --out DIR");
   cmd->add_option("--dataset", flags->dataset,

@@ -2,8 +2,10 @@
 // same models and weights with every compiler and standard library.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace deepen::zoo {
 
@@ -33,5 +35,16 @@ class Rng {
  private:
   uint64_t state_;
 };
+
+// n floats offset + scale * u as little-endian bytes, u uniform in [0, 1) with 23 bits: each
+// splitmix64 draw gives two (low half first); an odd last float takes the low half of a draw of
+// its own. `state` continues, so a tensor may be drawn in pieces of an even number of floats.
+// The same bytes on every machine (no fused multiply-add), drawn with vector instructions
+// where the CPU has them.
+void uniform_floats(uint64_t& state, float offset, float scale, size_t n, char* out);
+// Every implementation of uniform_floats that this build has and this CPU runs, the plain one
+// first; uniform_floats uses the last. For the tests, which check that they agree.
+using UniformFloatsFn = void (*)(uint64_t& state, float offset, float scale, size_t n, char* out);
+std::vector<UniformFloatsFn> uniform_floats_implementations();
 
 }  // namespace deepen::zoo
