@@ -245,6 +245,19 @@ TEST(MeasureCli, MissingOpenCVModuleSaysWhatToInstall) {
   EXPECT_NE(out.find("/nonexistent/deepen_opencv.so"), std::string::npos) << out;
   EXPECT_NE(out.find("libopencv-dnn-dev"), std::string::npos) << out;
 }
+
+TEST(MeasureCli, RoundsPoolEachModelsRuns) {
+  int rc = 0;
+  std::string model = std::string(DEEPEN_TEST_MODELS) + "/mlp_opset7.onnx";
+  std::string out = run_cli("measure " + model + " " + model + " --warmup 0 --runs 2 --rounds 3 --format csv", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  // Two rows (one per model given), each pooling 3 rounds x 2 runs.
+  size_t rows = 0;
+  for (size_t at = out.find(",opencv,1,6,"); at != std::string::npos; at = out.find(",opencv,1,6,", at + 1)) ++rows;
+  EXPECT_EQ(rows, 2u) << out;
+  out = run_cli("measure " + model + " --rounds 0", &rc);
+  EXPECT_EQ(rc, 2) << out;
+}
 #else
 TEST(Measure, WithoutOpenCVSaysHowToGetIt) {
   try {

@@ -7,8 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "test_util.h"
-
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +16,8 @@
 #include <sstream>
 
 #include <unistd.h>
+
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace deepen;
@@ -230,7 +231,75 @@ TEST(Profile, HostPredictorName) {
   EXPECT_EQ(n.find(' '), std::string::npos);
 }
 
+TEST(Profile, InNetworkNeedsPerLayerTimes) {
+  fs::path dir = temp_dir("net_fake");
+  FakeBackend backend;
+  InNetworkOptions o;
+  o.families = {"mobilenetv1"};
+  o.variants = 1;
+  o.measure = {0, 1};
+  o.out = (dir / "ds.csv").string();
+  std::atomic<bool> stop{false};
+  try {
+    profile_in_network(backend, o, stop);
+    FAIL() << "a backend without per-layer times was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("per-layer times"), std::string::npos) << e.what();
+  }
+  o.families = {"nosuchnet"};
+  EXPECT_THROW(profile_in_network(backend, o, stop), Error);
+  fs::remove_all(dir);
+}
+
 #ifdef DEEPEN_HAVE_OPENCV
+TEST(ProfileOpenCV, InNetworkAttributesLayersToKernelsAndResumes) {
+  fs::path dir = temp_dir("net_opencv");
+  std::string out = (dir / "ds.csv").string();
+  int rc = 0;
+  std::string args = "profile --backend opencv --in-network mobilenetv1 --variants 1 --seed 3 --runs 3 --warmup 1 "
+                     "--quiet --out " + out;
+  std::string text = run_cli(args, &rc);
+  ASSERT_EQ(rc, 0) << text;
+  std::ifstream header_in(out);
+  std::string header;
+  std::getline(header_in, header);
+  std::vector<std::string> columns;
+  std::stringstream hs(header);
+  for (std::string c; std::getline(hs, c, ',');) columns.push_back(c);
+  auto rows = read_profiled_rows(out, columns);
+  std::set<std::string> ids, types;
+  for (const auto& r : rows) {
+    ids.insert(r.id);
+    types.insert(r.sample.kernel);
+    EXPECT_GT(r.latency_ms, 0);
+    EXPECT_TRUE(config_valid(r.sample.kernel, r.sample.config)) << r.sample.kernel;
+  }
+  EXPECT_EQ(ids.size(), rows.size());
+  EXPECT_GE(rows.size(), 20u);  // MobileNetV1: 27 convolutions, a pool and an fc
+  EXPECT_TRUE(types.count("conv-bn-relu") && types.count("dwconv-bn-relu")) << header;
+  // The model's line: the kernels' layers are most of the forward and not counted twice.
+  std::ifstream models(models_path(out));
+  std::string line;
+  std::getline(models, line);
+  ASSERT_TRUE(std::getline(models, line)) << "no model line";
+  std::vector<std::string> cells;
+  std::stringstream ls(line);
+  for (std::string c; std::getline(ls, c, ',');) cells.push_back(c);
+  ASSERT_GE(cells.size(), 5u) << line;
+  double forward = std::stod(cells[1]), kernels = std::stod(cells[2]);
+  EXPECT_GT(kernels, 0.5 * forward) << line;
+  EXPECT_LT(kernels, 1.2 * forward) << line;
+  double rows_ms = 0;
+  for (const auto& r : rows) rows_ms += r.latency_ms;
+  EXPECT_LE(rows_ms, forward * 1.001) << "rows are scaled to add up to the forward median at most";
+  EXPECT_EQ(std::stoul(cells[4]), rows.size());
+  text = run_cli(args, &rc);
+  EXPECT_EQ(rc, 0) << text;
+  EXPECT_NE(text.find("1 models already there"), std::string::npos) << text;
+  EXPECT_EQ(lines(out), rows.size() + 1);
+  fs::remove_all(dir);
+}
+
 TEST(ProfileOpenCV, FewSamplesThenResume) {
   fs::path dir = temp_dir("opencv");
   std::string out = (dir / "ds.csv").string();

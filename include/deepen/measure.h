@@ -9,6 +9,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace deepen {
@@ -49,6 +50,10 @@ class Backend {
   virtual void load(const std::string& onnx_path) = 0;
   // One inference on the loaded model; Error when it fails.
   virtual void run() = 0;
+  // The time of each of the backend's layers in the last run(), in ms, in execution order, keyed by
+  // layer name (OpenCV: the ONNX node's first output, or that plus "/suffix" for helper layers;
+  // layers fused into another take ~0). Empty when the backend cannot tell.
+  virtual std::vector<std::pair<std::string, double>> layer_times_ms() { return {}; }
 };
 
 // The backends this build knows (whether or not they are available).

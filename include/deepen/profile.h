@@ -128,6 +128,31 @@ ProfileSummary profile_kernels(Backend& backend, const ProfileOptions& options, 
                                const std::function<void(const ProfileProgress&)>& progress = {},
                                const KernelModelWriter& writer = zoo_kernel_writer());
 
+// ---- profiling kernels in whole networks (--in-network)
+
+struct InNetworkOptions {
+  std::vector<std::string> families;    // zoo families whose variants are measured
+  int variants = 10;                    // per family: build_family_variant(family, seed, 0..variants-1)
+  uint64_t seed = 1;                    // the variants' seed (keep it apart from the test models')
+  std::vector<std::string> kernel_types;  // rows of these types; empty: every type the families have
+  MeasureOptions measure{3, 15};
+  FusionRules rules = default_fusion_rules();  // how the backend groups ops into kernels
+  std::string out;                      // the dataset CSV (resumed: models already there are skipped)
+  std::string work_dir;
+};
+
+// Where profile_in_network records each model: dataset.csv -> dataset.models.csv (model, forward
+// median, sum of its kernels' per-layer medians, median time of layers no kernel owns, rows, error).
+std::string models_path(const std::string& out);
+
+// Measures each variant with the backend's per-layer timer (Error when the backend has none) and
+// appends one row per kernel: the median over the runs of the summed times of its nodes' layers,
+// scaled by the model's forward median over the sum of all its layers' medians (so that a model's
+// rows add up to its measured median).
+// A model the backend cannot run is recorded in the models file and skipped.
+ProfileSummary profile_in_network(Backend& backend, const InNetworkOptions& options, const std::atomic<bool>& stop,
+                                  const std::function<void(const ProfileProgress&)>& progress = {});
+
 // Configurations the current data predicts badly: a gradient-boosted fit (XGBoost, log latency,
 // 3-fold out-of-fold predictions) per kernel type with at least `min_rows` rows; rows whose
 // prediction is off by more than `threshold` (relative) are returned.

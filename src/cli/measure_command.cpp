@@ -17,7 +17,7 @@ struct MeasureFlags {
   std::string backend = "opencv", power = "none", rapl_root = "/sys/class/powercap", trace,
                          trace_time_unit = "auto", windows, windows_out, format = "table", output;
   double trace_rate = 0;
-  int threads = 1, warmup = 10, runs = 50, pin = -1;
+  int threads = 1, warmup = 10, runs = 50, pin = -1, rounds = 1;
 };
 
 void emit_measurements(const std::vector<Measurement>& ms, const MeasureFlags& f) {
@@ -79,18 +79,32 @@ int run_measure(const MeasureFlags& f) {
   MeasureOptions mo;
   mo.warmup = f.warmup;
   mo.runs = f.runs;
-  std::vector<Measurement> ms;
+  if (f.rounds < 1) throw Error("--rounds must be at least 1");
+  if (f.rounds > 1 && power) throw Error("--rounds pools latencies only; measure energy with --rounds 1");
+  std::vector<Measurement> ms(files.size());
   std::vector<RunWindow> all_windows;
-  size_t failed = 0;
-  for (const auto& file : files) {
-    Measurement m = measure_model(*backend, file, mo, power.get());
-    m.threads = f.threads;
-    if (!m.error.empty()) {
-      ++failed;
-      if (f.format != "table") std::cerr << "deepen: " << m.model << ": " << m.error << "\n";
+  // Round r measures every model once more; a model's runs of all rounds are pooled, so that a
+  // burst of load from elsewhere on a shared machine hits some of its runs, not all of them.
+  for (int r = 0; r < f.rounds; ++r) {
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (r > 0 && !ms[i].error.empty()) continue;
+      Measurement m = measure_model(*backend, files[i], mo, power.get());
+      m.threads = f.threads;
+      all_windows.insert(all_windows.end(), m.windows.begin(), m.windows.end());
+      if (r == 0 || !m.error.empty()) {
+        ms[i] = std::move(m);
+        continue;
+      }
+      ms[i].latencies_ms.insert(ms[i].latencies_ms.end(), m.latencies_ms.begin(), m.latencies_ms.end());
+      ms[i].windows.insert(ms[i].windows.end(), m.windows.begin(), m.windows.end());
+      ms[i].latency_ms = spread_of(ms[i].latencies_ms);
     }
-    all_windows.insert(all_windows.end(), m.windows.begin(), m.windows.end());
-    ms.push_back(std::move(m));
+  }
+  size_t failed = 0;
+  for (const auto& m : ms) {
+    if (m.error.empty()) continue;
+    ++failed;
+    if (f.format != "table") std::cerr << "deepen: " << m.model << ": " << m.error << "\n";
   }
   if (!f.windows_out.empty()) emit(run_windows_csv(all_windows), f.windows_out);
   emit_measurements(ms, f);
@@ -114,7 +128,11 @@ void add_measure_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--threads,-t", flags->threads, "Threads the backend may use")->capture_default_str();
   cmd->add_option("--warmup", flags->warmup, "Untimed runs before timing")->capture_default_str();
-  cmd->add_option("--runs,-r", flags->runs, "Timed runs")->capture_default_str();
+  cmd->add_option("--runs,-r", flags->runs, "Timed runs (per round)")->capture_default_str();
+  cmd->add_option("--rounds", flags->rounds,
+                  "Measure all the models this many times over and pool each model's runs (latency only): spreads "
+                  "a model's runs over time, against bursts of load on a shared machine")
+      ->capture_default_str();
   cmd->add_option("--pin", flags->pin, "Pin deepen to this CPU (Linux), to keep the scheduler out of the figures");
   cmd->add_option("--power", flags->power, "Energy source: none (latency only), rapl (Linux powercap), trace "
                                            "(an external monitor's CSV)")

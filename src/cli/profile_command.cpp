@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -26,12 +27,12 @@ extern "C" void on_interrupt(int) {
 
 struct ProfileFlags {
   std::string backend = "opencv", kernels, out, power = "none", rapl_root = "/sys/class/powercap", trace,
-              trace_time_unit = "auto", work_dir, rules_out = "fusion_rules.yaml", fusion_pairs;
+              trace_time_unit = "auto", work_dir, rules_out = "fusion_rules.yaml", fusion_pairs, in_network, rules;
   size_t samples = 100, refine = 0;
   uint64_t seed = 1;
   double uniform_share = 0.2, max_seconds = 1.0, threshold = 0.10;
   double trace_rate = 0;
-  int threads = 1, warmup = -1, runs = -1, pin = -1;
+  int threads = 1, warmup = -1, runs = -1, pin = -1, variants = 10;
   bool fusion_rules = false, quiet = false, print_name = false;
 };
 
@@ -78,6 +79,66 @@ int run_fusion(const ProfileFlags& f, Backend& backend) {
   return kExitOk;
 }
 
+// A progress line on stderr with an ETA from the pace since the first item (nothing when quiet).
+std::function<void(const ProfileProgress&)> progress_bar(bool quiet, std::chrono::steady_clock::time_point t0) {
+  auto first_done = std::make_shared<size_t>(SIZE_MAX);
+  return [quiet, t0, first_done](const ProfileProgress& p) {
+    if (quiet) return;
+    if (*first_done == SIZE_MAX) *first_done = p.done - 1;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double per = elapsed / static_cast<double>(p.done - *first_done);
+    double eta = per * static_cast<double>(p.total > p.done ? p.total - p.done : 0);
+    size_t width = 30, filled = p.total ? width * std::min(p.done, p.total) / p.total : width;
+    std::cerr << fmt::format("\r[{}{}] {}/{} {:<16} round {} failed {} ETA {}   ", std::string(filled, '#'),
+                             std::string(width - filled, '.'), p.done, p.total, p.current, p.round, p.failed,
+                             format_duration(eta))
+              << std::flush;
+  };
+}
+
+// Runs a profile with Ctrl-C setting g_stop (the profile stops after the current item).
+ProfileSummary until_interrupted(bool quiet, const std::function<ProfileSummary()>& profile) {
+  g_stop.store(false);
+  auto previous = std::signal(SIGINT, on_interrupt);
+  ProfileSummary s;
+  try {
+    s = profile();
+  } catch (...) {
+    std::signal(SIGINT, previous);
+    if (!quiet) std::cerr << "\n";
+    throw;
+  }
+  std::signal(SIGINT, previous);
+  return s;
+}
+
+int run_in_network(const ProfileFlags& f, Backend& backend) {
+  if (f.out.empty()) throw Error("--out: name the dataset CSV to write (rerunning with the same file resumes it)");
+  if (f.power != "none") throw Error("--power: energy needs isolated kernels; --in-network measures latency only");
+  if (f.refine > 0) throw Error("--refine: the fine-grained round samples isolated kernels; not with --in-network");
+  InNetworkOptions o;
+  o.families = split_list(f.in_network);
+  o.variants = f.variants;
+  o.seed = f.seed;
+  o.kernel_types = split_list(f.kernels);
+  if (f.warmup >= 0) o.measure.warmup = f.warmup;
+  if (f.runs > 0) o.measure.runs = f.runs;
+  if (!f.rules.empty()) o.rules = load_fusion_rules(f.rules);
+  o.out = f.out;
+  o.work_dir = f.work_dir;
+  auto t0 = std::chrono::steady_clock::now();
+  auto progress = progress_bar(f.quiet, t0);
+  ProfileSummary s = until_interrupted(f.quiet, [&] { return profile_in_network(backend, o, g_stop, progress); });
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!f.quiet) std::cerr << "\n";
+  std::cerr << fmt::format("{}: {} kernels measured in whole networks, {} models failed, {} models already there; "
+                           "per model: {}; {}{}\n",
+                           f.out, s.measured, s.failed, s.skipped, models_path(f.out), format_duration(elapsed),
+                           s.interrupted ? "; interrupted: rerun the same command to resume" : "");
+  std::cerr << fmt::format("suggested predictor name for this host: {}\n", host_predictor_name(f.backend));
+  return s.interrupted ? kExitPartial : kExitOk;
+}
+
 int run_profile(const ProfileFlags& f) {
   if (f.print_name) {
     std::cout << host_predictor_name(f.backend) << "\n";
@@ -89,6 +150,7 @@ int run_profile(const ProfileFlags& f) {
   if (f.pin >= 0) pin_to_cpu(f.pin);
   if (f.fusion_rules) return run_fusion(f, *backend);
 
+  if (!f.in_network.empty()) return run_in_network(f, *backend);
   if (f.kernels.empty()) throw Error("--kernels: name the kernel types to profile, e.g. conv-bn-relu,dwconv-bn-relu");
   if (f.out.empty()) throw Error("--out: name the dataset CSV to write (rerunning with the same file resumes it)");
   PowerOptions po;
@@ -113,30 +175,9 @@ int run_profile(const ProfileFlags& f) {
   o.work_dir = f.work_dir;
 
   auto t0 = std::chrono::steady_clock::now();
-  size_t first_done = SIZE_MAX;
-  auto progress = [&](const ProfileProgress& p) {
-    if (f.quiet) return;
-    if (first_done == SIZE_MAX) first_done = p.done - 1;
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    double per = elapsed / static_cast<double>(p.done - first_done);
-    double eta = per * static_cast<double>(p.total > p.done ? p.total - p.done : 0);
-    size_t width = 30, filled = p.total ? width * std::min(p.done, p.total) / p.total : width;
-    std::cerr << fmt::format("\r[{}{}] {}/{} {:<16} round {} failed {} ETA {}   ", std::string(filled, '#'),
-                             std::string(width - filled, '.'), p.done, p.total, p.current, p.round, p.failed,
-                             format_duration(eta))
-              << std::flush;
-  };
-  g_stop.store(false);
-  auto previous = std::signal(SIGINT, on_interrupt);
-  ProfileSummary s;
-  try {
-    s = profile_kernels(*backend, o, power.get(), g_stop, progress);
-  } catch (...) {
-    std::signal(SIGINT, previous);
-    if (!f.quiet) std::cerr << "\n";
-    throw;
-  }
-  std::signal(SIGINT, previous);
+  auto progress = progress_bar(f.quiet, t0);
+  ProfileSummary s =
+      until_interrupted(f.quiet, [&] { return profile_kernels(*backend, o, power.get(), g_stop, progress); });
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!f.quiet) std::cerr << "\n";
   std::cerr << fmt::format("{}: {} kernels measured ({} in the fine-grained round), {} failed, {} already there; {}{}\n",
@@ -170,8 +211,8 @@ void add_profile_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--threads,-t", flags->threads, "Threads the backend may use")->capture_default_str();
-  cmd->add_option("--warmup", flags->warmup, "Untimed runs per kernel (default 5; fusion tests 10)");
-  cmd->add_option("--runs,-r", flags->runs, "Timed runs per kernel (default 15; fusion tests 50)");
+  cmd->add_option("--warmup", flags->warmup, "Untimed runs per kernel (default 5; fusion tests 10; per model with --in-network: 3)");
+  cmd->add_option("--runs,-r", flags->runs, "Timed runs per kernel (default 15; fusion tests 50; per model with --in-network: 15)");
   cmd->add_option("--max-seconds", flags->max_seconds, "Stop timing a kernel after this long (at least 3 runs)")
       ->capture_default_str();
   cmd->add_option("--pin", flags->pin, "Pin deepen to this CPU (Linux)");
@@ -191,6 +232,15 @@ void add_profile_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--pairs", flags->fusion_pairs, "With --fusion-rules: the pairs to test, e.g. conv-relu,bn-relu");
   cmd->add_option("--rules-out", flags->rules_out, "With --fusion-rules: where to write the rules ('-': stdout)")
       ->capture_default_str();
+  cmd->add_option("--in-network", flags->in_network,
+                  "Profile kernels inside whole networks: variants of these zoo families, comma-separated, timed per "
+                  "layer (fusions and caches as in real models)");
+  cmd->add_option("--variants", flags->variants, "With --in-network: variants per family (seeded by --seed)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--rules", flags->rules,
+                  "With --in-network: fusion_rules.yaml that groups ops into kernels (the one the predictor is trained "
+                  "with; default: deepen's default rules)");
   cmd->add_flag("--quiet,-q", flags->quiet, "No progress bar");
   cmd->add_flag("--print-name", flags->print_name, "Print the predictor name suggested for this host and backend");
   cmd->callback([flags, &exit_code] { exit_code = run_profile(*flags); });

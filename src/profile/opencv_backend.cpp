@@ -48,6 +48,16 @@ class OpenCVBackend : public Backend {
     }
   }
 
+  std::vector<std::pair<std::string, double>> layer_times_ms() override {
+    std::vector<std::pair<std::string, double>> out;
+    std::vector<double> ticks;
+    net_.getPerfProfile(ticks);  // one entry per layer but the input, in layer-id order
+    std::vector<std::string> names = net_.getLayerNames();
+    double ms_per_tick = 1000.0 / cv::getTickFrequency();
+    for (size_t i = 0; i < ticks.size() && i < names.size(); ++i) out.emplace_back(names[i], ticks[i] * ms_per_tick);
+    return out;
+  }
+
   void run() override {
     try {
       for (const auto& [name, blob] : inputs_) net_.setInput(blob, inputs_.size() > 1 ? name : "");
