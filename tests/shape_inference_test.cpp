@@ -299,11 +299,12 @@ TEST(ShapeInference, RandomOpsAnswerAsOnnxDoes) {
   std::mt19937_64 rng(20261129);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   const char* ops[] = {"Conv", "MaxPool", "AveragePool", "Slice", "Reshape", "Transpose", "Gather", "Pad",
-                       "ReduceMean", "Resize", "Split", "Flatten", "Unsqueeze", "Squeeze", "MatMul", "Concat"};
+                       "ReduceMean", "Resize", "Split", "Flatten", "Unsqueeze", "Squeeze", "MatMul", "Concat",
+                       "Add",  "Gemm",    "Expand",      "Tile"};
   int fast = 0, total = 0;
   for (int iter = 0; iter < 1000; ++iter) {
-    const std::string op = ops[pick(0, 15)];
-    const int64_t opset = std::vector<int64_t>{9, 11, 13, 17}[pick(0, 3)];
+    const std::string op = ops[pick(0, 19)];
+    const int64_t opset = std::vector<int64_t>{7, 9, 11, 13, 17}[pick(0, 4)];
     Builder b(opset);
     const int64_t c = pick(1, 4) * 2, h = pick(1, 12), w = pick(1, 12);
     b.input("x", {1, c, h, w});
@@ -391,6 +392,24 @@ TEST(ShapeInference, RandomOpsAnswerAsOnnxDoes) {
     } else if (op == "MatMul") {
       b.weight("w", {pick(1, 2) == 1 ? w : pick(1, 12), pick(1, 6)});
       n = b.node(op, {"x", "w"}, {"y"});
+    } else if (op == "Add") {
+      b.weight("w", {pick(0, 1) ? c : pick(1, 3), pick(0, 1) ? 1 : h, pick(0, 1) ? w : 1});
+      n = b.node(op, {"x", "w"}, {"y"});
+    } else if (op == "Gemm") {
+      b.ints("flat", {1, -1});
+      b.node("Reshape", {"x", "flat"}, {"f"});
+      const int64_t k = pick(0, 3) ? c * h * w : pick(1, 50), m = pick(1, 20);
+      const bool tb = pick(0, 1) == 1;
+      b.weight("w", tb ? Shape{m, k} : Shape{k, m});
+      b.weight("bias", {pick(0, 3) ? m : pick(1, 20)});
+      n = b.node(op, {"f", "w", "bias"}, {"y"});
+      if (tb) Builder::attr(n, "transB", int64_t{1});
+    } else if (op == "Expand") {
+      b.ints("shape", {pick(1, 2), pick(0, 1) ? c : 1, pick(0, 3) ? h : pick(1, 4), w});
+      n = b.node(op, {"x", "shape"}, {"y"});
+    } else if (op == "Tile") {
+      b.ints("repeats", {pick(0, 2), 1, pick(1, 3), 1});
+      n = b.node(op, {"x", "repeats"}, {"y"});
     } else {
       b.input("x2", {1, pick(1, 3), h, pick(0, 1) ? w : pick(1, 12)});
       n = b.node(op, {"x", "x2"}, {"y"});

@@ -1,7 +1,8 @@
 // deepen/graph.h: a model as a graph of nodes over tensors with concrete shapes.
-// load_onnx() parses an ONNX file, runs ONNX shape inference, folds away what a runtime folds
-// (Identity, Dropout, Constant, shape arithmetic on constants) and gives every tensor that a
-// kernel needs a concrete shape (NCHW for 4-D activations). The zoo builds Graphs too.
+// load_onnx() parses an ONNX file, infers shapes (deepen's own inference, ONNX's for a model it
+// declines), folds away what a runtime folds (Identity, Dropout, Constant, shape arithmetic on
+// constants) and gives every tensor that a kernel needs a concrete shape (NCHW for 4-D
+// activations). The zoo builds Graphs too.
 #pragma once
 
 #include <cstdint>

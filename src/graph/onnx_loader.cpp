@@ -1,4 +1,4 @@
-// ONNX file -> Graph: parse, resolve input shapes, run ONNX shape inference, convert, fold.
+// ONNX file -> Graph: parse, resolve input shapes, infer shapes (deepen's own, else ONNX's), convert, fold.
 #include <deepen/error.h>
 #include <deepen/graph.h>
 
