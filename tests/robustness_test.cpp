@@ -197,8 +197,13 @@ TEST(Robustness, FuzzFindingsStayFixed) {
         if (name == "onnx") {
           detect_kernels(load_onnx_bytes(data, "finding.onnx"), default_fusion_rules());
         } else if (name == "registry") {
-          for (const auto& e : parse_registry(data, "/nonexistent", "finding.yaml").entries)
+          for (const auto& e : parse_registry(data, "/nonexistent", "finding.yaml").entries) {
             EXPECT_EQ(e.folder.rfind("/nonexistent/", 0), 0u) << e.folder;
+            EXPECT_GT(e.folder.size(), std::string("/nonexistent/").size()) << e.folder;
+            for (const auto& [type, by_purpose] : e.kernels)
+              for (const auto& [purpose, spec] : by_purpose)
+                EXPECT_EQ(resolve_in_folder(e, spec.path).rfind(e.folder + "/", 0), 0u) << spec.path;
+          }
         } else if (name == "fusion_rules") {
           FusionRules rules = parse_fusion_rules(data, "finding.yaml");
           FusionRules again = parse_fusion_rules(fusion_rules_to_yaml(rules), "round trip");

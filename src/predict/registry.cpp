@@ -20,6 +20,8 @@ std::string scalar(const YAML::Node& node, const std::string& key, const std::st
     return "";
   }
   if (!v.IsScalar()) throw Error(fmt::format("{}: '{}' must be a single value", where, key));
+  // A YAML tag alone ("name: !x") or "name: ''" parses as an empty scalar.
+  if (required && v.Scalar().empty()) throw Error(fmt::format("{}: '{}' is empty", where, key));
   return v.Scalar();
 }
 
