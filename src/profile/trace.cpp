@@ -34,6 +34,22 @@ std::vector<std::string> split_csv(const std::string& line) {
   return cells;  // a trailing comma (Monsoon writes one) gives no extra cell
 }
 
+// Calls row(cells, lineno) for each non-blank line left in `in` (the header already read), after
+// checking it has at least `need` cells; lineno counts the header as line 1.
+template <typename Row>
+void for_each_data_row(std::istream& in, const std::string& label, size_t need, Row row) {
+  std::string line;
+  size_t lineno = 1;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (trim(line).empty()) continue;
+    std::vector<std::string> cells = split_csv(line);
+    if (cells.size() < need)
+      throw Error(fmt::format("{}:{}: expected at least {} columns, found {}", label, lineno, need, cells.size()));
+    row(cells, lineno);
+  }
+}
+
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("{}: cannot open the file", path));
@@ -123,14 +139,8 @@ PowerTrace parse_power_trace(const std::string& text, const std::string& label, 
   PowerTrace trace;
   std::vector<double> raw_time;
   std::vector<double> raw_power;
-  size_t lineno = 1;
   size_t need = static_cast<size_t>(std::max({time_col, current_col, voltage_col})) + 1;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (trim(line).empty()) continue;
-    std::vector<std::string> cells = split_csv(line);
-    if (cells.size() < need)
-      throw Error(fmt::format("{}:{}: expected at least {} columns, found {}", label, lineno, need, cells.size()));
+  for_each_data_row(in, label, need, [&](const std::vector<std::string>& cells, size_t lineno) {
     double t = parse_cell(cells[time_col], label, lineno, header[time_col]);
     double ma = parse_cell(cells[current_col], label, lineno, header[current_col]);
     double v = parse_cell(cells[voltage_col], label, lineno, header[voltage_col]);
@@ -139,7 +149,7 @@ PowerTrace parse_power_trace(const std::string& text, const std::string& label, 
                               raw_time.back()));
     raw_time.push_back(t);
     raw_power.push_back(ma * v);
-  }
+  });
   if (raw_time.size() < 2) throw Error(fmt::format("{}: a power trace needs at least two samples", label));
 
   TimeUnit header_unit = unit_in_name(header[time_col]);
@@ -229,20 +239,14 @@ std::vector<RunWindow> parse_run_windows(const std::string& text, const std::str
                             header[end_col]));
   double scale = us_per(unit);
   std::vector<RunWindow> windows;
-  size_t lineno = 1;
   size_t need = static_cast<size_t>(std::max(start_col, end_col)) + 1;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (trim(line).empty()) continue;
-    std::vector<std::string> cells = split_csv(line);
-    if (cells.size() < need)
-      throw Error(fmt::format("{}:{}: expected at least {} columns, found {}", label, lineno, need, cells.size()));
+  for_each_data_row(in, label, need, [&](const std::vector<std::string>& cells, size_t lineno) {
     RunWindow w;
     w.start_us = parse_cell(cells[start_col], label, lineno, header[start_col]) * scale;
     w.end_us = parse_cell(cells[end_col], label, lineno, header[end_col]) * scale;
     if (w.end_us < w.start_us) throw Error(fmt::format("{}:{}: the window ends before it starts", label, lineno));
     windows.push_back(w);
-  }
+  });
   if (windows.empty()) throw Error(fmt::format("{}: no windows", label));
   return windows;
 }
