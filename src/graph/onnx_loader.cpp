@@ -345,8 +345,25 @@ Graph convert(const onnx::ModelProto& model, const std::string& label, int64_t o
   return graph;
 }
 
+// ONNX 1.12's conv/pool shape inference divides by strides and dilations without checking them
+// (a stride of 0 is a SIGFPE, found by the onnx fuzz target): refuse values below 1 first.
+void check_window_attributes(const onnx::GraphProto& g, const std::string& label) {
+  for (const auto& n : g.node()) {
+    const std::string& op = n.op_type();
+    if (op.find("Conv") == std::string::npos && op.find("Pool") == std::string::npos) continue;
+    for (const auto& a : n.attribute()) {
+      if (a.name() != "strides" && a.name() != "dilations" && a.name() != "kernel_shape") continue;
+      for (int64_t v : a.ints())
+        if (v < 1)
+          throw Error(fmt::format("{}: node '{}' ({}): attribute '{}' must hold values of 1 or more, not {}", label,
+                                  n.name(), op, a.name(), v));
+    }
+  }
+}
+
 // Runs ONNX shape inference on the model and converts it to a folded Graph.
 Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64_t opset) {
+  check_window_attributes(model.graph(), label);
   try {
     onnx::ShapeInferenceOptions inference_options(false, 0, data_propagation_is_bounded(model.graph()));
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference_options);
