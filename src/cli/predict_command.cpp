@@ -115,8 +115,11 @@ int run_predict(const PredictFlags& f) {
       ++bad_input;
     }
   }
-  for (const auto& r : reports)
-    if (!r.error.empty() && f.format != "table") std::cerr << "deepen: " << r.model << ": " << r.error << "\n";
+  for (const auto& r : reports) {
+    if (r.error.empty() || f.format == "table") continue;
+    const bool names_model = r.error.compare(0, r.model.size() + 1, r.model + ":") == 0;  // the loader's errors do
+    std::cerr << "deepen: " << (names_model ? "" : r.model + ": ") << r.error << "\n";
+  }
 
   ReportContext ctx;
   ctx.predictor = predictor.entry().name;
