@@ -148,6 +148,44 @@ TEST(Robustness, GroupThatDoesNotDivideTheChannelsIsAnError) {
   EXPECT_FALSE(e.empty());
 }
 
+// ONNX 1.12's Conv inference reads past a vector when the weight has a higher rank than the
+// input (SEGV). A ConvTranspose first makes deepen's own inference decline, so ONNX's runs: it
+// runs in a worker process, whose crash becomes this model's error, and the next model loads.
+TEST(Robustness, OnnxInferenceCrashIsTheModelsErrorNotDeepens) {
+  auto m = relu_model();
+  auto* g = m.mutable_graph();
+  auto add_weight = [&](const std::string& name, std::vector<int64_t> dims) {
+    auto* w = g->add_initializer();
+    w->set_name(name);
+    w->set_data_type(1);
+    int64_t n = 1;
+    for (int64_t d : dims) w->add_dims(d), n *= d;
+    for (int64_t i = 0; i < n; ++i) w->add_float_data(0.0f);
+  };
+  add_weight("wt", {4, 4, 3, 3});
+  add_weight("w5", {4, 4, 3, 3, 3});
+  auto* deconv = g->mutable_node(0);
+  deconv->set_op_type("ConvTranspose");
+  deconv->set_name("deconv");
+  deconv->add_input("wt");
+  deconv->set_output(0, "t");
+  auto* conv = g->add_node();
+  conv->set_op_type("Conv");
+  conv->set_name("conv5d");
+  conv->add_input("t");
+  conv->add_input("w5");
+  conv->add_output("y");
+  for (int round = 0; round < 2; ++round) {
+    std::string e = error_of([&] { load_onnx_bytes(bytes(m), "crash.onnx"); });
+    EXPECT_NE(e.find("crash.onnx: ONNX shape inference failed"), std::string::npos) << e;
+    EXPECT_NE(e.find("malformed"), std::string::npos) << e;
+    LoadOptions onnx_path;
+    onnx_path.shape_inference = LoadOptions::ShapeInference::Onnx;
+    Graph fine = load_onnx_bytes(bytes(relu_model()), "fine.onnx", onnx_path);
+    EXPECT_EQ(fine.tensor("y").shape, (std::vector<int64_t>{1, 4, 8, 8}));
+  }
+}
+
 TEST(Robustness, RegistryFallbackCoefficientsMustBeFiniteAndNotNegative) {
   for (const char* bad : {".nan", ".inf", "-1"}) {
     std::string yaml = std::string("- name: p\n  version: 1\n  fallback:\n    energy: {mj_per_gflop: ") + bad + "}\n";

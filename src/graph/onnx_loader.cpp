@@ -3,13 +3,13 @@
 #include <deepen/graph.h>
 
 #include "graph/folding.h"
+#include "graph/onnx_shape_inference.h"
 #include "graph/payload_stripper.h"
 #include "graph/shape_inference.h"
 
 #include <fmt/format.h>
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
-#include <onnx/shape_inference/implementation.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -361,15 +361,10 @@ void check_window_attributes(const onnx::GraphProto& g, const std::string& label
   }
 }
 
-// Runs ONNX shape inference on the model and converts it to a folded Graph.
+// Runs ONNX shape inference on the model (in a child process) and converts it to a folded Graph.
 Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64_t opset) {
   check_window_attributes(model.graph(), label);
-  try {
-    onnx::ShapeInferenceOptions inference_options(false, 0, data_propagation_is_bounded(model.graph()));
-    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference_options);
-  } catch (const std::exception& e) {
-    throw Error(fmt::format("{}: ONNX shape inference failed: {}", label, e.what()));
-  }
+  run_onnx_shape_inference(model, label, data_propagation_is_bounded(model.graph()));
   Graph graph = convert(model, label, opset);
   sort_topologically(graph);
   fold_constants(graph);
