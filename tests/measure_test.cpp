@@ -17,6 +17,9 @@
 namespace fs = std::filesystem;
 using namespace deepen;
 
+using deepen::test::run_deepen;
+using deepen::test::RunResult;
+
 namespace {
 
 fs::path temp_dir(const std::string& name) {
@@ -31,18 +34,6 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
 }
 
-// `env`: shell assignments (VAR=value ...) for the command.
-std::string run_cli(const std::string& args, int* rc, const std::string& env = "") {
-  std::string cmd = env + " " + std::string(DEEPEN_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  int status = pclose(pipe);
-  *rc = WEXITSTATUS(status);
-  return out;
-}
 
 }  // namespace
 
@@ -222,41 +213,34 @@ TEST(Measure, BrokenModelIsRecordedNotThrown) {
 }
 
 TEST(MeasureCli, JsonOnATestModel) {
-  int rc = 0;
-  std::string out = run_cli("measure " + std::string(DEEPEN_TEST_MODELS) +
-                                "/mlp_opset7.onnx --warmup 1 --runs 3 --format json",
-                            &rc);
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("\"median\""), std::string::npos) << out;
+  RunResult run = run_deepen("measure " + std::string(DEEPEN_TEST_MODELS) +
+                                "/mlp_opset7.onnx --warmup 1 --runs 3 --format json");
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("\"median\""), std::string::npos) << run.out;
 }
 
 TEST(MeasureCli, FindsTheOpenCVModuleBesideTheBinary) {
-  int rc = 0;
-  std::string out = run_cli("measure " + std::string(DEEPEN_TEST_MODELS) + "/mlp_opset7.onnx --warmup 0 --runs 1",
-                            &rc, "DEEPEN_OPENCV_MODULE=");
-  EXPECT_EQ(rc, 0) << out;
+  RunResult run = run_deepen("measure " + std::string(DEEPEN_TEST_MODELS) + "/mlp_opset7.onnx --warmup 0 --runs 1", "DEEPEN_OPENCV_MODULE=");
+  EXPECT_EQ(run.exit_code, 0) << run.out;
 }
 
 TEST(MeasureCli, MissingOpenCVModuleSaysWhatToInstall) {
-  int rc = 0;
-  std::string out = run_cli("measure " + std::string(DEEPEN_TEST_MODELS) + "/mlp_opset7.onnx --runs 1", &rc,
-                            "DEEPEN_OPENCV_MODULE=/nonexistent/deepen_opencv.so");
-  EXPECT_EQ(rc, 2) << out;
-  EXPECT_NE(out.find("/nonexistent/deepen_opencv.so"), std::string::npos) << out;
-  EXPECT_NE(out.find("libopencv-dnn-dev"), std::string::npos) << out;
+  RunResult run = run_deepen("measure " + std::string(DEEPEN_TEST_MODELS) + "/mlp_opset7.onnx --runs 1", "DEEPEN_OPENCV_MODULE=/nonexistent/deepen_opencv.so");
+  EXPECT_EQ(run.exit_code, 2) << run.out;
+  EXPECT_NE(run.out.find("/nonexistent/deepen_opencv.so"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("libopencv-dnn-dev"), std::string::npos) << run.out;
 }
 
 TEST(MeasureCli, RoundsPoolEachModelsRuns) {
-  int rc = 0;
   std::string model = std::string(DEEPEN_TEST_MODELS) + "/mlp_opset7.onnx";
-  std::string out = run_cli("measure " + model + " " + model + " --warmup 0 --runs 2 --rounds 3 --format csv", &rc);
-  ASSERT_EQ(rc, 0) << out;
+  RunResult run = run_deepen("measure " + model + " " + model + " --warmup 0 --runs 2 --rounds 3 --format csv");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
   // Two rows (one per model given), each pooling 3 rounds x 2 runs.
   size_t rows = 0;
-  for (size_t at = out.find(",opencv,1,6,"); at != std::string::npos; at = out.find(",opencv,1,6,", at + 1)) ++rows;
-  EXPECT_EQ(rows, 2u) << out;
-  out = run_cli("measure " + model + " --rounds 0", &rc);
-  EXPECT_EQ(rc, 2) << out;
+  for (size_t at = run.out.find(",opencv,1,6,"); at != std::string::npos; at = run.out.find(",opencv,1,6,", at + 1)) ++rows;
+  EXPECT_EQ(rows, 2u) << run.out;
+  run = run_deepen("measure " + model + " --rounds 0");
+  EXPECT_EQ(run.exit_code, 2) << run.out;
 }
 #else
 TEST(Measure, WithoutOpenCVSaysHowToGetIt) {
@@ -270,15 +254,13 @@ TEST(Measure, WithoutOpenCVSaysHowToGetIt) {
 #endif
 
 TEST(MeasureCli, RaplAbsentExitsTwo) {
-  int rc = 0;
-  std::string out = run_cli("measure " + std::string(DEEPEN_TEST_MODELS) +
-                                "/mlp_opset7.onnx --runs 1 --power rapl --rapl-root /nonexistent/powercap",
-                            &rc);
-  EXPECT_EQ(rc, 2) << out;
+  RunResult run = run_deepen("measure " + std::string(DEEPEN_TEST_MODELS) +
+                                "/mlp_opset7.onnx --runs 1 --power rapl --rapl-root /nonexistent/powercap");
+  EXPECT_EQ(run.exit_code, 2) << run.out;
 #ifdef DEEPEN_HAVE_OPENCV
-  EXPECT_NE(out.find("RAPL"), std::string::npos) << out;
+  EXPECT_NE(run.out.find("RAPL"), std::string::npos) << run.out;
 #else
-  EXPECT_NE(out.find("libopencv-dnn-dev"), std::string::npos) << out;  // the backend is checked first
+  EXPECT_NE(run.out.find("libopencv-dnn-dev"), std::string::npos) << run.out;  // the backend is checked first
 #endif
 }
 
@@ -286,16 +268,13 @@ TEST(MeasureCli, IntegratesRecordedWindows) {
   fs::path dir = temp_dir("cli_trace");
   write(dir / "p.csv", "Time(us),Main(mA),Main Voltage(V),\n0,100,5,\n1000,100,5,\n2000,100,5,\n");
   write(dir / "w.csv", "inference_index,start_us,end_us\n0,0,1000\n1,1000,2000\n");
-  int rc = 0;
-  std::string out = run_cli("measure --power trace --trace " + (dir / "p.csv").string() + " --windows " +
-                                (dir / "w.csv").string() + " --format csv",
-                            &rc);
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find(",trace,0.5,"), std::string::npos) << out;  // 500 mW x 1 ms
+  RunResult run = run_deepen("measure --power trace --trace " + (dir / "p.csv").string() + " --windows " +
+                                (dir / "w.csv").string() + " --format csv");
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find(",trace,0.5,"), std::string::npos) << run.out;  // 500 mW x 1 ms
   write(dir / "w2.csv", "inference_index,start_us,end_us\n0,0,1000\n1,1500,2500\n");
-  out = run_cli("measure --power trace --trace " + (dir / "p.csv").string() + " --windows " + (dir / "w2.csv").string(),
-                &rc);
-  EXPECT_EQ(rc, 2) << out;
-  EXPECT_NE(out.find("run window 1"), std::string::npos) << out;
+  run = run_deepen("measure --power trace --trace " + (dir / "p.csv").string() + " --windows " + (dir / "w2.csv").string());
+  EXPECT_EQ(run.exit_code, 2) << run.out;
+  EXPECT_NE(run.out.find("run window 1"), std::string::npos) << run.out;
   fs::remove_all(dir);
 }

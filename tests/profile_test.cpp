@@ -22,6 +22,9 @@
 namespace fs = std::filesystem;
 using namespace deepen;
 
+using deepen::test::run_deepen;
+using deepen::test::RunResult;
+
 namespace {
 
 fs::path temp_dir(const std::string& name) {
@@ -43,16 +46,6 @@ size_t lines(const fs::path& p) {
   return static_cast<size_t>(std::count(t.begin(), t.end(), '\n'));
 }
 
-[[maybe_unused]] std::string run_cli(const std::string& args, int* rc) {
-  std::string cmd = std::string(DEEPEN_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  *rc = WEXITSTATUS(pclose(pipe));
-  return out;
-}
 
 // A backend whose "latency" is the model file's size, and a writer that writes the config as text:
 // the profiling loop without any runtime.
@@ -255,11 +248,10 @@ TEST(Profile, InNetworkNeedsPerLayerTimes) {
 TEST(ProfileOpenCV, InNetworkAttributesLayersToKernelsAndResumes) {
   fs::path dir = temp_dir("net_opencv");
   std::string out = (dir / "ds.csv").string();
-  int rc = 0;
   std::string args = "profile --backend opencv --in-network mobilenetv1 --variants 1 --seed 3 --runs 3 --warmup 1 "
                      "--quiet --out " + out;
-  std::string text = run_cli(args, &rc);
-  ASSERT_EQ(rc, 0) << text;
+  RunResult run = run_deepen(args);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
   std::ifstream header_in(out);
   std::string header;
   std::getline(header_in, header);
@@ -293,9 +285,9 @@ TEST(ProfileOpenCV, InNetworkAttributesLayersToKernelsAndResumes) {
   for (const auto& r : rows) rows_ms += r.latency_ms;
   EXPECT_LE(rows_ms, forward * 1.001) << "rows are scaled to add up to the forward median at most";
   EXPECT_EQ(std::stoul(cells[4]), rows.size());
-  text = run_cli(args, &rc);
-  EXPECT_EQ(rc, 0) << text;
-  EXPECT_NE(text.find("1 models already there"), std::string::npos) << text;
+  run = run_deepen(args);
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("1 models already there"), std::string::npos) << run.out;
   EXPECT_EQ(lines(out), rows.size() + 1);
   fs::remove_all(dir);
 }
@@ -303,26 +295,25 @@ TEST(ProfileOpenCV, InNetworkAttributesLayersToKernelsAndResumes) {
 TEST(ProfileOpenCV, FewSamplesThenResume) {
   fs::path dir = temp_dir("opencv");
   std::string out = (dir / "ds.csv").string();
-  int rc = 0;
   std::string args = "profile --backend opencv --kernels conv-bn-relu,dwconv-bn-relu --samples 4 --runs 3 --warmup 1 "
                      "--quiet --seed 11 --out " + out;
-  std::string text = run_cli(args, &rc);
-  ASSERT_EQ(rc, 0) << text;
+  RunResult run = run_deepen(args);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
   auto rows = read_profiled_rows(out, dataset_columns({"conv-bn-relu", "dwconv-bn-relu"}, false));
   ASSERT_EQ(rows.size(), 4u);
   for (const auto& r : rows) {
     EXPECT_TRUE(r.error.empty()) << r.error;
     EXPECT_GT(r.latency_ms, 0);
   }
-  text = run_cli(args, &rc);
-  EXPECT_EQ(rc, 0) << text;
-  EXPECT_NE(text.find("0 kernels measured"), std::string::npos) << text;
+  run = run_deepen(args);
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("0 kernels measured"), std::string::npos) << run.out;
   EXPECT_EQ(lines(out), 5u);
   // The dataset is what deepen train reads.
-  text = run_cli("train --dataset " + out + " --name host_test --device test --framework opencv --purpose latency "
-                 "--quiet --predictors " + (dir / "predictors").string(), &rc);
-  EXPECT_EQ(rc, 0) << text;
-  EXPECT_TRUE(fs::exists(dir / "predictors" / "predictors.yaml")) << text;
+  run = run_deepen("train --dataset " + out + " --name host_test --device test --framework opencv --purpose latency "
+                 "--quiet --predictors " + (dir / "predictors").string());
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_TRUE(fs::exists(dir / "predictors" / "predictors.yaml")) << run.out;
   fs::remove_all(dir);
 }
 

@@ -2,6 +2,8 @@
 // whose boosters are hand-written stumps, so that predictions can be checked by hand.
 #pragma once
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -89,6 +91,27 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::vector
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_text(out_path);
   r.err = read_text(err_path);
+  return r;
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs the built deepen binary through the shell: the arguments already shell-quoted, stdout and
+// stderr together.
+// `env`: shell assignments (VAR=value ...) for the command.
+inline RunResult run_deepen(const std::string& args, const std::string& env = "") {
+  RunResult r;
+  std::string cmd = env + " " + std::string(DEEPEN_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
 

@@ -61,24 +61,7 @@ inline std::string read_file(const std::string& path) {
   return s.str();
 }
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-// Runs the built deepen binary with the given arguments (already shell-quoted).
-// `env`: shell assignments (VAR=value ...) for the command.
-inline RunResult run_deepen(const std::string& args, const std::string& env = "") {
-  RunResult r;
-  std::string cmd = env + " " + std::string(DEEPEN_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using deepen::test::run_deepen;
+using deepen::test::RunResult;
 
 }  // namespace deepen::testing

@@ -475,46 +475,42 @@ TEST(Zoo, BadKernelConfigsAreErrors) {
   EXPECT_THROW(parse_kernel_config("hw"), Error);
 }
 
-int run_cli(const std::string& args) {
-  std::string cmd = std::string(DEEPEN_BINARY) + " " + args + " >/dev/null 2>&1";
-  int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using test::run_deepen;
 
 TEST(ZooCli, WritesFilesAndRejectsBadInputWithExit2) {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("deepen_zoo_cli_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  EXPECT_EQ(run_cli("zoo --list"), 0);
-  EXPECT_EQ(run_cli("zoo --family squeezenet --variants 2 --seed 7 --out " + (dir / "sq").string()), 0);
+  EXPECT_EQ(run_deepen("zoo --list").exit_code, 0);
+  EXPECT_EQ(run_deepen("zoo --family squeezenet --variants 2 --seed 7 --out " + (dir / "sq").string()).exit_code, 0);
   EXPECT_TRUE(fs::exists(dir / "sq" / "squeezenet.onnx"));
   EXPECT_TRUE(fs::exists(dir / "sq" / "squeezenet_variant001.onnx"));
-  EXPECT_EQ(run_cli(std::string("zoo --nb201 '") + kAllConv3 + "' --dataset cifar100 --out " +
-                    (dir / "nb.onnx").string()),
+  EXPECT_EQ(run_deepen(std::string("zoo --nb201 '") + kAllConv3 + "' --dataset cifar100 --out " +
+                    (dir / "nb.onnx").string()).exit_code,
             0);
   EXPECT_EQ(load_onnx((dir / "nb.onnx").string()).tensor("fc_0.out").shape, (Shape{1, 100}));
   {
     std::ofstream csv(dir / "archs.csv");
     csv << "id,arch\n1," << kAllConv3 << "\n2,|none~0|+|skip_connect~0|none~1|+|none~0|none~1|nor_conv_1x1~2|\n";
   }
-  EXPECT_EQ(run_cli("zoo --nb201-csv " + (dir / "archs.csv").string() + " --out " + (dir / "nbs").string()), 0);
+  EXPECT_EQ(run_deepen("zoo --nb201-csv " + (dir / "archs.csv").string() + " --out " + (dir / "nbs").string()).exit_code, 0);
   EXPECT_TRUE(fs::exists(dir / "nbs" / "nb201_00001.onnx"));
-  EXPECT_EQ(run_cli("zoo --kernel conv-bn-relu --config hw=56,cin=64,cout=128,ks=3,stride=1 --out " +
-                    (dir / "k.onnx").string()),
+  EXPECT_EQ(run_deepen("zoo --kernel conv-bn-relu --config hw=56,cin=64,cout=128,ks=3,stride=1 --out " +
+                    (dir / "k.onnx").string()).exit_code,
             0);
   EXPECT_TRUE(fs::exists(dir / "k.onnx"));
-  EXPECT_EQ(run_cli("zoo --family squeezenet --weights zeros --threads 1 --out " + (dir / "z").string()), 0);
+  EXPECT_EQ(run_deepen("zoo --family squeezenet --weights zeros --threads 1 --out " + (dir / "z").string()).exit_code, 0);
   EXPECT_TRUE(fs::exists(dir / "z" / "squeezenet.onnx"));
-  EXPECT_EQ(run_cli("zoo --family squeezenet --weights none --out " + (dir / "x").string()), 2);
-  EXPECT_EQ(run_cli("zoo --family squeezenet --threads -1 --out " + (dir / "x").string()), 2);
-  EXPECT_EQ(run_cli("zoo --family resnet19 --out " + (dir / "x").string()), 2);
-  EXPECT_EQ(run_cli("zoo --nb201 '|bad~0|' --out " + (dir / "x.onnx").string()), 2);
-  EXPECT_EQ(run_cli("zoo --kernel conv-bn-relu --config hw=56,cin=64 --out " + (dir / "x.onnx").string()), 2);
-  EXPECT_EQ(run_cli("zoo --kernel conv-bn-relu --config hw=2,cin=64,cout=8,ks=3,stride=4 --out " +
-                    (dir / "x.onnx").string()),
+  EXPECT_EQ(run_deepen("zoo --family squeezenet --weights none --out " + (dir / "x").string()).exit_code, 2);
+  EXPECT_EQ(run_deepen("zoo --family squeezenet --threads -1 --out " + (dir / "x").string()).exit_code, 2);
+  EXPECT_EQ(run_deepen("zoo --family resnet19 --out " + (dir / "x").string()).exit_code, 2);
+  EXPECT_EQ(run_deepen("zoo --nb201 '|bad~0|' --out " + (dir / "x.onnx").string()).exit_code, 2);
+  EXPECT_EQ(run_deepen("zoo --kernel conv-bn-relu --config hw=56,cin=64 --out " + (dir / "x.onnx").string()).exit_code, 2);
+  EXPECT_EQ(run_deepen("zoo --kernel conv-bn-relu --config hw=2,cin=64,cout=8,ks=3,stride=4 --out " +
+                    (dir / "x.onnx").string()).exit_code,
             2);
-  EXPECT_EQ(run_cli("zoo --kernel gconv-bn-relu --config hw=8,cin=30,cout=64,ks=3,stride=1,groups=4 --out " +
-                    (dir / "x.onnx").string()),
+  EXPECT_EQ(run_deepen("zoo --kernel gconv-bn-relu --config hw=8,cin=30,cout=64,ks=3,stride=1,groups=4 --out " +
+                    (dir / "x.onnx").string()).exit_code,
             2);
   EXPECT_FALSE(fs::exists(dir / "x.onnx"));
   fs::remove_all(dir);
