@@ -332,6 +332,11 @@ Graph convert(const onnx::ModelProto& model, const std::string& label, int64_t o
         if (n.output_size() > 0) graph.tensors[n.output(0)] = constant_tensor(n.output(0), a.t(), label);
         continue;
       }
+      if (n.op_type() == "ConstantOfShape" && a.has_t()) {  // its fill value, for folding
+        Tensor value = constant_tensor(a.name(), a.t(), label);
+        if (value.has_int_values && value.int_values.size() == 1) node.attrs[a.name()] = value.int_values;
+        continue;
+      }
       node.attrs[a.name()] = convert_attribute(a);
     }
     node.inputs.assign(n.input().begin(), n.input().end());
@@ -395,10 +400,13 @@ bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
   onnx::GraphProto& g = *model.mutable_graph();
   std::unordered_set<std::string> injected, initializers;
   for (const auto& init : g.initializer()) initializers.insert(init.name());
-  for (const auto& n : graph.nodes)
-    for (const auto& in : n.inputs) {
+  // Every node of the file, folded or not: a folded node (a constant Expand) may still need the
+  // values of its shape argument for its own shape.
+  for (const auto& n : g.node())
+    for (const auto& in : n.input()) {
       const Tensor* t = graph.find_tensor(in);
       if (!t || !t->is_constant || !t->has_int_values || injected.count(in)) continue;
+      if (t->elem_type == onnx::TensorProto::BOOL) continue;
       if (initializers.count(in)) continue;
       auto* init = g.add_initializer();
       init->set_name(in);
