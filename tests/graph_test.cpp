@@ -9,6 +9,9 @@
 #include "test_util.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <utility>
 
 using deepen::Graph;
 using deepen::Shape;
@@ -369,4 +372,41 @@ TEST(GraphLoader, ConstantExpandThroughWhereGetsItsShape) {
   Graph g = b.load();
   EXPECT_EQ(output_shape(g, "/seq"), (Shape{1, 5, 8}));
   EXPECT_EQ(output_shape(g, "/y"), (Shape{1, 5, 8}));
+}
+
+// onnxconverter-common's float16 conversion stores Clip's bounds as fp16 constants.
+TEST(GraphLoader, Float16ConstantsKeepTheirValues) {
+  Builder b(13);
+  b.input("x", {1, 4, 8, 8});
+  for (auto [name, bits] : {std::pair<const char*, int>{"lo", 0x0000}, {"hi", 0x4600}, {"tiny", 0x0001}}) {
+    auto* a = b.node("Constant", {}, name)->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT16);
+    a->mutable_t()->add_int32_data(bits);
+  }
+  b.node("Clip", {"x", "lo", "hi"}, "y");
+  b.node("Mul", {"y", "tiny"}, "z");
+  b.output("z");
+  Graph g = b.load();
+  EXPECT_EQ(g.tensor("hi").float_values, std::vector<double>{6.0});
+  EXPECT_EQ(g.tensor("lo").float_values, std::vector<double>{0.0});
+  EXPECT_EQ(g.tensor("tiny").float_values, std::vector<double>{std::ldexp(1.0, -24)});  // subnormal
+}
+
+// ONNX 1.12 leaves the output of an opset-9 Slice (attributes) open; torch writes one for x[:, -1].
+TEST(GraphLoader, Opset9SliceGetsItsShape) {
+  Builder b(9);
+  b.input("x", {1, 12, 32});
+  auto* n = b.node("Slice", {"x"}, "last");
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"axes", 1}, {"starts", -1}, {"ends", INT64_MAX}}) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    a->add_ints(v);
+  }
+  b.node("Relu", {"last"}, "y");
+  b.output("y");
+  Graph g = b.load();
+  EXPECT_EQ(output_shape(g, "/last"), (Shape{1, 1, 32}));
 }

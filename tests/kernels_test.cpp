@@ -244,3 +244,123 @@ TEST(FusionRules, WithoutChainsEveryOpIsItsOwnKernel) {
   EXPECT_EQ(h["relu"], 5);  // three after convs, two after the residual adds
   EXPECT_EQ(h["add"], 2);
 }
+
+// ---- What exporters write for transformer blocks
+namespace {
+
+struct TinyGraph {
+  deepen::Graph g;
+  TinyGraph() { g.name = "transformer"; }
+  void tensor(const std::string& name, deepen::Shape shape) {
+    g.tensors[name].name = name;
+    g.tensors[name].shape = std::move(shape);
+    g.tensors[name].shape_known = true;
+  }
+  void scalar(const std::string& name, double v) {
+    tensor(name, {});
+    g.tensors[name].is_constant = true;
+    g.tensors[name].float_values = {v};
+    g.tensors[name].has_float_values = true;
+  }
+  void weight(const std::string& name, deepen::Shape shape) {
+    tensor(name, std::move(shape));
+    g.tensors[name].is_constant = true;
+  }
+  // Every activation here is (1, 16, 32): a sequence of 16 tokens of width 32.
+  void node(const std::string& op, std::vector<std::string> in, const std::string& out, deepen::Shape shape = {1, 16, 32}) {
+    tensor(out, std::move(shape));
+    g.nodes.push_back({out, op, "", {}, std::move(in), {out}});
+  }
+};
+
+// torch.onnx.export of nn.LayerNorm(32) before opset 17.
+TinyGraph decomposed_layernorm() {
+  TinyGraph t;
+  t.tensor("x", {1, 16, 32});
+  t.g.inputs = {"x"};
+  t.scalar("two", 2.0);
+  t.scalar("eps", 1e-5);
+  t.weight("gamma", {32});
+  t.weight("beta", {32});
+  t.node("ReduceMean", {"x"}, "mean", {1, 16, 1});
+  t.node("Sub", {"x", "mean"}, "d");
+  t.node("Pow", {"d", "two"}, "sq");
+  t.node("ReduceMean", {"sq"}, "var", {1, 16, 1});
+  t.node("Add", {"var", "eps"}, "var_eps", {1, 16, 1});
+  t.node("Sqrt", {"var_eps"}, "std", {1, 16, 1});
+  t.node("Div", {"d", "std"}, "norm");
+  t.node("Mul", {"norm", "gamma"}, "scaled");
+  t.node("Add", {"scaled", "beta"}, "y");
+  t.node("Relu", {"y"}, "z");
+  t.g.outputs = {"z"};
+  return t;
+}
+
+}  // namespace
+
+TEST(KernelDetector, DecomposedLayerNormIsOneKernelLikeLayerNormalization) {
+  auto decomposed = deepen::detect_kernels(decomposed_layernorm().g, deepen::default_fusion_rules());
+  ASSERT_EQ(decomposed.size(), 2u);
+  EXPECT_EQ(decomposed[0].type, "layernorm");
+  EXPECT_EQ(decomposed[0].nodes.size(), 9u);
+  EXPECT_EQ(decomposed[1].type, "relu");
+
+  TinyGraph op;  // opset 17: one LayerNormalization node
+  op.tensor("x", {1, 16, 32});
+  op.g.inputs = {"x"};
+  op.weight("gamma", {32});
+  op.weight("beta", {32});
+  op.node("LayerNormalization", {"x", "gamma", "beta"}, "y");
+  op.node("Relu", {"y"}, "z");
+  op.g.outputs = {"z"};
+  auto single = deepen::detect_kernels(op.g, deepen::default_fusion_rules());
+  ASSERT_EQ(single.size(), 2u);
+  EXPECT_EQ(single[0].type, "layernorm");
+  EXPECT_EQ(single[0].config.fields, decomposed[0].config.fields);
+  EXPECT_DOUBLE_EQ(single[0].flops, decomposed[0].flops);
+  EXPECT_DOUBLE_EQ(single[0].flops, 9.0 * 16 * 32);
+}
+
+TEST(KernelDetector, LayerNormWithAMeanOfAnotherTensorIsNotMatched) {
+  TinyGraph t = decomposed_layernorm();
+  t.tensor("other", {1, 16, 32});
+  t.g.inputs.push_back("other");
+  t.g.nodes[0].inputs = {"other"};  // the first ReduceMean no longer reads x
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  for (const auto& k : ks) EXPECT_NE(k.type, "layernorm");
+}
+
+TEST(KernelDetector, ErfGeluIsOneKernel) {
+  TinyGraph t;
+  t.tensor("x", {1, 16, 32});
+  t.g.inputs = {"x"};
+  t.scalar("sqrt2", 1.4142135381698608);
+  t.scalar("one", 1.0);
+  t.scalar("half", 0.5);
+  t.node("Div", {"x", "sqrt2"}, "a");
+  t.node("Erf", {"a"}, "b");
+  t.node("Add", {"b", "one"}, "c");
+  t.node("Mul", {"x", "c"}, "d");
+  t.node("Mul", {"d", "half"}, "y");
+  t.g.outputs = {"y"};
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  ASSERT_EQ(ks.size(), 1u);
+  EXPECT_EQ(ks[0].type, "gelu");
+  EXPECT_DOUBLE_EQ(ks[0].flops, 5.0 * 16 * 32);
+}
+
+TEST(KernelDetector, MatMulOfTwoActivationsIsABatchedMatmul) {
+  TinyGraph t;  // attention scores: (1, 4 heads, 16, 8) x (1, 4, 8, 16)
+  t.tensor("q", {1, 4, 16, 8});
+  t.tensor("kt", {1, 4, 8, 16});
+  t.g.inputs = {"q", "kt"};
+  t.node("MatMul", {"q", "kt"}, "scores", {1, 4, 16, 16});
+  t.g.outputs = {"scores"};
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  ASSERT_EQ(ks.size(), 1u);
+  EXPECT_EQ(ks[0].type, "matmul");
+  EXPECT_DOUBLE_EQ(ks[0].macs, 4.0 * 16 * 8 * 16);
+  EXPECT_DOUBLE_EQ(ks[0].config.get("rows"), 64);
+  EXPECT_DOUBLE_EQ(ks[0].bytes, (64.0 * 8 + 4 * 8 * 16 + 64 * 16) * 4);
+  EXPECT_EQ(deepen::kernel_features("matmul", ks[0].config).size(), 5u);
+}

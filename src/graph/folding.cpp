@@ -87,16 +87,20 @@ Ints gather_nd(const Ints& data, const Shape& in_shape, const Shape& out_shape, 
   return out;
 }
 
-// ONNX Slice on a small integer tensor of any rank, any axes, any non-zero steps.
-std::optional<Ints> slice_values(const Ints& data, const Shape& shape, const Ints& starts, const Ints& ends,
-                                 Ints axes, const Ints& steps) {
+struct SliceWindow {
+  Shape out_shape;
+  Ints first, step;
+};
+
+// ONNX Slice's output window on a tensor of `shape`: any rank, any axes, any non-zero steps.
+std::optional<SliceWindow> slice_window(const Shape& shape, const Ints& starts, const Ints& ends, Ints axes,
+                                        const Ints& steps) {
   const auto rank = static_cast<int64_t>(shape.size());
   if (axes.empty())
     for (int64_t a = 0; a < static_cast<int64_t>(starts.size()); ++a) axes.push_back(a);
   if (starts.size() != ends.size() || axes.size() != starts.size() || steps.size() != starts.size())
     return std::nullopt;
-  Ints first(rank, 0), step(rank, 1);
-  Shape out_shape = shape;
+  SliceWindow w{shape, Ints(rank, 0), Ints(rank, 1)};
   std::vector<bool> seen(rank, false);
   for (size_t k = 0; k < axes.size(); ++k) {
     int64_t a = axes[k] < 0 ? axes[k] + rank : axes[k];
@@ -108,18 +112,53 @@ std::optional<Ints> slice_values(const Ints& data, const Shape& shape, const Int
     if (st > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      out_shape[a] = e > s ? (e - s + st - 1) / st : 0;
+      w.out_shape[a] = e > s ? (e - s + st - 1) / st : 0;
     } else {
       s = std::clamp<int64_t>(s, 0, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      out_shape[a] = s > e ? (s - e - st - 1) / -st : 0;
+      w.out_shape[a] = s > e ? (s - e - st - 1) / -st : 0;
     }
-    first[a] = s;
-    step[a] = st;
+    w.first[a] = s;
+    w.step[a] = st;
   }
+  return w;
+}
+
+// The starts, ends, axes and steps of a Slice, from attributes (opset < 10) or constant inputs.
+bool slice_arguments(const Node& n, const IntsLookup& lookup, Ints* starts, Ints* ends, Ints* axes, Ints* steps) {
+  auto in = [&](size_t k) -> const Ints* {
+    return k < n.inputs.size() && !n.inputs[k].empty() ? lookup(n.inputs[k]) : nullptr;
+  };
+  if (n.inputs.size() >= 3) {
+    if (!in(1) || !in(2)) return false;
+    *starts = *in(1);
+    *ends = *in(2);
+    if (n.inputs.size() >= 4 && !n.inputs[3].empty()) {
+      if (!in(3)) return false;
+      *axes = *in(3);
+    }
+    if (n.inputs.size() >= 5 && !n.inputs[4].empty()) {
+      if (!in(4)) return false;
+      *steps = *in(4);
+    }
+  } else {
+    *starts = n.attr_ints("starts");
+    *ends = n.attr_ints("ends");
+    *axes = n.attr_ints("axes");
+  }
+  if (steps->empty()) steps->assign(starts->size(), 1);
+  return true;
+}
+
+// ONNX Slice on a small integer tensor.
+std::optional<Ints> slice_values(const Ints& data, const Shape& shape, const Ints& starts, const Ints& ends,
+                                 const Ints& axes, const Ints& steps) {
+  auto w = slice_window(shape, starts, ends, axes, steps);
+  if (!w) return std::nullopt;
+  const auto rank = static_cast<int64_t>(shape.size());
   std::vector<size_t> same(rank);
   for (int64_t a = 0; a < rank; ++a) same[a] = static_cast<size_t>(a);
-  return gather_nd(data, shape, out_shape, first, step, same);
+  return gather_nd(data, shape, w->out_shape, w->first, w->step, same);
 }
 
 }  // namespace
@@ -168,24 +207,7 @@ std::optional<Ints> evaluate_ints(const Node& n, const IntsLookup& lookup, const
     const Ints* data = in(0);
     if (!data) return std::nullopt;
     Ints starts, ends, axes, steps;
-    if (n.inputs.size() >= 3) {
-      if (!in(1) || !in(2)) return std::nullopt;
-      starts = *in(1);
-      ends = *in(2);
-      if (n.inputs.size() >= 4 && !n.inputs[3].empty()) {
-        if (!in(3)) return std::nullopt;
-        axes = *in(3);
-      }
-      if (n.inputs.size() >= 5 && !n.inputs[4].empty()) {
-        if (!in(4)) return std::nullopt;
-        steps = *in(4);
-      }
-    } else {
-      starts = n.attr_ints("starts");
-      ends = n.attr_ints("ends");
-      axes = n.attr_ints("axes");
-    }
-    if (steps.empty()) steps.assign(starts.size(), 1);
+    if (!slice_arguments(n, lookup, &starts, &ends, &axes, &steps)) return std::nullopt;
     // Without shapes a tensor is taken as 1-D, which only a plain slice of axis 0 can rely on.
     if (!shapes && (starts.size() != 1 || (!axes.empty() && axes != Ints{0}) || steps != Ints{1}))
       return std::nullopt;
@@ -382,6 +404,18 @@ void fold_constants(Graph& graph) {
       alias[node.outputs[0]] = node.inputs[0];
       graph.folded.push_back(label);
       continue;
+    }
+    if (node.op == "Slice" && !node.inputs.empty()) {  // ONNX 1.12 leaves Slice-1's output open
+      Tensor& out = graph.tensors[node.outputs[0]];
+      const Tensor* data = graph.find_tensor(node.inputs[0]);
+      Ints starts, ends, axes, steps;
+      if (!out.shape_known && data && data->shape_known &&
+          slice_arguments(node, [&](const std::string& name) { return ints_of(graph, name); }, &starts, &ends, &axes,
+                          &steps))
+        if (auto w = slice_window(data->shape, starts, ends, axes, steps)) {
+          out.shape = w->out_shape;
+          out.shape_known = true;
+        }
     }
     if (node.op == "Reshape" && node.inputs.size() >= 2) {
       Tensor& out = graph.tensors[node.outputs[0]];

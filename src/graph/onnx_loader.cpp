@@ -12,6 +12,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -79,6 +80,14 @@ Shape dims_of(const onnx::TensorShapeProto& shape, bool* known) {
   return result;
 }
 
+double half_to_double(uint16_t h) {
+  const int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  const double sign = (h & 0x8000) ? -1.0 : 1.0;
+  if (exponent == 0) return sign * std::ldexp(mantissa, -24);
+  if (exponent == 31) return mantissa ? std::nan("") : sign * HUGE_VAL;
+  return sign * std::ldexp(mantissa + 1024, exponent - 25);
+}
+
 void read_int_values(const onnx::TensorProto& t, Tensor& out) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL) return;
   int64_t count = 1;
@@ -137,6 +146,22 @@ void read_int_values(const onnx::TensorProto& t, Tensor& out) {
       floats.assign(t.float_data().begin(), t.float_data().end());
     } else if (!is_float && t.double_data_size() == count) {
       floats.assign(t.double_data().begin(), t.double_data().end());
+    } else {
+      return;
+    }
+    out.float_values = std::move(floats);
+    out.has_float_values = true;
+    return;
+  } else if (t.data_type() == onnx::TensorProto::FLOAT16) {  // fp16-converted models' Clip bounds
+    std::vector<double> floats;
+    if (t.has_raw_data()) {
+      const std::string& raw = t.raw_data();
+      if (raw.size() != static_cast<size_t>(count) * 2) return;
+      for (int64_t i = 0; i < count; ++i)
+        floats.push_back(half_to_double(static_cast<uint16_t>(static_cast<unsigned char>(raw[i * 2]) |
+                                                              static_cast<unsigned char>(raw[i * 2 + 1]) << 8)));
+    } else if (t.int32_data_size() == count) {  // ONNX keeps fp16 bit patterns in int32_data
+      for (auto bits : t.int32_data()) floats.push_back(half_to_double(static_cast<uint16_t>(bits)));
     } else {
       return;
     }
@@ -396,6 +421,8 @@ bool has_unknown_shapes(const Graph& graph) {
 // Writes the integer constants that folding computed back into the model as initializers and
 // drops the nodes that computed them, so that a second round of ONNX shape inference sees
 // Reshape and Slice arguments as constants (PyTorch's chunk and view export such arithmetic).
+constexpr int kMaxInferenceRounds = 8;
+
 bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
   onnx::GraphProto& g = *model.mutable_graph();
   std::unordered_set<std::string> injected, initializers;
@@ -610,7 +637,10 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
   resolve_inputs(g, initializer_names, options, label);
 
   Graph graph = infer_and_convert(model, label, opset);
-  if (has_unknown_shapes(graph) && inject_folded_constants(model, graph)) {
+  // Each round folds what the last one's shapes made constant (a Pad's pads, then the Resize
+  // scales that read the padded shape, ...); every round drops nodes, so this ends.
+  for (int round = 0; round < kMaxInferenceRounds && has_unknown_shapes(graph) && inject_folded_constants(model, graph);
+       ++round) {
     std::vector<std::string> folded = graph.folded;
     graph = infer_and_convert(model, label, opset);
     // A node folded in both rounds (a Constant that fed the injected arithmetic) counts once.

@@ -107,6 +107,11 @@ std::vector<double> se_features(const KernelConfig& c) {
   return {hw, cin, mid, std::log(hw * hw * cin + 2 * cin * mid)};
 }
 
+std::vector<double> matmul_features(const KernelConfig& c) {
+  double rows = c.get("rows"), cin = c.get("cin"), cout = c.get("cout");
+  return {rows, cin, cout, std::log(rows * cin * cout), std::log((rows * (cin + cout) + cin * cout) * kBytesPerElement)};
+}
+
 const std::vector<KernelSchema>& schemas() {
   static const std::vector<KernelSchema> table = {
       {"conv", {"hw", "cin", "cout", "ks", "stride"}, kConvLikeFeatureNames, conv_features},
@@ -141,6 +146,9 @@ const std::vector<KernelSchema>& schemas() {
       {"slice", {"hw", "cin", "cout"}, {"hw", "cin", "cout", "log_elements"}, split_features},
       {"channel-shuffle", {"hw", "cin", "groups"}, {"hw", "cin", "groups", "log_elements"}, shuffle_features},
       {"se", {"hw", "cin", "mid"}, {"hw", "cin", "mid", "log_elements"}, se_features},
+      {"layernorm", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"gelu", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"matmul", {"rows", "cin", "cout"}, {"rows", "cin", "cout", "log_macs", "log_bytes"}, matmul_features},
   };
   return table;
 }
@@ -203,6 +211,15 @@ KernelWork kernel_work(const std::string& kernel_type, const KernelConfig& c) {
     w.params = cin * cout + cout;
     w.flops = 2 * w.macs;
     w.bytes = (rows * (cin + cout) + w.params) * e;
+  } else if (family == "matmul") {  // rows x cin times cin x cout, b_elements in the second operand
+    double rows = c.get("rows"), cin = c.get("cin"), cout = c.get("cout");
+    w.macs = rows * cin * cout;
+    w.flops = 2 * w.macs;
+    w.bytes = (rows * (cin + cout) + c.get_or("b_elements", cin * cout)) * e;
+  } else if (family == "layernorm" || family == "gelu") {  // one flop per element per op they decompose into
+    double elements = in_area(c) * c.get("cin");
+    w.flops = elements * (family == "layernorm" ? 9.0 : 5.0);
+    w.bytes = 2 * elements * e;
   } else if (family == "maxpool" || family == "avgpool") {
     double cin = c.get("cin"), ks = c.get("ks");
     w.flops = out_area(c) * cin * ks * c.get_or("ks_w", ks);
