@@ -364,3 +364,48 @@ TEST(KernelDetector, MatMulOfTwoActivationsIsABatchedMatmul) {
   EXPECT_DOUBLE_EQ(ks[0].bytes, (64.0 * 8 + 4 * 8 * 16 + 64 * 16) * 4);
   EXPECT_EQ(deepen::kernel_features("matmul", ks[0].config).size(), 5u);
 }
+
+TEST(KernelDetector, SegmentationAndRecurrentOpsAreKernels) {
+  TinyGraph t;
+  t.tensor("x", {1, 8, 16, 16});
+  t.g.inputs = {"x"};
+  t.weight("wt", {8, 4, 2, 2});  // ConvTranspose: (cin, cout / group, kh, kw)
+  auto& up = t.g.nodes.emplace_back(deepen::Node{"up", "ConvTranspose", "", {}, {"x", "wt"}, {"u"}});
+  up.attrs["strides"] = std::vector<int64_t>{2, 2};
+  t.tensor("u", {1, 4, 32, 32});
+  t.weight("scales", {4});
+  t.node("Resize", {"u", "", "scales"}, "r", {1, 4, 64, 64});
+  t.g.outputs = {"r"};
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  ASSERT_EQ(ks.size(), 2u);
+  EXPECT_EQ(ks[0].type, "convtranspose");
+  EXPECT_DOUBLE_EQ(ks[0].macs, 16.0 * 16 * 8 * 4 * 2 * 2);  // every input pixel through the kernel
+  EXPECT_DOUBLE_EQ(ks[0].config.get("hw_out"), 32);
+  EXPECT_EQ(ks[1].type, "resize");
+  EXPECT_DOUBLE_EQ(ks[1].flops, 64.0 * 64 * 4);
+  EXPECT_DOUBLE_EQ(ks[1].bytes, (32.0 * 32 + 64 * 64) * 4 * 4);
+
+  TinyGraph r;  // LSTM over 12 steps of 16 features, hidden 32; then y[:, -1] and a token mean
+  r.tensor("seq", {12, 1, 16});
+  r.g.inputs = {"seq"};
+  r.weight("W", {1, 128, 16});
+  r.weight("R", {1, 128, 32});
+  r.weight("last", {});
+  r.g.tensors["last"].int_values = {-1};
+  r.g.tensors["last"].has_int_values = true;
+  r.node("LSTM", {"seq", "W", "R"}, "h", {12, 1, 1, 32});
+  r.node("Squeeze", {"h"}, "hs", {12, 1, 32});
+  r.node("Transpose", {"hs"}, "bt", {1, 12, 32});
+  r.node("Gather", {"bt", "last"}, "final", {1, 32});
+  auto& mean = r.g.nodes.emplace_back(deepen::Node{"mean", "ReduceMean", "", {}, {"bt"}, {"pooled"}});
+  mean.attrs["axes"] = std::vector<int64_t>{1};
+  r.tensor("pooled", {1, 1, 32});
+  r.g.outputs = {"final", "pooled"};
+  auto rk = deepen::detect_kernels(r.g, deepen::default_fusion_rules());
+  ASSERT_EQ(rk.size(), 5u);
+  EXPECT_EQ(rk[0].type, "lstm");
+  EXPECT_DOUBLE_EQ(rk[0].macs, 12.0 * 4 * 32 * (16 + 32));
+  EXPECT_DOUBLE_EQ(rk[0].config.get("cout"), 32);
+  EXPECT_EQ(rk[3].type, "slice");
+  EXPECT_EQ(rk[4].type, "global-avgpool");
+}

@@ -199,8 +199,24 @@ class Detector {
         if ((axes[0] == 2 || axes[0] == -2) && (axes[1] == 3 || axes[1] == -1)) return "global-avgpool";
         if (axes[0] == -2 && axes[1] == -1) return "global-avgpool";
       }
+      // Mean over the tokens of a (batch, tokens, width) sequence: a transformer's average pooling.
+      if (x && x->shape.size() == 3 && axes.size() == 1 && (axes[0] == 1 || axes[0] == -2)) return "global-avgpool";
       return "other:ReduceMean";
     }
+    if (op == "ConvTranspose") {
+      const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
+      return w && w->shape_known && w->shape.size() == 4 ? "convtranspose" : "other:ConvTranspose";
+    }
+    if (op == "Resize" || op == "Upsample") return "resize";
+    if (op == "LSTM" || op == "GRU") {
+      const Tensor* x = g_.find_tensor(n.inputs[0]);
+      const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
+      bool plain = x && w && x->shape_known && w->shape_known && x->shape.size() == 3 && w->shape.size() == 3 &&
+                   n.attr_int("layout", 0) == 0;
+      return plain ? (op == "LSTM" ? "lstm" : "gru") : "other:" + op;
+    }
+    // A constant index into an activation (x[:, 0], x[:, -1]) selects part of it, as a Slice does.
+    if (op == "Gather" && n.inputs.size() == 2 && is_const(n.inputs[1]) && !is_const(n.inputs[0])) return "slice";
     if (op == "Concat") return "concat";
     if (op == "Split") return "split";
     if (op == "Slice") return "slice";
@@ -594,6 +610,42 @@ class Detector {
       double rows = 1;
       for (size_t d = 0; d + 1 < x.shape.size(); ++d) rows *= static_cast<double>(x.shape[d]);
       if (rows > 1) c.set("rows", rows);
+    } else if (op == "convtranspose") {
+      const Tensor& x = shaped(hn.inputs[0], n0);
+      const Tensor& w = shaped(hn.inputs[1], n0);
+      const Tensor& y = shaped(hn.outputs[0], n0);
+      if (x.shape.size() != 4 || y.shape.size() != 4)
+        throw Error(fmt::format("{}: node '{}' (ConvTranspose) is not a 2-D transposed convolution on NCHW tensors",
+                                g_.name, hn.name));
+      int64_t groups = hn.attr_int("group", 1);
+      auto strides = hn.attr_ints("strides", {1, 1});
+      c.set("hw", static_cast<double>(x.shape[2]));
+      c.set("cin", static_cast<double>(x.shape[1]));
+      c.set("cout", static_cast<double>(y.shape[1]));
+      c.set("ks", static_cast<double>(w.shape[2]));
+      c.set("stride", static_cast<double>(strides.empty() ? 1 : strides[0]));
+      if (groups > 1) c.set("groups", static_cast<double>(groups));
+      if (w.shape[3] != w.shape[2]) c.set("ks_w", static_cast<double>(w.shape[3]));
+      if (x.shape[3] != x.shape[2]) c.set("w", static_cast<double>(x.shape[3]));
+      c.set("hw_out", static_cast<double>(y.shape[2]));
+      c.set("w_out", static_cast<double>(y.shape[3]));
+      if (x.shape[0] > 1) c.set("batch", static_cast<double>(x.shape[0]));
+    } else if (op == "lstm" || op == "gru") {  // X: (seq, batch, input), W: (directions, gates x hidden, input)
+      const Tensor& x = shaped(hn.inputs[0], n0);
+      const Tensor& w = shaped(hn.inputs[1], n0);
+      int64_t gates = op == "lstm" ? 4 : 3;
+      c.set("seq", static_cast<double>(x.shape[0]));
+      c.set("cin", static_cast<double>(x.shape[2]));
+      c.set("cout", static_cast<double>(w.shape[1] / gates));
+      if (w.shape[0] > 1) c.set("directions", static_cast<double>(w.shape[0]));
+      if (x.shape[1] > 1) c.set("batch", static_cast<double>(x.shape[1]));
+    } else if (op == "resize") {
+      set_activation(c, shaped(hn.inputs[0], n0));
+      const Tensor& y = shaped(hn.outputs[0], n0);
+      if (y.shape.size() == 4) {
+        c.set("hw_out", static_cast<double>(y.shape[2]));
+        c.set("w_out", static_cast<double>(y.shape[3]));
+      }
     } else if (op == "matmul") {
       const Tensor& a = shaped(hn.inputs[0], n0);
       const Tensor& b = shaped(hn.inputs[1], n0);

@@ -54,9 +54,10 @@ std::vector<int64_t> same_pads(int64_t hw, int64_t ks, int64_t stride) {
 }  // namespace
 
 std::vector<std::string> zoo_kernel_types() {
-  // Transformer kernels are detected in exported models and scored by the fallback; the zoo does
-  // not build them (nor profile them) yet.
-  const std::set<std::string> not_built = {"layernorm", "gelu", "matmul"};
+  // Transformer, segmentation and recurrent kernels are detected in exported models and scored by the
+  // fallback; the zoo does not build them (nor profile them) yet.
+  const std::set<std::string> not_built = {"layernorm", "gelu",          "matmul", "convtranspose",
+                                             "resize",    "lstm",          "gru"};
   std::vector<std::string> types;
   for (const auto& t : known_kernel_types())
     if (!not_built.count(t)) types.push_back(t);
