@@ -409,3 +409,35 @@ TEST(KernelDetector, SegmentationAndRecurrentOpsAreKernels) {
   EXPECT_EQ(rk[3].type, "slice");
   EXPECT_EQ(rk[4].type, "global-avgpool");
 }
+
+TEST(KernelDetector, ChannelsLastMeanIsGlobalPooling) {
+  TinyGraph t;  // swin / convnext heads: x.mean((1, 2)) on (batch, H, W, C)
+  t.tensor("x", {1, 4, 4, 32});
+  t.g.inputs = {"x"};
+  auto& mean = t.g.nodes.emplace_back(deepen::Node{"mean", "ReduceMean", "", {}, {"x"}, {"y"}});
+  mean.attrs["axes"] = std::vector<int64_t>{1, 2};
+  mean.attrs["keepdims"] = int64_t{0};
+  t.tensor("y", {1, 32});
+  t.g.outputs = {"y"};
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  ASSERT_EQ(ks.size(), 1u);
+  EXPECT_EQ(ks[0].type, "global-avgpool");
+  EXPECT_DOUBLE_EQ(ks[0].bytes, 2 * 4.0 * 4 * 32 * 4);  // counted like element-wise work
+}
+
+TEST(KernelDetector, AnOpenShapeNamesTheNodeThatLeftItOpen) {
+  TinyGraph t;  // ONNX 1.12 infers only the rank of an Einsum's output
+  t.tensor("x", {1, 16, 32});
+  t.g.inputs = {"x"};
+  t.g.nodes.push_back({"scores", "Einsum", "", {}, {"x", "x"}, {"s"}});
+  t.g.tensors["s"].name = "s";
+  t.node("Relu", {"s"}, "y");
+  t.g.outputs = {"y"};
+  try {
+    deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+    FAIL() << "an open shape must be an error";
+  } catch (const deepen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("written by node 'scores', Einsum; read by node 'y', Relu"), std::string::npos)
+        << e.what();
+  }
+}

@@ -198,16 +198,24 @@ class Detector {
         std::sort(axes.begin(), axes.end());
         if ((axes[0] == 2 || axes[0] == -2) && (axes[1] == 3 || axes[1] == -1)) return "global-avgpool";
         if (axes[0] == -2 && axes[1] == -1) return "global-avgpool";
+        if ((axes[0] == 1 || axes[0] == -3) && (axes[1] == 2 || axes[1] == -2)) return "global-avgpool";  // NHWC
       }
       // Mean over the tokens of a (batch, tokens, width) sequence: a transformer's average pooling.
       if (x && x->shape.size() == 3 && axes.size() == 1 && (axes[0] == 1 || axes[0] == -2)) return "global-avgpool";
       return "other:ReduceMean";
     }
+    // The kernels below need shapes that a model may leave open; without them they stay other:.
+    auto known = [&](size_t k, bool output = false) {
+      const auto& names = output ? n.outputs : n.inputs;
+      const Tensor* t = k < names.size() ? g_.find_tensor(names[k]) : nullptr;
+      return t && t->shape_known;
+    };
     if (op == "ConvTranspose") {
       const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
-      return w && w->shape_known && w->shape.size() == 4 ? "convtranspose" : "other:ConvTranspose";
+      return known(0) && known(0, true) && w && w->shape_known && w->shape.size() == 4 ? "convtranspose"
+                                                                                      : "other:ConvTranspose";
     }
-    if (op == "Resize" || op == "Upsample") return "resize";
+    if (op == "Resize" || op == "Upsample") return known(0) && known(0, true) ? "resize" : "other:" + op;
     if (op == "LSTM" || op == "GRU") {
       const Tensor* x = g_.find_tensor(n.inputs[0]);
       const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
@@ -216,7 +224,9 @@ class Detector {
       return plain ? (op == "LSTM" ? "lstm" : "gru") : "other:" + op;
     }
     // A constant index into an activation (x[:, 0], x[:, -1]) selects part of it, as a Slice does.
-    if (op == "Gather" && n.inputs.size() == 2 && is_const(n.inputs[1]) && !is_const(n.inputs[0])) return "slice";
+    if (op == "Gather" && n.inputs.size() == 2 && is_const(n.inputs[1]) && !is_const(n.inputs[0]) && known(0) &&
+        known(0, true))
+      return "slice";
     if (op == "Concat") return "concat";
     if (op == "Split") return "split";
     if (op == "Slice") return "slice";
@@ -521,10 +531,21 @@ class Detector {
   // ---- config and work
   const Tensor& shaped(const std::string& name, size_t at_node) const {
     const Tensor* t = g_.find_tensor(name);
-    if (!t || !t->shape_known)
-      throw Error(fmt::format("{}: cannot resolve the shape of tensor '{}' (read by node '{}', {}); if the model "
-                              "has dynamic dimensions, give the input's size with --input-shape NAME:1x3x224x224",
-                              g_.name, name, node(at_node).name, node(at_node).op));
+    if (!t || !t->shape_known) {
+      // Name the node whose output is open: that is where inference stopped (an Einsum, whose
+      // shape ONNX 1.12 leaves open, or arithmetic on shapes in floating point).
+      size_t from = producer(name);
+      std::string where = from == at_node
+                              ? fmt::format("the output of node '{}', {}", node(from).name, node(from).op)
+                              : fmt::format("{}read by node '{}', {}",
+                                            from == kNone ? std::string()
+                                                          : fmt::format("written by node '{}', {}; ", node(from).name,
+                                                                        node(from).op),
+                                            node(at_node).name, node(at_node).op);
+      throw Error(fmt::format("{}: cannot resolve the shape of tensor '{}' ({}); if the model has dynamic dimensions, "
+                              "give the input's size with --input-shape NAME:1x3x224x224",
+                              g_.name, name, where));
+    }
     int64_t elements = 1;
     for (auto d : t->shape) {
       if (d <= 0)
