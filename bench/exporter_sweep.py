@@ -364,21 +364,23 @@ def to_fp16(src, dst):
     """What onnxconverter-common's float16 conversion does, enough for these graphs."""
     m = onnx.load(src)
     g = m.graph
+    # Resize's and Upsample's scales stay fp32, as the converter's op block list keeps them.
+    keep = {i for n in g.node if n.op_type in ("Resize", "Upsample") for i in n.input[1:]}
 
-    def conv_tensor(t):
-        if t.data_type == TensorProto.FLOAT:
+    def conv_tensor(t, name):
+        if t.data_type == TensorProto.FLOAT and name not in keep:
             t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float16), t.name))
 
     for t in g.initializer:
-        conv_tensor(t)
+        conv_tensor(t, t.name)
     for n in g.node:
         for a in n.attribute:
             if a.name == "value" and a.t is not None:
-                conv_tensor(a.t)
+                conv_tensor(a.t, n.output[0])
             if n.op_type == "Cast" and a.name == "to" and a.i == TensorProto.FLOAT:
                 a.i = TensorProto.FLOAT16
     for vi in list(g.input) + list(g.output) + list(g.value_info):
-        if vi.type.tensor_type.elem_type == TensorProto.FLOAT:
+        if vi.type.tensor_type.elem_type == TensorProto.FLOAT and vi.name not in keep:
             vi.type.tensor_type.elem_type = TensorProto.FLOAT16
     onnx.save(m, dst)
 

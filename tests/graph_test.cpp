@@ -296,11 +296,26 @@ struct Builder {
 // torch 1.13's nn.ReflectionPad2d / F.pad at opset 11 and above: the pads in PyTorch's order,
 // extended with zeros by ConstantOfShape, reshaped to (-1, 2), reversed by a Slice with step -1,
 // transposed and flattened into ONNX's order.
-Builder torch_pad(int64_t opset, const std::vector<int64_t>& torch_pads) {
+// Without constant folding the zeros' count is arithmetic too (2 * rank - len(pads)), and ONNX's
+// inference leaves every shape of the table open.
+Builder torch_pad(int64_t opset, const std::vector<int64_t>& torch_pads, bool folded = true) {
   Builder b(opset);
   b.input("x", {1, 4, 8, 6});
   b.ints("p", torch_pads);
-  b.ints("n", {8 - static_cast<int64_t>(torch_pads.size())});
+  if (folded) {
+    b.ints("n", {8 - static_cast<int64_t>(torch_pads.size())});
+  } else {
+    b.ints("eight", {8}, true);
+    b.node("Shape", {"p"}, "p_shape");
+    b.ints("zero", {0}, true);
+    b.node("Gather", {"p_shape", "zero"}, "p_len");
+    b.node("Sub", {"eight", "p_len"}, "count");
+    b.node("Unsqueeze", {"count"}, "n");
+    auto* axes = b.m.mutable_graph()->mutable_node(b.m.graph().node_size() - 1)->add_attribute();
+    axes->set_name("axes");
+    axes->set_type(onnx::AttributeProto::INTS);
+    axes->add_ints(0);
+  }
   b.constant_of_shape("n", 0, "zeros");
   auto* axis = b.node("Concat", {"p", "zeros"}, "all")->add_attribute();
   axis->set_name("axis");
@@ -337,9 +352,9 @@ Builder torch_pad(int64_t opset, const std::vector<int64_t>& torch_pads) {
 }  // namespace
 
 TEST(GraphLoader, TorchPadArithmeticThroughConstantOfShapeIsFolded) {
-  for (int64_t opset : {11, 13, 17}) {
+  for (auto [opset, folded] : {std::pair<int64_t, bool>{11, true}, {13, true}, {17, true}, {11, false}}) {
     // (left, right, top, bottom) = (1, 2, 3, 0): W 6 -> 9, H 8 -> 11.
-    Graph g = torch_pad(opset, {1, 2, 3, 0}).load();
+    Graph g = torch_pad(opset, {1, 2, 3, 0}, folded).load();
     EXPECT_EQ(output_shape(g, "/padded"), (Shape{1, 4, 11, 9})) << "opset " << opset;
     EXPECT_EQ(output_shape(g, "/y"), (Shape{1, 2, 9, 7})) << "opset " << opset;
     const deepen::Node* pad = find_node(g, "/padded");

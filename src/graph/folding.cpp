@@ -107,16 +107,21 @@ std::optional<SliceWindow> slice_window(const Shape& shape, const Ints& starts, 
     if (a < 0 || a >= rank || seen[a] || steps[k] == 0) return std::nullopt;
     seen[a] = true;
     int64_t dim = shape[a], s = starts[k], e = ends[k], st = steps[k];
+    if (dim < 0 || st == INT64_MIN) return std::nullopt;
+    if (dim == 0) {
+      w.out_shape[a] = 0;
+      continue;
+    }
     if (s < 0) s = s < -dim ? 0 : s + dim;  // a start or end beyond the front, as INT64_MIN
     if (e < 0) e = e < -dim ? -1 : e + dim;
     if (st > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      w.out_shape[a] = e > s ? (e - s + st - 1) / st : 0;
+      w.out_shape[a] = e > s ? (e - s - 1) / st + 1 : 0;
     } else {
       s = std::clamp<int64_t>(s, 0, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      w.out_shape[a] = s > e ? (s - e - st - 1) / -st : 0;
+      w.out_shape[a] = s > e ? (s - e - 1) / -st + 1 : 0;
     }
     w.first[a] = s;
     w.step[a] = st;
@@ -297,6 +302,35 @@ std::optional<Shape> reshape_output(const Shape& input, const Ints& target) {
 
 namespace {
 
+// The shape of a folded integer tensor that ONNX's inference left open: a Reshape's target, a
+// Transpose's or a Slice's window on its input's shape; nullopt for 1-D.
+std::optional<Shape> folded_shape(const Node& n, const Ints& values, const IntsLookup& lookup,
+                                  const ShapeLookup& shapes) {
+  const Ints* data = n.inputs.empty() ? nullptr : lookup(n.inputs[0]);
+  if (!data) return std::nullopt;
+  Shape in = shape_of(n.inputs[0], *data, shapes);
+  std::optional<Shape> out;
+  if (n.op == "Reshape" && n.inputs.size() >= 2) {
+    if (const Ints* target = lookup(n.inputs[1])) out = reshape_output(in, *target);
+  } else if (n.op == "Transpose") {
+    Ints perm = n.attr_ints("perm");
+    if (perm.empty())
+      for (size_t a = in.size(); a-- > 0;) perm.push_back(static_cast<int64_t>(a));
+    if (perm.size() != in.size()) return std::nullopt;
+    out = Shape(in.size());
+    for (size_t a = 0; a < perm.size(); ++a) {
+      if (perm[a] < 0 || perm[a] >= static_cast<int64_t>(in.size())) return std::nullopt;
+      (*out)[a] = in[perm[a]];
+    }
+  } else if (n.op == "Slice") {
+    Ints starts, ends, axes, steps;
+    if (slice_arguments(n, lookup, &starts, &ends, &axes, &steps))
+      if (auto w = slice_window(in, starts, ends, axes, steps)) out = w->out_shape;
+  }
+  if (!out || element_count(*out) != static_cast<int64_t>(values.size())) return std::nullopt;
+  return out;
+}
+
 // A constant Expand (PyTorch's `cls_token.expand(batch, -1, -1)`) folds away, but what reads it
 // needs its shape, which ONNX's inference leaves open when the target comes from arithmetic.
 void expand_shape(Graph& graph, const Node& node) {
@@ -304,6 +338,7 @@ void expand_shape(Graph& graph, const Node& node) {
   const Ints* target = ints_of(graph, node.inputs[1]);
   Tensor& out = graph.tensors[node.outputs[0]];
   if (out.shape_known || !data || !data->shape_known || !target) return;
+  if (std::any_of(target->begin(), target->end(), [](int64_t d) { return d < 1; })) return;
   Shape shape(std::max(data->shape.size(), target->size()), 1);
   for (size_t k = 0; k < shape.size(); ++k) {
     size_t from_end = shape.size() - 1 - k;
@@ -360,8 +395,8 @@ void fold_constants(Graph& graph) {
         const Tensor* t = graph.find_tensor(name);
         return t && t->shape_known ? &t->shape : nullptr;
       };
-      std::optional<Ints> values =
-          evaluate_ints(node, [&](const std::string& name) { return ints_of(graph, name); }, known_shape);
+      auto lookup = [&](const std::string& name) { return ints_of(graph, name); };
+      std::optional<Ints> values = evaluate_ints(node, lookup, known_shape);
       if (node.op == "Expand" && node.inputs.size() == 2) expand_shape(graph, node);
       for (size_t k = 0; k < node.outputs.size(); ++k) {
         if (node.outputs[k].empty()) continue;
@@ -372,7 +407,8 @@ void fold_constants(Graph& graph) {
           out.int_values = *values;
           out.has_int_values = true;
           if (!out.shape_known) {
-            out.shape = {static_cast<int64_t>(values->size())};
+            out.shape = folded_shape(node, *values, lookup, known_shape)
+                            .value_or(Shape{static_cast<int64_t>(values->size())});
             out.shape_known = true;
           }
         }

@@ -418,11 +418,11 @@ bool has_unknown_shapes(const Graph& graph) {
   return false;
 }
 
+constexpr int kMaxInferenceRounds = 8;
+
 // Writes the integer constants that folding computed back into the model as initializers and
 // drops the nodes that computed them, so that a second round of ONNX shape inference sees
 // Reshape and Slice arguments as constants (PyTorch's chunk and view export such arithmetic).
-constexpr int kMaxInferenceRounds = 8;
-
 bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
   onnx::GraphProto& g = *model.mutable_graph();
   std::unordered_set<std::string> injected, initializers;
@@ -438,7 +438,13 @@ bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
       auto* init = g.add_initializer();
       init->set_name(in);
       init->set_data_type(onnx::TensorProto::INT64);
-      if (!(t->shape.empty() && t->int_values.size() == 1)) init->add_dims(static_cast<int64_t>(t->int_values.size()));
+      int64_t count = 1;
+      for (auto d : t->shape) count = d >= 0 && count <= INT64_MAX / std::max<int64_t>(d, 1) ? count * d : -1;
+      if (t->shape.size() > 1 && count == static_cast<int64_t>(t->int_values.size())) {
+        for (auto d : t->shape) init->add_dims(d);  // a folded (4, 2) pads table stays 2-D
+      } else if (!(t->shape.empty() && t->int_values.size() == 1)) {
+        init->add_dims(static_cast<int64_t>(t->int_values.size()));
+      }
       for (auto v : t->int_values) init->add_int64_data(v);
       injected.insert(in);
     }
