@@ -425,3 +425,22 @@ TEST(GraphLoader, Opset9SliceGetsItsShape) {
   Graph g = b.load();
   EXPECT_EQ(output_shape(g, "/last"), (Shape{1, 1, 32}));
 }
+
+// A fuzzed chains export: the ConstantOfShape behind `x.expand` read 4 + 2^36 for 4, and ONNX's
+// inference built an Expand output of rank 2^36 (gigabytes) before any check.
+TEST(GraphLoader, AHugeConstantOfShapeIsAnErrorBeforeOnnxInference) {
+  Builder b(13);
+  b.input("x", {1, 4, 8, 8});
+  b.ints("rank", {(int64_t{1} << 36) + 4});
+  b.constant_of_shape("rank", 1, "ones");
+  b.node("Expand", {"x", "ones"}, "y");
+  b.output("y");
+  try {
+    b.load();
+    FAIL() << "a shape of 2^36 elements must be refused";
+  } catch (const deepen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'/ones' (ConstantOfShape) would make a tensor of shape 68719476740"),
+              std::string::npos)
+        << e.what();
+  }
+}

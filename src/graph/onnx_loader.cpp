@@ -7,6 +7,7 @@
 #include "graph/shape_inference.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
@@ -392,8 +393,36 @@ void check_window_attributes(const onnx::GraphProto& g, const std::string& label
 }
 
 // Runs ONNX shape inference on the model and converts it to a folded Graph.
+// ONNX 1.12 gives a ConstantOfShape of constant shape [n] an output of length n, and an Expand
+// reading it an output of rank n: a damaged constant of 2^36 took gigabytes before any check
+// (onnx fuzz target). Refuse such shapes before ONNX's inference runs.
+void check_constant_shapes(const onnx::ModelProto& model, const std::string& label) {
+  // 2^31 elements is 8 GB of fp32, beyond any edge model; a 1-D one may become a rank, whose every
+  // dimension ONNX allocates, so that one stays below 2^20.
+  constexpr double kMaxElements = double(uint64_t{1} << 31), kMaxLength = double(uint64_t{1} << 20);
+  std::unordered_map<std::string, const onnx::TensorProto*> constants;
+  for (const auto& init : model.graph().initializer()) constants[init.name()] = &init;
+  for (const auto& n : model.graph().node()) {
+    if (n.op_type() == "Constant" && n.output_size() > 0)
+      for (const auto& a : n.attribute())
+        if (a.has_t()) constants[n.output(0)] = &a.t();
+    if (n.op_type() != "ConstantOfShape" || n.input_size() < 1) continue;
+    auto it = constants.find(n.input(0));
+    if (it == constants.end()) continue;
+    Tensor shape;
+    read_int_values(*it->second, shape);
+    double elements = 1;
+    for (auto d : shape.int_values) elements *= static_cast<double>(d);
+    if (shape.has_int_values && (elements > kMaxElements || (shape.int_values.size() == 1 && elements > kMaxLength)))
+      throw Error(fmt::format("{}: node '{}' (ConstantOfShape) would make a tensor of shape {} ({:.3g} elements); "
+                              "the file is damaged or not a real model",
+                              label, n.name(), fmt::join(shape.int_values, "x"), elements));
+  }
+}
+
 Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64_t opset) {
   check_window_attributes(model.graph(), label);
+  check_constant_shapes(model, label);
   try {
     onnx::ShapeInferenceOptions inference_options(false, 0, data_propagation_is_bounded(model.graph()));
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), inference_options);
