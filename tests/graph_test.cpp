@@ -9,6 +9,9 @@
 #include "test_util.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <utility>
 
 using deepen::Graph;
 using deepen::Shape;
@@ -231,4 +234,213 @@ TEST(GraphLoader, InitializersStoredAsExternalDataNeedOnlyTheirDims) {
   ASSERT_EQ(g.nodes.size(), reference.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i)
     EXPECT_EQ(g.tensor(g.nodes[i].outputs[0]).shape, reference.tensor(reference.nodes[i].outputs[0]).shape);
+}
+
+// ---- Shape arithmetic that torch.onnx.export writes and ONNX 1.12's inference cannot follow
+namespace {
+
+struct Builder {
+  onnx::ModelProto m;
+  explicit Builder(int64_t opset) {
+    m.set_ir_version(8);
+    auto* op = m.add_opset_import();
+    op->set_version(opset);
+    m.mutable_graph()->set_name("exported");
+  }
+  void input(const std::string& name, std::vector<int64_t> dims) {
+    auto* v = m.mutable_graph()->add_input();
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+  void output(const std::string& name) { m.mutable_graph()->add_output()->set_name(name); }
+  onnx::NodeProto* node(const std::string& op, std::vector<std::string> in, const std::string& out) {
+    auto* n = m.mutable_graph()->add_node();
+    n->set_op_type(op);
+    n->set_name("/" + out);
+    for (auto& i : in) n->add_input(i);
+    n->add_output(out);
+    return n;
+  }
+  static void fill(onnx::TensorProto* t, const std::vector<int64_t>& dims, const std::vector<int64_t>& values) {
+    t->set_data_type(onnx::TensorProto::INT64);
+    for (auto d : dims) t->add_dims(d);
+    for (auto v : values) t->add_int64_data(v);
+  }
+  // A Constant node holding int64 values, as the exporter writes them.
+  void ints(const std::string& out, const std::vector<int64_t>& values, bool scalar = false) {
+    auto* a = node("Constant", {}, out)->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    fill(a->mutable_t(), scalar ? std::vector<int64_t>{} : std::vector<int64_t>{static_cast<int64_t>(values.size())},
+         values);
+  }
+  void constant_of_shape(const std::string& shape, int64_t value, const std::string& out) {
+    auto* a = node("ConstantOfShape", {shape}, out)->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    fill(a->mutable_t(), {1}, {value});
+  }
+  void weight(const std::string& name, std::vector<int64_t> dims) {
+    auto* t = m.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    int64_t count = 1;
+    for (auto d : dims) t->add_dims(d), count *= d;
+    for (int64_t i = 0; i < count; ++i) t->add_float_data(0.25f);
+  }
+  Graph load() const { return deepen::load_onnx_bytes(m.SerializeAsString(), "exported.onnx"); }
+};
+
+// torch 1.13's nn.ReflectionPad2d / F.pad at opset 11 and above: the pads in PyTorch's order,
+// extended with zeros by ConstantOfShape, reshaped to (-1, 2), reversed by a Slice with step -1,
+// transposed and flattened into ONNX's order.
+// Without constant folding the zeros' count is arithmetic too (2 * rank - len(pads)), and ONNX's
+// inference leaves every shape of the table open.
+Builder torch_pad(int64_t opset, const std::vector<int64_t>& torch_pads, bool folded = true) {
+  Builder b(opset);
+  b.input("x", {1, 4, 8, 6});
+  b.ints("p", torch_pads);
+  if (folded) {
+    b.ints("n", {8 - static_cast<int64_t>(torch_pads.size())});
+  } else {
+    b.ints("eight", {8}, true);
+    b.node("Shape", {"p"}, "p_shape");
+    b.ints("zero", {0}, true);
+    b.node("Gather", {"p_shape", "zero"}, "p_len");
+    b.node("Sub", {"eight", "p_len"}, "count");
+    b.node("Unsqueeze", {"count"}, "n");
+    auto* axes = b.m.mutable_graph()->mutable_node(b.m.graph().node_size() - 1)->add_attribute();
+    axes->set_name("axes");
+    axes->set_type(onnx::AttributeProto::INTS);
+    axes->add_ints(0);
+  }
+  b.constant_of_shape("n", 0, "zeros");
+  auto* axis = b.node("Concat", {"p", "zeros"}, "all")->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(0);
+  b.ints("rows", {-1, 2});
+  b.node("Reshape", {"all", "rows"}, "pairs");
+  b.ints("start", {-1});
+  b.ints("end", {-9223372036854775807LL});
+  b.ints("axis0", {0});
+  b.ints("back", {-1});
+  b.node("Slice", {"pairs", "start", "end", "axis0", "back"}, "reversed");
+  auto* perm = b.node("Transpose", {"reversed"}, "columns")->add_attribute();
+  perm->set_name("perm");
+  perm->set_type(onnx::AttributeProto::INTS);
+  perm->add_ints(1);
+  perm->add_ints(0);
+  b.ints("flat", {-1});
+  b.node("Reshape", {"columns", "flat"}, "onnx_order");
+  auto* to = b.node("Cast", {"onnx_order"}, "pads")->add_attribute();
+  to->set_name("to");
+  to->set_type(onnx::AttributeProto::INT);
+  to->set_i(onnx::TensorProto::INT64);
+  auto* mode = b.node("Pad", {"x", "pads"}, "padded")->add_attribute();
+  mode->set_name("mode");
+  mode->set_type(onnx::AttributeProto::STRING);
+  mode->set_s("reflect");
+  b.weight("w", {2, 4, 3, 3});
+  b.node("Conv", {"padded", "w"}, "y");
+  b.output("y");
+  return b;
+}
+
+}  // namespace
+
+TEST(GraphLoader, TorchPadArithmeticThroughConstantOfShapeIsFolded) {
+  for (auto [opset, folded] : {std::pair<int64_t, bool>{11, true}, {13, true}, {17, true}, {11, false}}) {
+    // (left, right, top, bottom) = (1, 2, 3, 0): W 6 -> 9, H 8 -> 11.
+    Graph g = torch_pad(opset, {1, 2, 3, 0}, folded).load();
+    EXPECT_EQ(output_shape(g, "/padded"), (Shape{1, 4, 11, 9})) << "opset " << opset;
+    EXPECT_EQ(output_shape(g, "/y"), (Shape{1, 2, 9, 7})) << "opset " << opset;
+    const deepen::Node* pad = find_node(g, "/padded");
+    ASSERT_NE(pad, nullptr);
+    EXPECT_EQ(g.tensor(pad->inputs[1]).int_values, (std::vector<int64_t>{0, 0, 3, 1, 0, 0, 0, 2}));
+    EXPECT_EQ(count_op(g, "ConstantOfShape"), 0u);  // shape arithmetic, folded away
+  }
+}
+
+// `self.cls_token.expand(x.shape[0], -1, -1)` in a ViT: the target shape comes from
+// ConstantOfShape, Mul, Equal and Where on constants; the folded Expand feeds a Concat.
+TEST(GraphLoader, ConstantExpandThroughWhereGetsItsShape) {
+  Builder b(13);
+  b.input("x", {1, 4, 8});
+  b.weight("cls", {1, 1, 8});
+  b.ints("target", {1, -1, -1});
+  b.ints("three", {3});
+  b.constant_of_shape("three", 1, "ones");
+  b.ints("minus_one", {-1}, true);
+  b.node("Mul", {"ones", "minus_one"}, "neg");
+  b.node("Equal", {"target", "neg"}, "is_free");
+  b.node("Where", {"is_free", "ones", "target"}, "shape");
+  b.node("Expand", {"cls", "shape"}, "tokens");
+  auto* axis = b.node("Concat", {"tokens", "x"}, "seq")->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(1);
+  b.node("Relu", {"seq"}, "y");
+  b.output("y");
+  Graph g = b.load();
+  EXPECT_EQ(output_shape(g, "/seq"), (Shape{1, 5, 8}));
+  EXPECT_EQ(output_shape(g, "/y"), (Shape{1, 5, 8}));
+}
+
+// onnxconverter-common's float16 conversion stores Clip's bounds as fp16 constants.
+TEST(GraphLoader, Float16ConstantsKeepTheirValues) {
+  Builder b(13);
+  b.input("x", {1, 4, 8, 8});
+  for (auto [name, bits] : {std::pair<const char*, int>{"lo", 0x0000}, {"hi", 0x4600}, {"tiny", 0x0001}}) {
+    auto* a = b.node("Constant", {}, name)->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT16);
+    a->mutable_t()->add_int32_data(bits);
+  }
+  b.node("Clip", {"x", "lo", "hi"}, "y");
+  b.node("Mul", {"y", "tiny"}, "z");
+  b.output("z");
+  Graph g = b.load();
+  EXPECT_EQ(g.tensor("hi").float_values, std::vector<double>{6.0});
+  EXPECT_EQ(g.tensor("lo").float_values, std::vector<double>{0.0});
+  EXPECT_EQ(g.tensor("tiny").float_values, std::vector<double>{std::ldexp(1.0, -24)});  // subnormal
+}
+
+// ONNX 1.12 leaves the output of an opset-9 Slice (attributes) open; torch writes one for x[:, -1].
+TEST(GraphLoader, Opset9SliceGetsItsShape) {
+  Builder b(9);
+  b.input("x", {1, 12, 32});
+  auto* n = b.node("Slice", {"x"}, "last");
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"axes", 1}, {"starts", -1}, {"ends", INT64_MAX}}) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    a->add_ints(v);
+  }
+  b.node("Relu", {"last"}, "y");
+  b.output("y");
+  Graph g = b.load();
+  EXPECT_EQ(output_shape(g, "/last"), (Shape{1, 1, 32}));
+}
+
+// A fuzzed chains export: the ConstantOfShape behind `x.expand` read 4 + 2^36 for 4, and ONNX's
+// inference built an Expand output of rank 2^36 (gigabytes) before any check.
+TEST(GraphLoader, AHugeConstantOfShapeIsAnErrorBeforeOnnxInference) {
+  Builder b(13);
+  b.input("x", {1, 4, 8, 8});
+  b.ints("rank", {(int64_t{1} << 36) + 4});
+  b.constant_of_shape("rank", 1, "ones");
+  b.node("Expand", {"x", "ones"}, "y");
+  b.output("y");
+  try {
+    b.load();
+    FAIL() << "a shape of 2^36 elements must be refused";
+  } catch (const deepen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'/ones' (ConstantOfShape) would make a tensor of shape 68719476740"),
+              std::string::npos)
+        << e.what();
+  }
 }

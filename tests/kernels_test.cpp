@@ -244,3 +244,200 @@ TEST(FusionRules, WithoutChainsEveryOpIsItsOwnKernel) {
   EXPECT_EQ(h["relu"], 5);  // three after convs, two after the residual adds
   EXPECT_EQ(h["add"], 2);
 }
+
+// ---- What exporters write for transformer blocks
+namespace {
+
+struct TinyGraph {
+  deepen::Graph g;
+  TinyGraph() { g.name = "transformer"; }
+  void tensor(const std::string& name, deepen::Shape shape) {
+    g.tensors[name].name = name;
+    g.tensors[name].shape = std::move(shape);
+    g.tensors[name].shape_known = true;
+  }
+  void scalar(const std::string& name, double v) {
+    tensor(name, {});
+    g.tensors[name].is_constant = true;
+    g.tensors[name].float_values = {v};
+    g.tensors[name].has_float_values = true;
+  }
+  void weight(const std::string& name, deepen::Shape shape) {
+    tensor(name, std::move(shape));
+    g.tensors[name].is_constant = true;
+  }
+  // Every activation here is (1, 16, 32): a sequence of 16 tokens of width 32.
+  void node(const std::string& op, std::vector<std::string> in, const std::string& out, deepen::Shape shape = {1, 16, 32}) {
+    tensor(out, std::move(shape));
+    g.nodes.push_back({out, op, "", {}, std::move(in), {out}});
+  }
+};
+
+// torch.onnx.export of nn.LayerNorm(32) before opset 17.
+TinyGraph decomposed_layernorm() {
+  TinyGraph t;
+  t.tensor("x", {1, 16, 32});
+  t.g.inputs = {"x"};
+  t.scalar("two", 2.0);
+  t.scalar("eps", 1e-5);
+  t.weight("gamma", {32});
+  t.weight("beta", {32});
+  t.node("ReduceMean", {"x"}, "mean", {1, 16, 1});
+  t.node("Sub", {"x", "mean"}, "d");
+  t.node("Pow", {"d", "two"}, "sq");
+  t.node("ReduceMean", {"sq"}, "var", {1, 16, 1});
+  t.node("Add", {"var", "eps"}, "var_eps", {1, 16, 1});
+  t.node("Sqrt", {"var_eps"}, "std", {1, 16, 1});
+  t.node("Div", {"d", "std"}, "norm");
+  t.node("Mul", {"norm", "gamma"}, "scaled");
+  t.node("Add", {"scaled", "beta"}, "y");
+  t.node("Relu", {"y"}, "z");
+  t.g.outputs = {"z"};
+  return t;
+}
+
+}  // namespace
+
+TEST(KernelDetector, DecomposedLayerNormIsOneKernelLikeLayerNormalization) {
+  auto decomposed = deepen::detect_kernels(decomposed_layernorm().g, deepen::default_fusion_rules());
+  ASSERT_EQ(decomposed.size(), 2u);
+  EXPECT_EQ(decomposed[0].type, "layernorm");
+  EXPECT_EQ(decomposed[0].nodes.size(), 9u);
+  EXPECT_EQ(decomposed[1].type, "relu");
+
+  TinyGraph op;  // opset 17: one LayerNormalization node
+  op.tensor("x", {1, 16, 32});
+  op.g.inputs = {"x"};
+  op.weight("gamma", {32});
+  op.weight("beta", {32});
+  op.node("LayerNormalization", {"x", "gamma", "beta"}, "y");
+  op.node("Relu", {"y"}, "z");
+  op.g.outputs = {"z"};
+  auto single = deepen::detect_kernels(op.g, deepen::default_fusion_rules());
+  ASSERT_EQ(single.size(), 2u);
+  EXPECT_EQ(single[0].type, "layernorm");
+  EXPECT_EQ(single[0].config.fields, decomposed[0].config.fields);
+  EXPECT_DOUBLE_EQ(single[0].flops, decomposed[0].flops);
+  EXPECT_DOUBLE_EQ(single[0].flops, 9.0 * 16 * 32);
+}
+
+TEST(KernelDetector, LayerNormWithAMeanOfAnotherTensorIsNotMatched) {
+  TinyGraph t = decomposed_layernorm();
+  t.tensor("other", {1, 16, 32});
+  t.g.inputs.push_back("other");
+  t.g.nodes[0].inputs = {"other"};  // the first ReduceMean no longer reads x
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  for (const auto& k : ks) EXPECT_NE(k.type, "layernorm");
+}
+
+TEST(KernelDetector, ErfGeluIsOneKernel) {
+  TinyGraph t;
+  t.tensor("x", {1, 16, 32});
+  t.g.inputs = {"x"};
+  t.scalar("sqrt2", 1.4142135381698608);
+  t.scalar("one", 1.0);
+  t.scalar("half", 0.5);
+  t.node("Div", {"x", "sqrt2"}, "a");
+  t.node("Erf", {"a"}, "b");
+  t.node("Add", {"b", "one"}, "c");
+  t.node("Mul", {"x", "c"}, "d");
+  t.node("Mul", {"d", "half"}, "y");
+  t.g.outputs = {"y"};
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  ASSERT_EQ(ks.size(), 1u);
+  EXPECT_EQ(ks[0].type, "gelu");
+  EXPECT_DOUBLE_EQ(ks[0].flops, 5.0 * 16 * 32);
+}
+
+TEST(KernelDetector, MatMulOfTwoActivationsIsABatchedMatmul) {
+  TinyGraph t;  // attention scores: (1, 4 heads, 16, 8) x (1, 4, 8, 16)
+  t.tensor("q", {1, 4, 16, 8});
+  t.tensor("kt", {1, 4, 8, 16});
+  t.g.inputs = {"q", "kt"};
+  t.node("MatMul", {"q", "kt"}, "scores", {1, 4, 16, 16});
+  t.g.outputs = {"scores"};
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  ASSERT_EQ(ks.size(), 1u);
+  EXPECT_EQ(ks[0].type, "matmul");
+  EXPECT_DOUBLE_EQ(ks[0].macs, 4.0 * 16 * 8 * 16);
+  EXPECT_DOUBLE_EQ(ks[0].config.get("rows"), 64);
+  EXPECT_DOUBLE_EQ(ks[0].bytes, (64.0 * 8 + 4 * 8 * 16 + 64 * 16) * 4);
+  EXPECT_EQ(deepen::kernel_features("matmul", ks[0].config).size(), 5u);
+}
+
+TEST(KernelDetector, SegmentationAndRecurrentOpsAreKernels) {
+  TinyGraph t;
+  t.tensor("x", {1, 8, 16, 16});
+  t.g.inputs = {"x"};
+  t.weight("wt", {8, 4, 2, 2});  // ConvTranspose: (cin, cout / group, kh, kw)
+  auto& up = t.g.nodes.emplace_back(deepen::Node{"up", "ConvTranspose", "", {}, {"x", "wt"}, {"u"}});
+  up.attrs["strides"] = std::vector<int64_t>{2, 2};
+  t.tensor("u", {1, 4, 32, 32});
+  t.weight("scales", {4});
+  t.node("Resize", {"u", "", "scales"}, "r", {1, 4, 64, 64});
+  t.g.outputs = {"r"};
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  ASSERT_EQ(ks.size(), 2u);
+  EXPECT_EQ(ks[0].type, "convtranspose");
+  EXPECT_DOUBLE_EQ(ks[0].macs, 16.0 * 16 * 8 * 4 * 2 * 2);  // every input pixel through the kernel
+  EXPECT_DOUBLE_EQ(ks[0].config.get("hw_out"), 32);
+  EXPECT_EQ(ks[1].type, "resize");
+  EXPECT_DOUBLE_EQ(ks[1].flops, 64.0 * 64 * 4);
+  EXPECT_DOUBLE_EQ(ks[1].bytes, (32.0 * 32 + 64 * 64) * 4 * 4);
+
+  TinyGraph r;  // LSTM over 12 steps of 16 features, hidden 32; then y[:, -1] and a token mean
+  r.tensor("seq", {12, 1, 16});
+  r.g.inputs = {"seq"};
+  r.weight("W", {1, 128, 16});
+  r.weight("R", {1, 128, 32});
+  r.weight("last", {});
+  r.g.tensors["last"].int_values = {-1};
+  r.g.tensors["last"].has_int_values = true;
+  r.node("LSTM", {"seq", "W", "R"}, "h", {12, 1, 1, 32});
+  r.node("Squeeze", {"h"}, "hs", {12, 1, 32});
+  r.node("Transpose", {"hs"}, "bt", {1, 12, 32});
+  r.node("Gather", {"bt", "last"}, "final", {1, 32});
+  auto& mean = r.g.nodes.emplace_back(deepen::Node{"mean", "ReduceMean", "", {}, {"bt"}, {"pooled"}});
+  mean.attrs["axes"] = std::vector<int64_t>{1};
+  r.tensor("pooled", {1, 1, 32});
+  r.g.outputs = {"final", "pooled"};
+  auto rk = deepen::detect_kernels(r.g, deepen::default_fusion_rules());
+  ASSERT_EQ(rk.size(), 5u);
+  EXPECT_EQ(rk[0].type, "lstm");
+  EXPECT_DOUBLE_EQ(rk[0].macs, 12.0 * 4 * 32 * (16 + 32));
+  EXPECT_DOUBLE_EQ(rk[0].config.get("cout"), 32);
+  EXPECT_EQ(rk[3].type, "slice");
+  EXPECT_EQ(rk[4].type, "global-avgpool");
+}
+
+TEST(KernelDetector, ChannelsLastMeanIsGlobalPooling) {
+  TinyGraph t;  // swin / convnext heads: x.mean((1, 2)) on (batch, H, W, C)
+  t.tensor("x", {1, 4, 4, 32});
+  t.g.inputs = {"x"};
+  auto& mean = t.g.nodes.emplace_back(deepen::Node{"mean", "ReduceMean", "", {}, {"x"}, {"y"}});
+  mean.attrs["axes"] = std::vector<int64_t>{1, 2};
+  mean.attrs["keepdims"] = int64_t{0};
+  t.tensor("y", {1, 32});
+  t.g.outputs = {"y"};
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  ASSERT_EQ(ks.size(), 1u);
+  EXPECT_EQ(ks[0].type, "global-avgpool");
+  EXPECT_DOUBLE_EQ(ks[0].bytes, 2 * 4.0 * 4 * 32 * 4);  // counted like element-wise work
+}
+
+TEST(KernelDetector, AnOpenShapeNamesTheNodeThatLeftItOpen) {
+  TinyGraph t;  // ONNX 1.12 infers only the rank of an Einsum's output
+  t.tensor("x", {1, 16, 32});
+  t.g.inputs = {"x"};
+  t.g.nodes.push_back({"scores", "Einsum", "", {}, {"x", "x"}, {"s"}});
+  t.g.tensors["s"].name = "s";
+  t.node("Relu", {"s"}, "y");
+  t.g.outputs = {"y"};
+  try {
+    deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+    FAIL() << "an open shape must be an error";
+  } catch (const deepen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("written by node 'scores', Einsum; read by node 'y', Relu"), std::string::npos)
+        << e.what();
+  }
+}

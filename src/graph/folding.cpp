@@ -44,14 +44,131 @@ std::optional<Ints> elementwise(const Ints& a, const Ints& b, const std::string&
       if (y == 0 || (x == INT64_MIN && y == -1)) return std::nullopt;
       r = x / y;
     }
+    if (op == "Equal") r = x == y;
     out[i] = r;
   }
   return out;
 }
 
+int64_t element_count(const Shape& shape) {
+  int64_t n = 1;
+  for (auto d : shape)
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) return -1;
+  return n;
+}
+
+// The shape of a small integer tensor: its known shape when that fits its values, else 1-D.
+Shape shape_of(const std::string& name, const Ints& values, const ShapeLookup& shapes) {
+  const Shape* s = shapes ? shapes(name) : nullptr;
+  if (s && element_count(*s) == static_cast<int64_t>(values.size())) return *s;
+  return {static_cast<int64_t>(values.size())};
+}
+
+// Row-major offsets of every element of `out_shape`, where output index k along axis a reads
+// input index first[a] + k * step[a] of a tensor of shape `in_shape` (Slice and Transpose).
+Ints gather_nd(const Ints& data, const Shape& in_shape, const Shape& out_shape, const Ints& first, const Ints& step,
+               const std::vector<size_t>& in_axis) {
+  size_t rank = out_shape.size();
+  Ints in_stride(in_shape.size(), 1);
+  for (size_t a = in_shape.size(); a-- > 1;) in_stride[a - 1] = in_stride[a] * in_shape[a];
+  Ints out;
+  int64_t total = element_count(out_shape);
+  out.reserve(static_cast<size_t>(std::max<int64_t>(total, 0)));
+  Ints idx(rank, 0);
+  for (int64_t e = 0; e < total; ++e) {
+    int64_t offset = 0;
+    for (size_t a = 0; a < rank; ++a) offset += (first[a] + idx[a] * step[a]) * in_stride[in_axis[a]];
+    out.push_back(data[static_cast<size_t>(offset)]);
+    for (size_t a = rank; a-- > 0;) {
+      if (++idx[a] < out_shape[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+struct SliceWindow {
+  Shape out_shape;
+  Ints first, step;
+};
+
+// ONNX Slice's output window on a tensor of `shape`: any rank, any axes, any non-zero steps.
+std::optional<SliceWindow> slice_window(const Shape& shape, const Ints& starts, const Ints& ends, Ints axes,
+                                        const Ints& steps) {
+  const auto rank = static_cast<int64_t>(shape.size());
+  if (axes.empty())
+    for (int64_t a = 0; a < static_cast<int64_t>(starts.size()); ++a) axes.push_back(a);
+  if (starts.size() != ends.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    return std::nullopt;
+  SliceWindow w{shape, Ints(rank, 0), Ints(rank, 1)};
+  std::vector<bool> seen(rank, false);
+  for (size_t k = 0; k < axes.size(); ++k) {
+    int64_t a = axes[k] < 0 ? axes[k] + rank : axes[k];
+    if (a < 0 || a >= rank || seen[a] || steps[k] == 0) return std::nullopt;
+    seen[a] = true;
+    int64_t dim = shape[a], s = starts[k], e = ends[k], st = steps[k];
+    if (dim < 0 || st == INT64_MIN) return std::nullopt;
+    if (dim == 0) {
+      w.out_shape[a] = 0;
+      continue;
+    }
+    if (s < 0) s = s < -dim ? 0 : s + dim;  // a start or end beyond the front, as INT64_MIN
+    if (e < 0) e = e < -dim ? -1 : e + dim;
+    if (st > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      w.out_shape[a] = e > s ? (e - s - 1) / st + 1 : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      w.out_shape[a] = s > e ? (s - e - 1) / -st + 1 : 0;
+    }
+    w.first[a] = s;
+    w.step[a] = st;
+  }
+  return w;
+}
+
+// The starts, ends, axes and steps of a Slice, from attributes (opset < 10) or constant inputs.
+bool slice_arguments(const Node& n, const IntsLookup& lookup, Ints* starts, Ints* ends, Ints* axes, Ints* steps) {
+  auto in = [&](size_t k) -> const Ints* {
+    return k < n.inputs.size() && !n.inputs[k].empty() ? lookup(n.inputs[k]) : nullptr;
+  };
+  if (n.inputs.size() >= 3) {
+    if (!in(1) || !in(2)) return false;
+    *starts = *in(1);
+    *ends = *in(2);
+    if (n.inputs.size() >= 4 && !n.inputs[3].empty()) {
+      if (!in(3)) return false;
+      *axes = *in(3);
+    }
+    if (n.inputs.size() >= 5 && !n.inputs[4].empty()) {
+      if (!in(4)) return false;
+      *steps = *in(4);
+    }
+  } else {
+    *starts = n.attr_ints("starts");
+    *ends = n.attr_ints("ends");
+    *axes = n.attr_ints("axes");
+  }
+  if (steps->empty()) steps->assign(starts->size(), 1);
+  return true;
+}
+
+// ONNX Slice on a small integer tensor.
+std::optional<Ints> slice_values(const Ints& data, const Shape& shape, const Ints& starts, const Ints& ends,
+                                 const Ints& axes, const Ints& steps) {
+  auto w = slice_window(shape, starts, ends, axes, steps);
+  if (!w) return std::nullopt;
+  const auto rank = static_cast<int64_t>(shape.size());
+  std::vector<size_t> same(rank);
+  for (int64_t a = 0; a < rank; ++a) same[a] = static_cast<size_t>(a);
+  return gather_nd(data, shape, w->out_shape, w->first, w->step, same);
+}
+
 }  // namespace
 
-std::optional<Ints> evaluate_ints(const Node& n, const IntsLookup& lookup) {
+std::optional<Ints> evaluate_ints(const Node& n, const IntsLookup& lookup, const ShapeLookup& shapes) {
   auto in = [&](size_t k) -> const Ints* {
     return k < n.inputs.size() && !n.inputs[k].empty() ? lookup(n.inputs[k]) : nullptr;
   };
@@ -94,26 +211,56 @@ std::optional<Ints> evaluate_ints(const Node& n, const IntsLookup& lookup) {
   if (op == "Slice") {
     const Ints* data = in(0);
     if (!data) return std::nullopt;
-    Ints starts, ends, steps{1};
-    if (n.inputs.size() >= 3) {
-      if (!in(1) || !in(2)) return std::nullopt;
-      starts = *in(1);
-      ends = *in(2);
-      if (n.inputs.size() >= 4 && !n.inputs[3].empty()) {
-        if (!in(3) || in(3)->size() != 1 || (*in(3))[0] != 0) return std::nullopt;
-      }
-      if (n.inputs.size() >= 5 && !n.inputs[4].empty()) {
-        if (!in(4)) return std::nullopt;
-        steps = *in(4);
-      }
-    } else {
-      starts = n.attr_ints("starts");
-      ends = n.attr_ints("ends");
+    Ints starts, ends, axes, steps;
+    if (!slice_arguments(n, lookup, &starts, &ends, &axes, &steps)) return std::nullopt;
+    // Without shapes a tensor is taken as 1-D, which only a plain slice of axis 0 can rely on.
+    if (!shapes && (starts.size() != 1 || (!axes.empty() && axes != Ints{0}) || steps != Ints{1}))
+      return std::nullopt;
+    return slice_values(*data, shape_of(n.inputs[0], *data, shapes), starts, ends, axes, steps);
+  }
+  if (op == "Transpose") {
+    const Ints* data = in(0);
+    if (!data || !shapes) return std::nullopt;
+    Shape shape = shape_of(n.inputs[0], *data, shapes);
+    const size_t rank = shape.size();
+    Ints perm = n.attr_ints("perm");
+    if (perm.empty())
+      for (size_t a = rank; a-- > 0;) perm.push_back(static_cast<int64_t>(a));
+    if (perm.size() != rank) return std::nullopt;
+    Shape out_shape(rank);
+    std::vector<size_t> in_axis(rank);
+    std::vector<bool> seen(rank, false);
+    for (size_t a = 0; a < rank; ++a) {
+      if (perm[a] < 0 || perm[a] >= static_cast<int64_t>(rank) || seen[perm[a]]) return std::nullopt;
+      seen[perm[a]] = true;
+      in_axis[a] = static_cast<size_t>(perm[a]);
+      out_shape[a] = shape[in_axis[a]];
     }
-    if (starts.size() != 1 || ends.size() != 1 || steps.size() != 1 || steps[0] != 1) return std::nullopt;
-    int64_t size = static_cast<int64_t>(data->size());
-    int64_t s = normalise_index(starts[0], size), e = normalise_index(std::min(ends[0], size), size);
-    return e > s ? Ints(data->begin() + s, data->begin() + e) : Ints{};
+    return gather_nd(*data, shape, out_shape, Ints(rank, 0), Ints(rank, 1), in_axis);
+  }
+  if (op == "ConstantOfShape") {
+    const Ints* dims = in(0);
+    auto value = n.attr_ints("value");  // the loader keeps an integer `value` tensor as one int
+    if (!dims || value.size() != 1) return std::nullopt;
+    int64_t count = element_count(*dims);
+    if (count < 0 || count > static_cast<int64_t>(kMaxFoldedValues)) return std::nullopt;
+    return Ints(static_cast<size_t>(count), value[0]);
+  }
+  if (op == "Equal") {
+    const Ints *a = in(0), *b = in(1);
+    if (!a || !b) return std::nullopt;
+    return elementwise(*a, *b, op);
+  }
+  if (op == "Where") {
+    const Ints *c = in(0), *a = in(1), *b = in(2);
+    if (!c || !a || !b) return std::nullopt;
+    size_t size = std::max({c->size(), a->size(), b->size()});
+    for (const Ints* v : {c, a, b})
+      if (v->size() != size && v->size() != 1) return std::nullopt;
+    auto at = [](const Ints* v, size_t i) { return (*v)[v->size() == 1 ? 0 : i]; };
+    Ints out(size);
+    for (size_t i = 0; i < size; ++i) out[i] = at(c, i) ? at(a, i) : at(b, i);
+    return out;
   }
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
     const Ints *a = in(0), *b = in(1);
@@ -153,6 +300,59 @@ std::optional<Shape> reshape_output(const Shape& input, const Ints& target) {
   return out;
 }
 
+namespace {
+
+// The shape of a folded integer tensor that ONNX's inference left open: a Reshape's target, a
+// Transpose's or a Slice's window on its input's shape; nullopt for 1-D.
+std::optional<Shape> folded_shape(const Node& n, const Ints& values, const IntsLookup& lookup,
+                                  const ShapeLookup& shapes) {
+  const Ints* data = n.inputs.empty() ? nullptr : lookup(n.inputs[0]);
+  if (!data) return std::nullopt;
+  Shape in = shape_of(n.inputs[0], *data, shapes);
+  std::optional<Shape> out;
+  if (n.op == "Reshape" && n.inputs.size() >= 2) {
+    if (const Ints* target = lookup(n.inputs[1])) out = reshape_output(in, *target);
+  } else if (n.op == "Transpose") {
+    Ints perm = n.attr_ints("perm");
+    if (perm.empty())
+      for (size_t a = in.size(); a-- > 0;) perm.push_back(static_cast<int64_t>(a));
+    if (perm.size() != in.size()) return std::nullopt;
+    out = Shape(in.size());
+    for (size_t a = 0; a < perm.size(); ++a) {
+      if (perm[a] < 0 || perm[a] >= static_cast<int64_t>(in.size())) return std::nullopt;
+      (*out)[a] = in[perm[a]];
+    }
+  } else if (n.op == "Slice") {
+    Ints starts, ends, axes, steps;
+    if (slice_arguments(n, lookup, &starts, &ends, &axes, &steps))
+      if (auto w = slice_window(in, starts, ends, axes, steps)) out = w->out_shape;
+  }
+  if (!out || element_count(*out) != static_cast<int64_t>(values.size())) return std::nullopt;
+  return out;
+}
+
+// A constant Expand (PyTorch's `cls_token.expand(batch, -1, -1)`) folds away, but what reads it
+// needs its shape, which ONNX's inference leaves open when the target comes from arithmetic.
+void expand_shape(Graph& graph, const Node& node) {
+  const Tensor* data = graph.find_tensor(node.inputs[0]);
+  const Ints* target = ints_of(graph, node.inputs[1]);
+  Tensor& out = graph.tensors[node.outputs[0]];
+  if (out.shape_known || !data || !data->shape_known || !target) return;
+  if (std::any_of(target->begin(), target->end(), [](int64_t d) { return d < 1; })) return;
+  Shape shape(std::max(data->shape.size(), target->size()), 1);
+  for (size_t k = 0; k < shape.size(); ++k) {
+    size_t from_end = shape.size() - 1 - k;
+    int64_t a = from_end < data->shape.size() ? data->shape[data->shape.size() - 1 - from_end] : 1;
+    int64_t b = from_end < target->size() ? (*target)[target->size() - 1 - from_end] : 1;
+    if (a != b && a != 1 && b != 1) return;
+    shape[k] = a == 1 ? b : a;
+  }
+  out.shape = shape;
+  out.shape_known = true;
+}
+
+}  // namespace
+
 void fold_constants(Graph& graph) {
   std::unordered_map<std::string, std::string> alias;
   auto resolve = [&](const std::string& name) {
@@ -191,8 +391,13 @@ void fold_constants(Graph& graph) {
       }
     }
     if (all_constant && node.op != "RandomNormal" && node.op != "RandomUniform") {
-      std::optional<Ints> values =
-          evaluate_ints(node, [&](const std::string& name) { return ints_of(graph, name); });
+      auto known_shape = [&](const std::string& name) -> const Shape* {
+        const Tensor* t = graph.find_tensor(name);
+        return t && t->shape_known ? &t->shape : nullptr;
+      };
+      auto lookup = [&](const std::string& name) { return ints_of(graph, name); };
+      std::optional<Ints> values = evaluate_ints(node, lookup, known_shape);
+      if (node.op == "Expand" && node.inputs.size() == 2) expand_shape(graph, node);
       for (size_t k = 0; k < node.outputs.size(); ++k) {
         if (node.outputs[k].empty()) continue;
         Tensor& out = graph.tensors[node.outputs[k]];
@@ -202,7 +407,8 @@ void fold_constants(Graph& graph) {
           out.int_values = *values;
           out.has_int_values = true;
           if (!out.shape_known) {
-            out.shape = {static_cast<int64_t>(values->size())};
+            out.shape = folded_shape(node, *values, lookup, known_shape)
+                            .value_or(Shape{static_cast<int64_t>(values->size())});
             out.shape_known = true;
           }
         }
@@ -234,6 +440,18 @@ void fold_constants(Graph& graph) {
       alias[node.outputs[0]] = node.inputs[0];
       graph.folded.push_back(label);
       continue;
+    }
+    if (node.op == "Slice" && !node.inputs.empty()) {  // ONNX 1.12 leaves Slice-1's output open
+      Tensor& out = graph.tensors[node.outputs[0]];
+      const Tensor* data = graph.find_tensor(node.inputs[0]);
+      Ints starts, ends, axes, steps;
+      if (!out.shape_known && data && data->shape_known &&
+          slice_arguments(node, [&](const std::string& name) { return ints_of(graph, name); }, &starts, &ends, &axes,
+                          &steps))
+        if (auto w = slice_window(data->shape, starts, ends, axes, steps)) {
+          out.shape = w->out_shape;
+          out.shape_known = true;
+        }
     }
     if (node.op == "Reshape" && node.inputs.size() >= 2) {
       Tensor& out = graph.tensors[node.outputs[0]];

@@ -15,9 +15,16 @@ void fold_constants(Graph& graph);
 // The integer values of a tensor, or nullptr when they are not known.
 using IntsLookup = std::function<const std::vector<int64_t>*(const std::string&)>;
 
+// The shape of a tensor, or nullptr when it is not known.
+using ShapeLookup = std::function<const Shape*(const std::string&)>;
+
 // Integer values of a node's first output when its inputs' values are known (Constant, Cast,
-// Gather, Concat, Slice, Add/Sub/Mul/Div, and the ops that keep values as they are).
-std::optional<std::vector<int64_t>> evaluate_ints(const Node& node, const IntsLookup& lookup);
+// Gather, Concat, Slice, Add/Sub/Mul/Div, ConstantOfShape, Equal, Where, and the ops that keep
+// values as they are). With `shapes`, also what needs the inputs' shapes: Transpose, and Slice
+// on any axis with any step (PyTorch's padding arithmetic: Reshape(-1, 2), a reversing Slice,
+// Transpose, Reshape(-1)).
+std::optional<std::vector<int64_t>> evaluate_ints(const Node& node, const IntsLookup& lookup,
+                                                  const ShapeLookup& shapes = nullptr);
 
 // The output shape of a Reshape from its constant shape argument (0 copies, -1 is inferred);
 // nullopt when the argument does not fit the input.

@@ -8,10 +8,12 @@
 #include "graph/shape_inference.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -79,6 +81,14 @@ Shape dims_of(const onnx::TensorShapeProto& shape, bool* known) {
   return result;
 }
 
+double half_to_double(uint16_t h) {
+  const int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  const double sign = (h & 0x8000) ? -1.0 : 1.0;
+  if (exponent == 0) return sign * std::ldexp(mantissa, -24);
+  if (exponent == 31) return mantissa ? std::nan("") : sign * HUGE_VAL;
+  return sign * std::ldexp(mantissa + 1024, exponent - 25);
+}
+
 void read_int_values(const onnx::TensorProto& t, Tensor& out) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL) return;
   int64_t count = 1;
@@ -137,6 +147,22 @@ void read_int_values(const onnx::TensorProto& t, Tensor& out) {
       floats.assign(t.float_data().begin(), t.float_data().end());
     } else if (!is_float && t.double_data_size() == count) {
       floats.assign(t.double_data().begin(), t.double_data().end());
+    } else {
+      return;
+    }
+    out.float_values = std::move(floats);
+    out.has_float_values = true;
+    return;
+  } else if (t.data_type() == onnx::TensorProto::FLOAT16) {  // fp16-converted models' Clip bounds
+    std::vector<double> floats;
+    if (t.has_raw_data()) {
+      const std::string& raw = t.raw_data();
+      if (raw.size() != static_cast<size_t>(count) * 2) return;
+      for (int64_t i = 0; i < count; ++i)
+        floats.push_back(half_to_double(static_cast<uint16_t>(static_cast<unsigned char>(raw[i * 2]) |
+                                                              static_cast<unsigned char>(raw[i * 2 + 1]) << 8)));
+    } else if (t.int32_data_size() == count) {  // ONNX keeps fp16 bit patterns in int32_data
+      for (auto bits : t.int32_data()) floats.push_back(half_to_double(static_cast<uint16_t>(bits)));
     } else {
       return;
     }
@@ -332,6 +358,11 @@ Graph convert(const onnx::ModelProto& model, const std::string& label, int64_t o
         if (n.output_size() > 0) graph.tensors[n.output(0)] = constant_tensor(n.output(0), a.t(), label);
         continue;
       }
+      if (n.op_type() == "ConstantOfShape" && a.has_t()) {  // its fill value, for folding
+        Tensor value = constant_tensor(a.name(), a.t(), label);
+        if (value.has_int_values && value.int_values.size() == 1) node.attrs[a.name()] = value.int_values;
+        continue;
+      }
       node.attrs[a.name()] = convert_attribute(a);
     }
     node.inputs.assign(n.input().begin(), n.input().end());
@@ -361,9 +392,37 @@ void check_window_attributes(const onnx::GraphProto& g, const std::string& label
   }
 }
 
-// Runs ONNX shape inference on the model (in a child process) and converts it to a folded Graph.
+// ONNX 1.12 gives a ConstantOfShape of constant shape [n] an output of length n, and an Expand
+// reading it an output of rank n: a damaged constant of 2^36 took gigabytes before any check
+// (onnx fuzz target). Refuse such shapes before ONNX's inference runs.
+void check_constant_shapes(const onnx::ModelProto& model, const std::string& label) {
+  // 2^31 elements is 8 GB of fp32, beyond any edge model; a 1-D one may become a rank, whose every
+  // dimension ONNX allocates, so that one stays below 2^20.
+  constexpr double kMaxElements = double(uint64_t{1} << 31), kMaxLength = double(uint64_t{1} << 20);
+  std::unordered_map<std::string, const onnx::TensorProto*> constants;
+  for (const auto& init : model.graph().initializer()) constants[init.name()] = &init;
+  for (const auto& n : model.graph().node()) {
+    if (n.op_type() == "Constant" && n.output_size() > 0)
+      for (const auto& a : n.attribute())
+        if (a.has_t()) constants[n.output(0)] = &a.t();
+    if (n.op_type() != "ConstantOfShape" || n.input_size() < 1) continue;
+    auto it = constants.find(n.input(0));
+    if (it == constants.end()) continue;
+    Tensor shape;
+    read_int_values(*it->second, shape);
+    double elements = 1;
+    for (auto d : shape.int_values) elements *= static_cast<double>(d);
+    if (shape.has_int_values && (elements > kMaxElements || (shape.int_values.size() == 1 && elements > kMaxLength)))
+      throw Error(fmt::format("{}: node '{}' (ConstantOfShape) would make a tensor of shape {} ({:.3g} elements); "
+                              "the file is damaged or not a real model",
+                              label, n.name(), fmt::join(shape.int_values, "x"), elements));
+  }
+}
+
+// Runs ONNX shape inference on the model (in a worker process) and converts it to a folded Graph.
 Graph infer_and_convert(onnx::ModelProto& model, const std::string& label, int64_t opset) {
   check_window_attributes(model.graph(), label);
+  check_constant_shapes(model, label);
   run_onnx_shape_inference(model, label, data_propagation_is_bounded(model.graph()));
   Graph graph = convert(model, label, opset);
   sort_topologically(graph);
@@ -383,6 +442,8 @@ bool has_unknown_shapes(const Graph& graph) {
   return false;
 }
 
+constexpr int kMaxInferenceRounds = 8;
+
 // Writes the integer constants that folding computed back into the model as initializers and
 // drops the nodes that computed them, so that a second round of ONNX shape inference sees
 // Reshape and Slice arguments as constants (PyTorch's chunk and view export such arithmetic).
@@ -390,15 +451,24 @@ bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
   onnx::GraphProto& g = *model.mutable_graph();
   std::unordered_set<std::string> injected, initializers;
   for (const auto& init : g.initializer()) initializers.insert(init.name());
-  for (const auto& n : graph.nodes)
-    for (const auto& in : n.inputs) {
+  // Every node of the file, folded or not: a folded node (a constant Expand) may still need the
+  // values of its shape argument for its own shape.
+  for (const auto& n : g.node())
+    for (const auto& in : n.input()) {
       const Tensor* t = graph.find_tensor(in);
       if (!t || !t->is_constant || !t->has_int_values || injected.count(in)) continue;
+      if (t->elem_type == onnx::TensorProto::BOOL) continue;
       if (initializers.count(in)) continue;
       auto* init = g.add_initializer();
       init->set_name(in);
       init->set_data_type(onnx::TensorProto::INT64);
-      if (!(t->shape.empty() && t->int_values.size() == 1)) init->add_dims(static_cast<int64_t>(t->int_values.size()));
+      int64_t count = 1;
+      for (auto d : t->shape) count = d >= 0 && count <= INT64_MAX / std::max<int64_t>(d, 1) ? count * d : -1;
+      if (t->shape.size() > 1 && count == static_cast<int64_t>(t->int_values.size())) {
+        for (auto d : t->shape) init->add_dims(d);  // a folded (4, 2) pads table stays 2-D
+      } else if (!(t->shape.empty() && t->int_values.size() == 1)) {
+        init->add_dims(static_cast<int64_t>(t->int_values.size()));
+      }
       for (auto v : t->int_values) init->add_int64_data(v);
       injected.insert(in);
     }
@@ -597,7 +667,10 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
   resolve_inputs(g, initializer_names, options, label);
 
   Graph graph = infer_and_convert(model, label, opset);
-  if (has_unknown_shapes(graph) && inject_folded_constants(model, graph)) {
+  // Each round folds what the last one's shapes made constant (a Pad's pads, then the Resize
+  // scales that read the padded shape, ...); every round drops nodes, so this ends.
+  for (int round = 0; round < kMaxInferenceRounds && has_unknown_shapes(graph) && inject_folded_constants(model, graph);
+       ++round) {
     std::vector<std::string> folded = graph.folded;
     graph = infer_and_convert(model, label, opset);
     // A node folded in both rounds (a Constant that fed the injected arithmetic) counts once.

@@ -1,6 +1,6 @@
 // Graph -> kernels in three steps: every node becomes a unit with a normalised op (structural
-// blocks such as SE, channel shuffle, hard-swish and MatMul+bias become one unit of several
-// nodes); chains of units are fused by the fusion rules; each kernel gets its config and work.
+// blocks such as SE, channel shuffle, hard-swish, MatMul+bias, and the LayerNorm and GELU that
+// exporters decompose become one unit of several nodes); chains of units are fused by the fusion rules; each kernel gets its config and work.
 #include <deepen/error.h>
 #include <deepen/kernels.h>
 #include <deepen/schema.h>
@@ -41,6 +41,8 @@ class Detector {
     for (size_t i = 0; i < g_.nodes.size(); ++i) match_channel_shuffle(i);
     for (size_t i = 0; i < g_.nodes.size(); ++i) match_hswish(i);
     for (size_t i = 0; i < g_.nodes.size(); ++i) match_hsigmoid(i);
+    for (size_t i = 0; i < g_.nodes.size(); ++i) match_layernorm(i);
+    for (size_t i = 0; i < g_.nodes.size(); ++i) match_gelu(i);
     for (size_t i = 0; i < g_.nodes.size(); ++i) match_fc_bias(i);
     for (size_t i = 0; i < g_.nodes.size(); ++i)
       if (unit_of_node_[i] == kNone) add_unit(single_unit(i));
@@ -178,8 +180,14 @@ class Detector {
     if (op == "Gemm") return n.inputs.size() > 1 && is_const(n.inputs[1]) ? "fc" : "other:Gemm";
     if (op == "MatMul") {
       const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
-      return w && w->is_constant && w->shape.size() == 2 ? "fc" : "other:MatMul";
+      if (w && w->is_constant && w->shape.size() == 2) return "fc";
+      const Tensor* a = g_.find_tensor(n.inputs[0]);
+      // Two activations (attention's Q K^T and A V): a batched matrix product.
+      return a && w && a->shape_known && w->shape_known && a->shape.size() >= 2 && w->shape.size() >= 2
+                 ? "matmul"
+                 : "other:MatMul";
     }
+    if (op == "LayerNormalization") return "layernorm";
     if (op == "MaxPool") return "maxpool";
     if (op == "AveragePool") return "avgpool";
     if (op == "GlobalAveragePool") return "global-avgpool";
@@ -190,9 +198,35 @@ class Detector {
         std::sort(axes.begin(), axes.end());
         if ((axes[0] == 2 || axes[0] == -2) && (axes[1] == 3 || axes[1] == -1)) return "global-avgpool";
         if (axes[0] == -2 && axes[1] == -1) return "global-avgpool";
+        if ((axes[0] == 1 || axes[0] == -3) && (axes[1] == 2 || axes[1] == -2)) return "global-avgpool";  // NHWC
       }
+      // Mean over the tokens of a (batch, tokens, width) sequence: a transformer's average pooling.
+      if (x && x->shape.size() == 3 && axes.size() == 1 && (axes[0] == 1 || axes[0] == -2)) return "global-avgpool";
       return "other:ReduceMean";
     }
+    // The kernels below need shapes that a model may leave open; without them they stay other:.
+    auto known = [&](size_t k, bool output = false) {
+      const auto& names = output ? n.outputs : n.inputs;
+      const Tensor* t = k < names.size() ? g_.find_tensor(names[k]) : nullptr;
+      return t && t->shape_known;
+    };
+    if (op == "ConvTranspose") {
+      const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
+      return known(0) && known(0, true) && w && w->shape_known && w->shape.size() == 4 ? "convtranspose"
+                                                                                      : "other:ConvTranspose";
+    }
+    if (op == "Resize" || op == "Upsample") return known(0) && known(0, true) ? "resize" : "other:" + op;
+    if (op == "LSTM" || op == "GRU") {
+      const Tensor* x = g_.find_tensor(n.inputs[0]);
+      const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
+      bool plain = x && w && x->shape_known && w->shape_known && x->shape.size() == 3 && w->shape.size() == 3 &&
+                   n.attr_int("layout", 0) == 0;
+      return plain ? (op == "LSTM" ? "lstm" : "gru") : "other:" + op;
+    }
+    // A constant index into an activation (x[:, 0], x[:, -1]) selects part of it, as a Slice does.
+    if (op == "Gather" && n.inputs.size() == 2 && is_const(n.inputs[1]) && !is_const(n.inputs[0]) && known(0) &&
+        known(0, true))
+      return "slice";
     if (op == "Concat") return "concat";
     if (op == "Split") return "split";
     if (op == "Slice") return "slice";
@@ -369,6 +403,68 @@ class Detector {
     }
   }
 
+  // LayerNorm as exporters write it before opset 17 (which has LayerNormalization):
+  // d = x - ReduceMean(x); d / Sqrt(ReduceMean(Pow(d, 2)) + eps), then * gamma + beta.
+  void match_layernorm(size_t i) {
+    const Node& div = node(i);
+    if (div.op != "Div" || div.inputs.size() != 2 || !free(i)) return;
+    size_t sub = producer(div.inputs[0]), sqrt = producer(div.inputs[1]);
+    if (sub == kNone || node(sub).op != "Sub" || sqrt == kNone || node(sqrt).op != "Sqrt") return;
+    const std::string& x = node(sub).inputs[0];
+    size_t mean = node(sub).inputs.size() == 2 ? producer(node(sub).inputs[1]) : kNone;
+    if (mean == kNone || node(mean).op != "ReduceMean" || node(mean).inputs[0] != x) return;
+    size_t eps = producer(node(sqrt).inputs[0]);
+    std::string v;
+    double c = 0;
+    if (eps == kNone || node(eps).op != "Add" || !split_binary(node(eps), &v, &c)) return;
+    size_t var = producer(v);
+    if (var == kNone || node(var).op != "ReduceMean") return;
+    size_t pow = producer(node(var).inputs[0]);
+    std::string d;
+    if (pow == kNone || node(pow).op != "Pow" || !split_binary(node(pow), &d, &c) || c != 2.0 ||
+        d != div.inputs[0])
+      return;
+    std::vector<size_t> nodes = {mean, sub, pow, var, eps, sqrt, i};
+    size_t last = i;
+    for (const char* affine : {"Mul", "Add"}) {  // gamma, then beta
+      size_t next = single_consumer(node(last).outputs[0]);
+      if (next == kNone || node(next).op != affine || node(next).inputs.size() != 2) break;
+      const auto& ins = node(next).inputs;
+      if (!is_const(ins[0] == node(last).outputs[0] ? ins[1] : ins[0])) break;
+      nodes.push_back(last = next);
+    }
+    std::sort(nodes.begin(), nodes.end());
+    if (claimable(nodes) && internal(nodes, last)) add_unit({"layernorm", nodes, x, node(last).outputs[0]});
+  }
+
+  // GELU as torch.onnx.export writes it (ONNX has no Gelu before opset 20):
+  // x * (Erf(x / sqrt(2)) + 1) * 0.5.
+  void match_gelu(size_t i) {
+    const Node& half = node(i);
+    std::string prod;
+    double c = 0;
+    if (half.op != "Mul" || !free(i) || !split_binary(half, &prod, &c) || c != 0.5) return;
+    size_t mul = producer(prod);
+    if (mul == kNone || node(mul).op != "Mul" || node(mul).inputs.size() != 2) return;
+    for (int k = 0; k < 2; ++k) {
+      size_t add = producer(node(mul).inputs[1 - k]);
+      std::string e;
+      if (add == kNone || node(add).op != "Add" || !split_binary(node(add), &e, &c) || c != 1.0) continue;
+      size_t erf = producer(e);
+      if (erf == kNone || node(erf).op != "Erf") continue;
+      size_t div = producer(node(erf).inputs[0]);
+      std::string x;
+      if (div == kNone || !split_binary(node(div), &x, &c) || x != node(mul).inputs[k]) continue;
+      bool scaled = (node(div).op == "Div" && std::abs(c - std::sqrt(2.0)) < 1e-3) ||
+                    (node(div).op == "Mul" && std::abs(c - std::sqrt(0.5)) < 1e-3);
+      if (!scaled) continue;
+      std::vector<size_t> nodes = {div, erf, add, mul, i};
+      std::sort(nodes.begin(), nodes.end());
+      if (claimable(nodes) && internal(nodes, i)) add_unit({"gelu", nodes, x, half.outputs[0]});
+      return;
+    }
+  }
+
   // Reshape(N, g, C/g, H, W) -> Transpose(0, 2, 1, 3, 4) -> Reshape(N, C, H, W).
   void match_channel_shuffle(size_t i) {
     const Node& r1 = node(i);
@@ -435,10 +531,21 @@ class Detector {
   // ---- config and work
   const Tensor& shaped(const std::string& name, size_t at_node) const {
     const Tensor* t = g_.find_tensor(name);
-    if (!t || !t->shape_known)
-      throw Error(fmt::format("{}: cannot resolve the shape of tensor '{}' (read by node '{}', {}); if the model "
-                              "has dynamic dimensions, give the input's size with --input-shape NAME:1x3x224x224",
-                              g_.name, name, node(at_node).name, node(at_node).op));
+    if (!t || !t->shape_known) {
+      // Name the node whose output is open: that is where inference stopped (an Einsum, whose
+      // shape ONNX 1.12 leaves open, or arithmetic on shapes in floating point).
+      size_t from = producer(name);
+      std::string where = from == at_node
+                              ? fmt::format("the output of node '{}', {}", node(from).name, node(from).op)
+                              : fmt::format("{}read by node '{}', {}",
+                                            from == kNone ? std::string()
+                                                          : fmt::format("written by node '{}', {}; ", node(from).name,
+                                                                        node(from).op),
+                                            node(at_node).name, node(at_node).op);
+      throw Error(fmt::format("{}: cannot resolve the shape of tensor '{}' ({}); if the model has dynamic dimensions, "
+                              "give the input's size with --input-shape NAME:1x3x224x224",
+                              g_.name, name, where));
+    }
     int64_t elements = 1;
     for (auto d : t->shape) {
       if (d <= 0)
@@ -524,6 +631,52 @@ class Detector {
       double rows = 1;
       for (size_t d = 0; d + 1 < x.shape.size(); ++d) rows *= static_cast<double>(x.shape[d]);
       if (rows > 1) c.set("rows", rows);
+    } else if (op == "convtranspose") {
+      const Tensor& x = shaped(hn.inputs[0], n0);
+      const Tensor& w = shaped(hn.inputs[1], n0);
+      const Tensor& y = shaped(hn.outputs[0], n0);
+      if (x.shape.size() != 4 || y.shape.size() != 4)
+        throw Error(fmt::format("{}: node '{}' (ConvTranspose) is not a 2-D transposed convolution on NCHW tensors",
+                                g_.name, hn.name));
+      int64_t groups = hn.attr_int("group", 1);
+      auto strides = hn.attr_ints("strides", {1, 1});
+      c.set("hw", static_cast<double>(x.shape[2]));
+      c.set("cin", static_cast<double>(x.shape[1]));
+      c.set("cout", static_cast<double>(y.shape[1]));
+      c.set("ks", static_cast<double>(w.shape[2]));
+      c.set("stride", static_cast<double>(strides.empty() ? 1 : strides[0]));
+      if (groups > 1) c.set("groups", static_cast<double>(groups));
+      if (w.shape[3] != w.shape[2]) c.set("ks_w", static_cast<double>(w.shape[3]));
+      if (x.shape[3] != x.shape[2]) c.set("w", static_cast<double>(x.shape[3]));
+      c.set("hw_out", static_cast<double>(y.shape[2]));
+      c.set("w_out", static_cast<double>(y.shape[3]));
+      if (x.shape[0] > 1) c.set("batch", static_cast<double>(x.shape[0]));
+    } else if (op == "lstm" || op == "gru") {  // X: (seq, batch, input), W: (directions, gates x hidden, input)
+      const Tensor& x = shaped(hn.inputs[0], n0);
+      const Tensor& w = shaped(hn.inputs[1], n0);
+      int64_t gates = op == "lstm" ? 4 : 3;
+      c.set("seq", static_cast<double>(x.shape[0]));
+      c.set("cin", static_cast<double>(x.shape[2]));
+      c.set("cout", static_cast<double>(w.shape[1] / gates));
+      if (w.shape[0] > 1) c.set("directions", static_cast<double>(w.shape[0]));
+      if (x.shape[1] > 1) c.set("batch", static_cast<double>(x.shape[1]));
+    } else if (op == "resize") {
+      set_activation(c, shaped(hn.inputs[0], n0));
+      const Tensor& y = shaped(hn.outputs[0], n0);
+      if (y.shape.size() == 4) {
+        c.set("hw_out", static_cast<double>(y.shape[2]));
+        c.set("w_out", static_cast<double>(y.shape[3]));
+      }
+    } else if (op == "matmul") {
+      const Tensor& a = shaped(hn.inputs[0], n0);
+      const Tensor& b = shaped(hn.inputs[1], n0);
+      double rows = 1, b_elements = 1;
+      for (size_t d = 0; d + 1 < a.shape.size(); ++d) rows *= static_cast<double>(a.shape[d]);
+      for (auto d : b.shape) b_elements *= static_cast<double>(d);
+      c.set("rows", rows);
+      c.set("cin", static_cast<double>(a.shape.back()));
+      c.set("cout", static_cast<double>(b.shape.back()));
+      c.set("b_elements", b_elements);
     } else if (op == "maxpool" || op == "avgpool") {
       const Tensor& x = shaped(hn.inputs[0], n0);
       const Tensor& y = shaped(hn.outputs[0], n0);
@@ -569,7 +722,7 @@ class Detector {
     }
     KernelWork work = kernel_work(k.type, c);
     double batch = c.get_or("batch", 1.0);
-    if (op == "fc") batch = 1.0;  // rows already count the batch
+    if (op == "fc" || op == "matmul") batch = 1.0;  // rows already count the batch
     k.macs = work.macs * batch;
     k.flops = work.flops * batch;
     k.params = work.params;

@@ -107,6 +107,26 @@ std::vector<double> se_features(const KernelConfig& c) {
   return {hw, cin, mid, std::log(hw * hw * cin + 2 * cin * mid)};
 }
 
+std::vector<double> matmul_features(const KernelConfig& c) {
+  double rows = c.get("rows"), cin = c.get("cin"), cout = c.get("cout");
+  return {rows, cin, cout, std::log(rows * cin * cout), std::log((rows * (cin + cout) + cin * cout) * kBytesPerElement)};
+}
+
+// A transposed convolution scatters every input pixel through the kernel: hw x hw x cin x cout x
+// ks x ks MACs, and an output stride times larger.
+std::vector<double> convtranspose_features(const KernelConfig& c) {
+  double hw = c.get("hw"), cin = c.get("cin"), cout = c.get("cout"), ks = c.get("ks"), stride = c.get("stride");
+  double ho = hw * stride;
+  return {hw, cin, cout, ks, stride, std::log(hw * hw * cin * cout * ks * ks),
+          std::log((hw * hw * cin + ho * ho * cout + cin * cout * ks * ks) * kBytesPerElement)};
+}
+
+// A recurrent layer: seq steps, each a GEMM of [input, hidden] by the gates' weights.
+std::vector<double> recurrent_features(const KernelConfig& c) {
+  double seq = c.get("seq"), cin = c.get("cin"), cout = c.get("cout");
+  return {seq, cin, cout, std::log(seq * cout * (cin + cout))};
+}
+
 const std::vector<KernelSchema>& schemas() {
   static const std::vector<KernelSchema> table = {
       {"conv", {"hw", "cin", "cout", "ks", "stride"}, kConvLikeFeatureNames, conv_features},
@@ -141,6 +161,14 @@ const std::vector<KernelSchema>& schemas() {
       {"slice", {"hw", "cin", "cout"}, {"hw", "cin", "cout", "log_elements"}, split_features},
       {"channel-shuffle", {"hw", "cin", "groups"}, {"hw", "cin", "groups", "log_elements"}, shuffle_features},
       {"se", {"hw", "cin", "mid"}, {"hw", "cin", "mid", "log_elements"}, se_features},
+      {"layernorm", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"gelu", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"matmul", {"rows", "cin", "cout"}, {"rows", "cin", "cout", "log_macs", "log_bytes"}, matmul_features},
+      {"convtranspose", {"hw", "cin", "cout", "ks", "stride"},
+       {"hw", "cin", "cout", "ks", "stride", "log_macs", "log_bytes"}, convtranspose_features},
+      {"resize", {"hw", "cin"}, {"hw", "cin", "log_elements"}, activation_features},
+      {"lstm", {"seq", "cin", "cout"}, {"seq", "cin", "cout", "log_macs"}, recurrent_features},
+      {"gru", {"seq", "cin", "cout"}, {"seq", "cin", "cout", "log_macs"}, recurrent_features},
   };
   return table;
 }
@@ -203,6 +231,34 @@ KernelWork kernel_work(const std::string& kernel_type, const KernelConfig& c) {
     w.params = cin * cout + cout;
     w.flops = 2 * w.macs;
     w.bytes = (rows * (cin + cout) + w.params) * e;
+  } else if (family == "convtranspose") {
+    double cin = c.get("cin"), cout = c.get("cout"), ks = c.get("ks"), groups = c.get_or("groups", 1.0);
+    double hw_out = c.get_or("hw_out", c.get("hw") * c.get("stride"));
+    double out = hw_out * c.get_or("w_out", hw_out);
+    w.macs = in_area(c) * cin * cout / groups * ks * c.get_or("ks_w", ks);
+    w.params = cin * cout / groups * ks * c.get_or("ks_w", ks) + cout;
+    w.flops = 2 * w.macs;
+    w.bytes = (in_area(c) * cin + out * cout + w.params) * e;
+  } else if (family == "lstm" || family == "gru") {
+    double gates = family == "lstm" ? 4.0 : 3.0, dirs = c.get_or("directions", 1.0);
+    double seq = c.get("seq"), cin = c.get("cin"), hidden = c.get("cout");
+    w.macs = seq * dirs * gates * hidden * (cin + hidden);
+    w.params = dirs * gates * hidden * (cin + hidden + 2);
+    w.flops = 2 * w.macs + seq * dirs * gates * hidden;  // and one gate activation per element
+    w.bytes = (seq * (cin + dirs * hidden) + w.params) * e;
+  } else if (family == "resize") {  // one flop per output element; reads the input, writes the output
+    double cin = c.get("cin"), out = c.has("hw_out") ? out_area(c) : in_area(c);
+    w.flops = out * cin;
+    w.bytes = (in_area(c) + out) * cin * e;
+  } else if (family == "matmul") {  // rows x cin times cin x cout, b_elements in the second operand
+    double rows = c.get("rows"), cin = c.get("cin"), cout = c.get("cout");
+    w.macs = rows * cin * cout;
+    w.flops = 2 * w.macs;
+    w.bytes = (rows * (cin + cout) + c.get_or("b_elements", cin * cout)) * e;
+  } else if (family == "layernorm" || family == "gelu") {  // one flop per element per op they decompose into
+    double elements = in_area(c) * c.get("cin");
+    w.flops = elements * (family == "layernorm" ? 9.0 : 5.0);
+    w.bytes = 2 * elements * e;
   } else if (family == "maxpool" || family == "avgpool") {
     double cin = c.get("cin"), ks = c.get("ks");
     w.flops = out_area(c) * cin * ks * c.get_or("ks_w", ks);
