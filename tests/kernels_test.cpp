@@ -209,6 +209,16 @@ TEST(Features, GroupedAndDepthwiseConvAreNotDense) {
   EXPECT_NE(deepen::find_schema("gconv-relu"), deepen::find_schema("conv-relu"));
 }
 
+TEST(Features, ElementWiseFlopsCountEachOpOnceHyphenatedNamesIncluded) {
+  deepen::KernelConfig c;
+  c.set("hw", 7);
+  c.set("cin", 512);
+  const double elements = 7.0 * 7 * 512;
+  EXPECT_DOUBLE_EQ(deepen::kernel_work("global-avgpool", c).flops, elements);  // one op, not two
+  EXPECT_DOUBLE_EQ(deepen::kernel_work("bn-relu", c).flops, 2 * elements);
+  EXPECT_DOUBLE_EQ(deepen::kernel_work("relu", c).flops, elements);
+}
+
 TEST(Features, MissingOrBadConfigFieldIsAnError) {
   deepen::KernelConfig c;
   c.set("hw", 56);

@@ -280,7 +280,8 @@ KernelWork kernel_work(const std::string& kernel_type, const KernelConfig& c) {
     w.bytes = 3 * elements * e;
   } else if (c.has("hw") && c.has("cin")) {  // unary element-wise and global pooling
     double elements = in_area(c) * c.get("cin");
-    size_t ops = std::count(kernel_type.begin(), kernel_type.end(), '-') + 1;
+    // One flop per element per op: the head op (whose name may hold a '-') and each fused op after it.
+    size_t ops = std::count(kernel_type.begin() + static_cast<std::ptrdiff_t>(family.size()), kernel_type.end(), '-') + 1;
     w.flops = elements * static_cast<double>(ops);
     w.bytes = 2 * elements * e;
     if (family == "bn") w.params = 2 * c.get("cin");
