@@ -9,6 +9,8 @@
 #include <deepen/output_file.h>
 #include <deepen/predict.h>
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 #include <unistd.h>
@@ -209,6 +211,51 @@ fs::path temp_file(const std::string& name, const std::string& content) {
   fs::path p = fs::temp_directory_path() / ("deepen-robustness-" + std::to_string(getpid()) + "-" + name);
   std::ofstream(p, std::ios::binary) << content;
   return p;
+}
+
+// ONNX's inference in the worker has a memory bound (DEEPEN_ONNX_INFERENCE_MEMORY_MB, default 4096):
+// past it the model gets an error, not the machine's memory. A ConvTranspose sends a chain of
+// 20,000 Relus to ONNX's path, whose inference takes some tens of MB: 1 MiB is too little.
+TEST(Robustness, OnnxInferenceHasAMemoryBound) {
+#if defined(__SANITIZE_ADDRESS__)
+#define DEEPEN_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DEEPEN_TEST_ASAN 1
+#endif
+#endif
+#ifdef DEEPEN_TEST_ASAN
+  GTEST_SKIP() << "AddressSanitizer's shadow memory counts against the bound, which is off in this build";
+#else
+  auto m = relu_model();
+  auto* g = m.mutable_graph();
+  auto* w = g->add_initializer();
+  w->set_name("wt");
+  w->set_data_type(1);
+  for (int64_t d : {4, 4, 1, 1}) w->add_dims(d);
+  for (int i = 0; i < 16; ++i) w->add_float_data(0.0f);
+  g->mutable_node(0)->set_op_type("ConvTranspose");
+  g->mutable_node(0)->add_input("wt");
+  g->mutable_node(0)->set_output(0, "r0");
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    auto* r = g->add_node();
+    r->set_op_type("Relu");
+    r->set_name("relu" + std::to_string(i));
+    r->add_input("r" + std::to_string(i));
+    r->add_output("r" + std::to_string(i + 1));
+  }
+  g->mutable_output(0)->set_name("r" + std::to_string(n));
+  fs::path p = temp_file("memory_bound.onnx", bytes(m));
+  const std::string args = "kernels " + p.string() + " --format csv --output /dev/null";
+  deepen::test::RunResult tight = deepen::test::run_deepen(args, "DEEPEN_ONNX_INFERENCE_MEMORY_MB=1");
+  EXPECT_EQ(tight.exit_code, 2) << tight.out;
+  EXPECT_NE(tight.out.find("ONNX shape inference failed: it needed more than 1 MiB of memory"), std::string::npos)
+      << tight.out;
+  deepen::test::RunResult usual = deepen::test::run_deepen(args);
+  EXPECT_EQ(usual.exit_code, 0) << usual.out;
+  fs::remove(p);
+#endif
 }
 
 TEST(Robustness, DeeplyNestedBoosterIsRefusedBeforeXGBoostParsesIt) {

@@ -10,13 +10,17 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <new>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,10 +97,61 @@ void use_default_crash_handling() {
   if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(nullptr);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
+// The memory ONNX's inference may take beyond what the worker holds when it starts, in MiB:
+// DEEPEN_ONNX_INFERENCE_MEMORY_MB, else 4096. Shape inference of any real model takes a few MB;
+// a damaged one that asks for gigabytes (data propagation over a huge constant) gets
+// std::bad_alloc instead of taking the machine's memory.
+uint64_t inference_memory_mb() {
+  const char* env = std::getenv("DEEPEN_ONNX_INFERENCE_MEMORY_MB");
+  if (env && *env) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(env, &end, 10);
+    if (end && *end == '\0' && v > 0) return v;
+  }
+  return 4096;
+}
+
+// The worker's data size now (VmData of /proc/self/status), in bytes; 0 when unknown.
+uint64_t data_size_now() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  unsigned long long kb = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmData: %llu kB", &kb) == 1) break;
+  std::fclose(f);
+  return uint64_t{kb} * 1024;
+}
+
+// Bounds the worker's data (heap and anonymous mappings) to what it has plus `extra_mb`. Not under
+// AddressSanitizer, whose shadow memory counts as data.
+void limit_memory(uint64_t extra_mb) {
+  if (kAddressSanitizer) return;
+  const uint64_t now = data_size_now();
+  if (now == 0) return;
+  rlimit limit{};
+  limit.rlim_cur = limit.rlim_max = now + extra_mb * 1024 * 1024;
+  ::setrlimit(RLIMIT_DATA, &limit);
+}
+
 // The worker: infer each model it is sent until the socket closes, then leave without running
 // the parent's exit handlers or flushing its stdio buffers (they would print twice).
 [[noreturn]] void serve(int fd) {
   use_default_crash_handling();
+  const uint64_t memory_mb = inference_memory_mb();
+  limit_memory(memory_mb);
   char mode = 0;
   std::string request;
   while (receive_message(fd, &mode, &request, -1) == Received::Message) {
@@ -108,6 +163,10 @@ void use_default_crash_handling() {
       onnx::ShapeInferenceOptions options(false, 0, mode == kPropagate);
       onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
       if (!model.SerializeToString(&answer)) throw std::runtime_error("the inferred model does not serialize");
+    } catch (const std::bad_alloc&) {
+      status = kFailed;
+      answer = fmt::format("it needed more than {} MiB of memory (DEEPEN_ONNX_INFERENCE_MEMORY_MB raises the bound)",
+                           memory_mb);
     } catch (const std::exception& e) {
       status = kFailed;
       answer = e.what();
