@@ -2,6 +2,7 @@
 // (test_models/README.md lists them), folding, input-shape overrides and broken files.
 #include <deepen/error.h>
 #include <deepen/graph.h>
+#include <deepen/kernels.h>
 
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
@@ -424,6 +425,94 @@ TEST(GraphLoader, Opset9SliceGetsItsShape) {
   b.output("y");
   Graph g = b.load();
   EXPECT_EQ(output_shape(g, "/last"), (Shape{1, 1, 32}));
+}
+
+// ONNX 1.12 gives an Einsum's output only its rank: deepen computes its dims from the equation
+// and passes them to the next round of ONNX's inference (as value_info), so what follows resolves.
+TEST(GraphLoader, EinsumOutputsGetTheirShapesAndWhatFollowsResolves) {
+  for (int64_t opset : {12, 13, 17}) {
+    SCOPED_TRACE(opset);
+    Builder b(opset);
+    b.input("x", {2, 16, 32});
+    b.weight("w", {32, 8});
+    auto equation = [](onnx::NodeProto* n, const char* eq) {
+      auto* a = n->add_attribute();
+      a->set_name("equation");
+      a->set_type(onnx::AttributeProto::STRING);
+      a->set_s(eq);
+    };
+    equation(b.node("Einsum", {"x", "x"}, "scores"), "bij, bkj -> bik");  // spaces are allowed
+    b.node("Softmax", {"scores"}, "p");
+    equation(b.node("Einsum", {"p", "x"}, "ctx"), "bik,bkj->bij");
+    b.node("MatMul", {"ctx", "w"}, "proj");
+    equation(b.node("Einsum", {"proj"}, "t"), "...ij->...ji");
+    equation(b.node("Einsum", {"t", "proj"}, "g"), "bij,bjk->bik");
+    equation(b.node("Einsum", {"g"}, "d"), "bii->bi");
+    equation(b.node("Einsum", {"d", "d"}, "h"), "ci,bi");  // implicit output: the letters used once, sorted
+    b.node("Relu", {"h"}, "y");
+    b.output("y");
+    Graph g = b.load();
+    EXPECT_EQ(output_shape(g, "/scores"), (Shape{2, 16, 16}));
+    EXPECT_EQ(output_shape(g, "/p"), (Shape{2, 16, 16}));
+    EXPECT_EQ(output_shape(g, "/ctx"), (Shape{2, 16, 32}));
+    EXPECT_EQ(output_shape(g, "/proj"), (Shape{2, 16, 8}));
+    EXPECT_EQ(output_shape(g, "/t"), (Shape{2, 8, 16}));
+    EXPECT_EQ(output_shape(g, "/g"), (Shape{2, 8, 8}));
+    EXPECT_EQ(output_shape(g, "/d"), (Shape{2, 8}));
+    EXPECT_EQ(output_shape(g, "/h"), (Shape{2, 2}));
+    EXPECT_EQ(output_shape(g, "/y"), (Shape{2, 2}));
+  }
+  Builder bad(13);  // an equation that does not fit its input is an error, not a guess
+  bad.input("x", {2, 16, 32});
+  auto* n = bad.node("Einsum", {"x"}, "e");
+  auto* a = n->add_attribute();
+  a->set_name("equation");
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s("ij->ji");
+  bad.node("Relu", {"e"}, "y");
+  bad.output("y");
+  Graph g = bad.load();
+  EXPECT_FALSE(g.tensor("e").shape_known);
+  try {
+    deepen::detect_kernels(g, deepen::default_fusion_rules());
+    ADD_FAILURE() << "kernels detected on an open shape";
+  } catch (const deepen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot resolve the shape of tensor 'e'"), std::string::npos) << e.what();
+  }
+}
+
+// torch's LSTM at opset 9: x[:, -1] is an opset-9 Slice, whose output ONNX 1.12 leaves open, and
+// the Squeeze and Gemm after it stayed open too ("cannot resolve the shape") until the Slice's
+// shape went to the next inference round.
+TEST(GraphLoader, Opset9SliceShapeReachesTheOpsAfterIt) {
+  Builder b(9);
+  b.input("x", {1, 12, 32});
+  b.weight("wt", {12, 12, 1});  // a ConvTranspose: deepen's own inference declines, ONNX's runs
+  b.node("ConvTranspose", {"x", "wt"}, "up");
+  auto* n = b.node("Slice", {"up"}, "last");
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"axes", 1}, {"starts", -1}, {"ends", INT64_MAX}}) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    a->add_ints(v);
+  }
+  auto* sq = b.node("Squeeze", {"last"}, "squeezed");
+  auto* axes = sq->add_attribute();
+  axes->set_name("axes");
+  axes->set_type(onnx::AttributeProto::INTS);
+  axes->add_ints(1);
+  b.weight("fc_w", {10, 32});
+  b.weight("fc_b", {10});
+  auto* gemm = b.node("Gemm", {"squeezed", "fc_w", "fc_b"}, "logits");
+  auto* tb = gemm->add_attribute();
+  tb->set_name("transB");
+  tb->set_type(onnx::AttributeProto::INT);
+  tb->set_i(1);
+  b.output("logits");
+  Graph g = b.load();
+  EXPECT_EQ(output_shape(g, "/last"), (Shape{1, 1, 32}));
+  EXPECT_EQ(output_shape(g, "/squeezed"), (Shape{1, 32}));
+  EXPECT_EQ(output_shape(g, "/logits"), (Shape{1, 10}));
 }
 
 // A fuzzed chains export: the ConstantOfShape behind `x.expand` read 4 + 2^36 for 4, and ONNX's

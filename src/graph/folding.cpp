@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <optional>
 
 namespace deepen {
@@ -351,6 +353,76 @@ void expand_shape(Graph& graph, const Node& node) {
   out.shape_known = true;
 }
 
+// The output shape of an Einsum (ONNX 1.12's inference gives only its rank): each letter's
+// dimension from the inputs, "..." broadcast over the inputs; without "->" the output is the
+// ellipsis then the letters used once, in alphabetical order. nullopt when the equation does
+// not fit the shapes.
+std::optional<Shape> einsum_shape(std::string equation, const std::vector<const Shape*>& inputs) {
+  equation.erase(std::remove(equation.begin(), equation.end(), ' '), equation.end());
+  const size_t arrow = equation.find("->");
+  const std::string lhs = equation.substr(0, arrow);
+  std::vector<std::string> terms(1);
+  for (char c : lhs) {
+    if (c == ',') terms.emplace_back();
+    else terms.back().push_back(c);
+  }
+  if (terms.size() != inputs.size()) return std::nullopt;
+  std::map<char, int64_t> dim_of;
+  std::map<char, int> uses;
+  Shape ellipsis;
+  bool has_ellipsis = false;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    std::string t = terms[i];
+    const size_t dots = t.find("...");
+    if (dots != std::string::npos) t.erase(dots, 3);
+    for (char c : t)
+      if (!std::isalpha(static_cast<unsigned char>(c))) return std::nullopt;
+    const Shape& shape = *inputs[i];
+    if (shape.size() < t.size() || (dots == std::string::npos && shape.size() != t.size())) return std::nullopt;
+    const size_t ell_rank = shape.size() - t.size();
+    const size_t ell_at = dots == std::string::npos ? 0 : dots;
+    if (dots != std::string::npos) {  // broadcast, right-aligned
+      has_ellipsis = true;
+      Shape mine(shape.begin() + static_cast<std::ptrdiff_t>(ell_at),
+                 shape.begin() + static_cast<std::ptrdiff_t>(ell_at + ell_rank));
+      if (mine.size() > ellipsis.size()) ellipsis.insert(ellipsis.begin(), mine.size() - ellipsis.size(), 1);
+      for (size_t k = 0; k < mine.size(); ++k) {
+        int64_t& e = ellipsis[ellipsis.size() - mine.size() + k];
+        if (e == 1) e = mine[k];
+        else if (mine[k] != 1 && mine[k] != e) return std::nullopt;
+      }
+    }
+    for (size_t k = 0; k < t.size(); ++k) {
+      const int64_t d = shape[k < ell_at ? k : k + ell_rank];
+      auto [it, fresh] = dim_of.emplace(t[k], d);
+      if (!fresh && it->second != d) {
+        if (it->second == 1) it->second = d;
+        else if (d != 1) return std::nullopt;
+      }
+      ++uses[t[k]];
+    }
+  }
+  Shape out;
+  if (arrow == std::string::npos) {
+    out = ellipsis;
+    for (const auto& [c, n] : uses)
+      if (n == 1) out.push_back(dim_of[c]);
+    return out;
+  }
+  std::string rhs = equation.substr(arrow + 2);
+  const size_t dots = rhs.find("...");
+  if (dots != std::string::npos) rhs.erase(dots, 3);
+  for (size_t k = 0; k <= rhs.size(); ++k) {
+    if (dots != std::string::npos && k == dots) out.insert(out.end(), ellipsis.begin(), ellipsis.end());
+    if (k == rhs.size()) break;
+    auto it = dim_of.find(rhs[k]);
+    if (it == dim_of.end()) return std::nullopt;
+    out.push_back(it->second);
+  }
+  if (dots == std::string::npos && has_ellipsis && !ellipsis.empty()) return std::nullopt;
+  return out;
+}
+
 }  // namespace
 
 void fold_constants(Graph& graph) {
@@ -450,6 +522,21 @@ void fold_constants(Graph& graph) {
                           &steps))
         if (auto w = slice_window(data->shape, starts, ends, axes, steps)) {
           out.shape = w->out_shape;
+          out.shape_known = true;
+        }
+    }
+    if (node.op == "Einsum" && !node.outputs.empty()) {  // ONNX 1.12 gives only its rank
+      Tensor& out = graph.tensors[node.outputs[0]];
+      std::vector<const Shape*> shapes;
+      for (const auto& in : node.inputs) {
+        const Tensor* t = graph.find_tensor(in);
+        if (!t || !t->shape_known) break;
+        shapes.push_back(&t->shape);
+      }
+      const std::string equation = node.attr_string("equation", "");
+      if (!out.shape_known && shapes.size() == node.inputs.size() && !equation.empty())
+        if (auto s = einsum_shape(equation, shapes)) {
+          out.shape = *s;
           out.shape_known = true;
         }
     }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -444,10 +445,55 @@ bool has_unknown_shapes(const Graph& graph) {
 
 constexpr int kMaxInferenceRounds = 8;
 
+// Shapes deepen found for node outputs that ONNX's inference left open (an Einsum's, whose dims
+// ONNX 1.12 does not infer; an opset-9 Slice's): given to the next round as value_info, so that
+// ONNX's inference goes on past them. Kept over the rounds, as each round starts afresh.
+using ShapeHints = std::map<std::string, std::pair<int32_t, Shape>>;
+
+// Adds to `hints` every node output whose shape `graph` knows and the inferred `model` does not;
+// true when there is a new one.
+bool add_shape_hints(const onnx::ModelProto& model, const Graph& graph, ShapeHints& hints) {
+  std::unordered_map<std::string, const onnx::ValueInfoProto*> inferred;
+  for (const auto* list : {&model.graph().value_info(), &model.graph().output()})
+    for (const auto& vi : *list) inferred[vi.name()] = &vi;
+  auto fully_known = [&](const std::string& name) {
+    auto it = inferred.find(name);
+    if (it == inferred.end() || !it->second->type().tensor_type().has_shape()) return false;
+    for (const auto& d : it->second->type().tensor_type().shape().dim())
+      if (!d.has_dim_value()) return false;
+    return true;
+  };
+  std::unordered_set<std::string> graph_outputs;  // typed by the graph's output list, not value_info
+  for (const auto& o : model.graph().output()) graph_outputs.insert(o.name());
+  bool added = false;
+  for (const auto& n : model.graph().node())
+    for (const auto& out : n.output()) {
+      const Tensor* t = graph.find_tensor(out);
+      if (out.empty() || hints.count(out) || graph_outputs.count(out) || !t || !t->shape_known || fully_known(out))
+        continue;
+      hints[out] = {t->elem_type, t->shape};
+      added = true;
+    }
+  return added;
+}
+
+void write_shape_hints(onnx::GraphProto& g, const ShapeHints& hints) {
+  for (const auto& [name, hint] : hints) {
+    auto* vi = g.add_value_info();
+    vi->set_name(name);
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(hint.first);
+    auto* shape = tt->mutable_shape();
+    for (int64_t d : hint.second) shape->add_dim()->set_dim_value(d);
+  }
+}
+
 // Writes the integer constants that folding computed back into the model as initializers and
 // drops the nodes that computed them, so that a second round of ONNX shape inference sees
-// Reshape and Slice arguments as constants (PyTorch's chunk and view export such arithmetic).
-bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
+// Reshape and Slice arguments as constants (PyTorch's chunk and view export such arithmetic);
+// with them, the shape hints. True when there is something new for ONNX to see.
+bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph, ShapeHints& hints) {
+  const bool new_hints = add_shape_hints(model, graph, hints);
   onnx::GraphProto& g = *model.mutable_graph();
   std::unordered_set<std::string> injected, initializers;
   for (const auto& init : g.initializer()) initializers.insert(init.name());
@@ -472,7 +518,7 @@ bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
       for (auto v : t->int_values) init->add_int64_data(v);
       injected.insert(in);
     }
-  if (injected.empty()) return false;
+  if (injected.empty() && !new_hints) return false;
   google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
   for (const auto& node : g.node()) {
     bool writes_injected = false;
@@ -481,6 +527,8 @@ bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph) {
   }
   g.mutable_node()->Swap(&kept);
   g.clear_value_info();
+  for (const auto& name : injected) hints.erase(name);  // now an initializer
+  write_shape_hints(g, hints);
   return true;
 }
 
@@ -669,7 +717,9 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
   Graph graph = infer_and_convert(model, label, opset);
   // Each round folds what the last one's shapes made constant (a Pad's pads, then the Resize
   // scales that read the padded shape, ...); every round drops nodes, so this ends.
-  for (int round = 0; round < kMaxInferenceRounds && has_unknown_shapes(graph) && inject_folded_constants(model, graph);
+  ShapeHints hints;
+  for (int round = 0;
+       round < kMaxInferenceRounds && has_unknown_shapes(graph) && inject_folded_constants(model, graph, hints);
        ++round) {
     std::vector<std::string> folded = graph.folded;
     graph = infer_and_convert(model, label, opset);
