@@ -6,13 +6,13 @@
 #include <deepen/profile.h>
 #include <deepen/schema.h>
 
+#include "profile/work_folder.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -61,15 +61,11 @@ std::vector<std::pair<std::string, std::string>> default_fusion_pairs() {
 
 std::vector<FusionTest> detect_fusion_tests(Backend& backend, const FusionDetectOptions& o,
                                             const KernelModelWriter& writer) {
-  std::string work = o.work_dir;
-  bool own = work.empty();
-  if (own) work = (fs::temp_directory_path() / fmt::format("deepen-fusion-{}", ::getpid())).string();
+  const WorkFolder work(o.work_dir, "deepen-fusion");
   std::error_code ec;
-  fs::create_directories(work, ec);
-  if (ec) throw Error(fmt::format("{}: cannot create the work folder ({})", work, ec.message()));
   int counter = 0;
   auto time_of = [&](const std::string& type, const KernelConfig& c) {
-    std::string path = (fs::path(work) / fmt::format("k{}.onnx", counter++)).string();
+    std::string path = (fs::path(work.path()) / fmt::format("k{}.onnx", counter++)).string();
     writer({type, c}, path);
     Measurement m = measure_model(backend, path, o.measure, nullptr);
     fs::remove(path, ec);
@@ -81,7 +77,6 @@ std::vector<FusionTest> detect_fusion_tests(Backend& backend, const FusionDetect
   try {
     overhead = time_of("relu", KernelConfig{{{"hw", 1}, {"cin", 8}}});
   } catch (const Error& e) {
-    if (own) fs::remove_all(work, ec);
     throw Error(fmt::format("fusion test: cannot time the overhead model: {}", e.what()));
   }
   for (const auto& [op1, op2] : o.pairs.empty() ? default_fusion_pairs() : o.pairs) {
@@ -108,7 +103,6 @@ std::vector<FusionTest> detect_fusion_tests(Backend& backend, const FusionDetect
     }
     tests.push_back(t);
   }
-  if (own) fs::remove_all(work, ec);
   return tests;
 }
 

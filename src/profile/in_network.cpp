@@ -8,6 +8,8 @@
 #include <deepen/schema.h>
 #include <deepen/zoo.h>
 
+#include "profile/work_folder.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,8 +19,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -97,12 +97,8 @@ ProfileSummary profile_in_network(Backend& backend, const InNetworkOptions& o, c
   std::ofstream out = open_append(o.out, header);
   std::ofstream models = open_append(models_path(o.out), "model,latency_ms,kernel_medians_ms,unattributed_ms,kernels,error");
 
-  std::string work = o.work_dir;
-  bool own_work = work.empty();
-  if (own_work) work = (fs::temp_directory_path() / fmt::format("deepen-profile-net-{}", ::getpid())).string();
+  const WorkFolder work(o.work_dir, "deepen-profile-net");
   std::error_code ec;
-  fs::create_directories(work, ec);
-  if (ec) throw Error(fmt::format("{}: cannot create the work folder ({})", work, ec.message()));
 
   ProfileSummary summary;
   ProfileProgress prog;
@@ -113,7 +109,7 @@ ProfileSummary profile_in_network(Backend& backend, const InNetworkOptions& o, c
       auto row_id = [&](size_t k, const std::string& type) { return sample_id({fmt::format("{}#{}#{}", name, k, type), {}}); };
       prog.current = name;
       Graph graph = build_family_variant(family, o.seed, v);
-      std::string path = (fs::path(work) / (name + ".onnx")).string();
+      std::string path = (fs::path(work.path()) / (name + ".onnx")).string();
       write_onnx(graph, path);
       Graph loaded = load_onnx(path);
       std::vector<Kernel> kernels = detect_kernels(loaded, o.rules);
@@ -155,11 +151,9 @@ ProfileSummary profile_in_network(Backend& backend, const InNetworkOptions& o, c
         error = e.what();
       }
       fs::remove(path, ec);
-      if (no_layer_timer) {
-        if (own_work) fs::remove_all(work, ec);
+      if (no_layer_timer)
         throw Error(fmt::format("backend {} does not report per-layer times: profile isolated kernels instead "
                                 "(without --in-network)", backend.name()));
-      }
       size_t rows = 0;
       double kernels_ms = 0;
       if (error.empty()) {
@@ -203,7 +197,6 @@ ProfileSummary profile_in_network(Backend& backend, const InNetworkOptions& o, c
       if (progress) progress(prog);
     }
   }
-  if (own_work) fs::remove_all(work, ec);
   summary.interrupted = stop.load();
   return summary;
 }

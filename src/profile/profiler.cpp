@@ -6,6 +6,8 @@
 #include <deepen/schema.h>
 #include <deepen/zoo.h>
 
+#include "profile/work_folder.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,8 +18,6 @@
 #include <cstring>
 #include <set>
 #include <sstream>
-
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -197,12 +197,8 @@ ProfileSummary profile_kernels(Backend& backend, const ProfileOptions& o, PowerS
   std::unique_ptr<std::ofstream> failed_out;
   (void)failed_before;
 
-  std::string work = o.work_dir;
-  bool own_work = work.empty();
-  if (own_work) work = (fs::temp_directory_path() / fmt::format("deepen-profile-{}", ::getpid())).string();
+  const WorkFolder work(o.work_dir, "deepen-profile");
   std::error_code ec;
-  fs::create_directories(work, ec);
-  if (ec) throw Error(fmt::format("{}: cannot create the work folder ({})", work, ec.message()));
 
   ProfileSummary summary;
   summary.skipped = rows.size();
@@ -216,7 +212,7 @@ ProfileSummary profile_kernels(Backend& backend, const ProfileOptions& o, PowerS
     row.sample = s;
     row.id = id;
     row.round = round;
-    std::string model = (fs::path(work) / (id + ".onnx")).string();
+    std::string model = (fs::path(work.path()) / (id + ".onnx")).string();
     prog.current = s.kernel;
     try {
       writer(s, model);
@@ -283,7 +279,6 @@ ProfileSummary profile_kernels(Backend& backend, const ProfileOptions& o, PowerS
       ++summary.refined;
     }
   }
-  if (own_work) fs::remove_all(work, ec);
   summary.interrupted = stop.load();
   return summary;
 }
