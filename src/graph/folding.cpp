@@ -25,6 +25,13 @@ const Ints* ints_of(const Graph& g, const std::string& name) {
 
 }  // namespace
 
+int64_t element_count(const Shape& shape) {
+  int64_t n = 1;
+  for (auto d : shape)
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) return -1;
+  return n;
+}
+
 int64_t normalise_index(int64_t i, int64_t size) {
   if (i < 0) i += size;
   return std::clamp<int64_t>(i, 0, size);
@@ -50,13 +57,6 @@ std::optional<Ints> elementwise(const Ints& a, const Ints& b, const std::string&
     out[i] = r;
   }
   return out;
-}
-
-int64_t element_count(const Shape& shape) {
-  int64_t n = 1;
-  for (auto d : shape)
-    if (d < 0 || __builtin_mul_overflow(n, d, &n)) return -1;
-  return n;
 }
 
 // The shape of a small integer tensor: its known shape when that fits its values, else 1-D.

@@ -30,6 +30,9 @@ std::optional<std::vector<int64_t>> evaluate_ints(const Node& node, const IntsLo
 // nullopt when the argument does not fit the input.
 std::optional<Shape> reshape_output(const Shape& input, const std::vector<int64_t>& target);
 
+// The number of elements of a shape; -1 when a dimension is negative or the count overflows.
+int64_t element_count(const Shape& shape);
+
 // An index into a list of `size` items, negative from the end, clamped to [0, size].
 int64_t normalise_index(int64_t i, int64_t size);
 

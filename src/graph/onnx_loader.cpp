@@ -508,9 +508,7 @@ bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph, ShapeH
       auto* init = g.add_initializer();
       init->set_name(in);
       init->set_data_type(onnx::TensorProto::INT64);
-      int64_t count = 1;
-      for (auto d : t->shape) count = d >= 0 && count <= INT64_MAX / std::max<int64_t>(d, 1) ? count * d : -1;
-      if (t->shape.size() > 1 && count == static_cast<int64_t>(t->int_values.size())) {
+      if (t->shape.size() > 1 && element_count(t->shape) == static_cast<int64_t>(t->int_values.size())) {
         for (auto d : t->shape) init->add_dims(d);  // a folded (4, 2) pads table stays 2-D
       } else if (!(t->shape.empty() && t->int_values.size() == 1)) {
         init->add_dims(static_cast<int64_t>(t->int_values.size()));
@@ -716,7 +714,8 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
 
   Graph graph = infer_and_convert(model, label, opset);
   // Each round folds what the last one's shapes made constant (a Pad's pads, then the Resize
-  // scales that read the padded shape, ...); every round drops nodes, so this ends.
+  // scales that read the padded shape, ...) or hints a shape ONNX left open; every round drops
+  // nodes or adds a hint, of which there are finitely many, and the rounds are bounded anyway.
   ShapeHints hints;
   for (int round = 0;
        round < kMaxInferenceRounds && has_unknown_shapes(graph) && inject_folded_constants(model, graph, hints);
