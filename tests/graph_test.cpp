@@ -264,6 +264,24 @@ struct Builder {
     n->add_output(out);
     return n;
   }
+  static void ints_attr(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& values) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (auto v : values) a->add_ints(v);
+  }
+  static void int_attr(onnx::NodeProto* n, const std::string& name, int64_t value) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(value);
+  }
+  static void string_attr(onnx::NodeProto* n, const std::string& name, const std::string& value) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(value);
+  }
   static void fill(onnx::TensorProto* t, const std::vector<int64_t>& dims, const std::vector<int64_t>& values) {
     t->set_data_type(onnx::TensorProto::INT64);
     for (auto d : dims) t->add_dims(d);
@@ -311,17 +329,10 @@ Builder torch_pad(int64_t opset, const std::vector<int64_t>& torch_pads, bool fo
     b.ints("zero", {0}, true);
     b.node("Gather", {"p_shape", "zero"}, "p_len");
     b.node("Sub", {"eight", "p_len"}, "count");
-    b.node("Unsqueeze", {"count"}, "n");
-    auto* axes = b.m.mutable_graph()->mutable_node(b.m.graph().node_size() - 1)->add_attribute();
-    axes->set_name("axes");
-    axes->set_type(onnx::AttributeProto::INTS);
-    axes->add_ints(0);
+    Builder::ints_attr(b.node("Unsqueeze", {"count"}, "n"), "axes", {0});
   }
   b.constant_of_shape("n", 0, "zeros");
-  auto* axis = b.node("Concat", {"p", "zeros"}, "all")->add_attribute();
-  axis->set_name("axis");
-  axis->set_type(onnx::AttributeProto::INT);
-  axis->set_i(0);
+  Builder::int_attr(b.node("Concat", {"p", "zeros"}, "all"), "axis", 0);
   b.ints("rows", {-1, 2});
   b.node("Reshape", {"all", "rows"}, "pairs");
   b.ints("start", {-1});
@@ -329,21 +340,11 @@ Builder torch_pad(int64_t opset, const std::vector<int64_t>& torch_pads, bool fo
   b.ints("axis0", {0});
   b.ints("back", {-1});
   b.node("Slice", {"pairs", "start", "end", "axis0", "back"}, "reversed");
-  auto* perm = b.node("Transpose", {"reversed"}, "columns")->add_attribute();
-  perm->set_name("perm");
-  perm->set_type(onnx::AttributeProto::INTS);
-  perm->add_ints(1);
-  perm->add_ints(0);
+  Builder::ints_attr(b.node("Transpose", {"reversed"}, "columns"), "perm", {1, 0});
   b.ints("flat", {-1});
   b.node("Reshape", {"columns", "flat"}, "onnx_order");
-  auto* to = b.node("Cast", {"onnx_order"}, "pads")->add_attribute();
-  to->set_name("to");
-  to->set_type(onnx::AttributeProto::INT);
-  to->set_i(onnx::TensorProto::INT64);
-  auto* mode = b.node("Pad", {"x", "pads"}, "padded")->add_attribute();
-  mode->set_name("mode");
-  mode->set_type(onnx::AttributeProto::STRING);
-  mode->set_s("reflect");
+  Builder::int_attr(b.node("Cast", {"onnx_order"}, "pads"), "to", onnx::TensorProto::INT64);
+  Builder::string_attr(b.node("Pad", {"x", "pads"}, "padded"), "mode", "reflect");
   b.weight("w", {2, 4, 3, 3});
   b.node("Conv", {"padded", "w"}, "y");
   b.output("y");
@@ -379,10 +380,7 @@ TEST(GraphLoader, ConstantExpandThroughWhereGetsItsShape) {
   b.node("Equal", {"target", "neg"}, "is_free");
   b.node("Where", {"is_free", "ones", "target"}, "shape");
   b.node("Expand", {"cls", "shape"}, "tokens");
-  auto* axis = b.node("Concat", {"tokens", "x"}, "seq")->add_attribute();
-  axis->set_name("axis");
-  axis->set_type(onnx::AttributeProto::INT);
-  axis->set_i(1);
+  Builder::int_attr(b.node("Concat", {"tokens", "x"}, "seq"), "axis", 1);
   b.node("Relu", {"seq"}, "y");
   b.output("y");
   Graph g = b.load();
@@ -415,12 +413,8 @@ TEST(GraphLoader, Opset9SliceGetsItsShape) {
   Builder b(9);
   b.input("x", {1, 12, 32});
   auto* n = b.node("Slice", {"x"}, "last");
-  for (auto [name, v] : {std::pair<const char*, int64_t>{"axes", 1}, {"starts", -1}, {"ends", INT64_MAX}}) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    a->add_ints(v);
-  }
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"axes", 1}, {"starts", -1}, {"ends", INT64_MAX}})
+    Builder::ints_attr(n, name, {v});
   b.node("Relu", {"last"}, "y");
   b.output("y");
   Graph g = b.load();
@@ -435,12 +429,7 @@ TEST(GraphLoader, EinsumOutputsGetTheirShapesAndWhatFollowsResolves) {
     Builder b(opset);
     b.input("x", {2, 16, 32});
     b.weight("w", {32, 8});
-    auto equation = [](onnx::NodeProto* n, const char* eq) {
-      auto* a = n->add_attribute();
-      a->set_name("equation");
-      a->set_type(onnx::AttributeProto::STRING);
-      a->set_s(eq);
-    };
+    auto equation = [](onnx::NodeProto* n, const char* eq) { Builder::string_attr(n, "equation", eq); };
     equation(b.node("Einsum", {"x", "x"}, "scores"), "bij, bkj -> bik");  // spaces are allowed
     b.node("Softmax", {"scores"}, "p");
     equation(b.node("Einsum", {"p", "x"}, "ctx"), "bik,bkj->bij");
@@ -464,11 +453,7 @@ TEST(GraphLoader, EinsumOutputsGetTheirShapesAndWhatFollowsResolves) {
   }
   Builder bad(13);  // an equation that does not fit its input is an error, not a guess
   bad.input("x", {2, 16, 32});
-  auto* n = bad.node("Einsum", {"x"}, "e");
-  auto* a = n->add_attribute();
-  a->set_name("equation");
-  a->set_type(onnx::AttributeProto::STRING);
-  a->set_s("ij->ji");
+  Builder::string_attr(bad.node("Einsum", {"x"}, "e"), "equation", "ij->ji");
   bad.node("Relu", {"e"}, "y");
   bad.output("y");
   Graph g = bad.load();
@@ -490,24 +475,12 @@ TEST(GraphLoader, Opset9SliceShapeReachesTheOpsAfterIt) {
   b.weight("wt", {12, 12, 1});  // a ConvTranspose: deepen's own inference declines, ONNX's runs
   b.node("ConvTranspose", {"x", "wt"}, "up");
   auto* n = b.node("Slice", {"up"}, "last");
-  for (auto [name, v] : {std::pair<const char*, int64_t>{"axes", 1}, {"starts", -1}, {"ends", INT64_MAX}}) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    a->add_ints(v);
-  }
-  auto* sq = b.node("Squeeze", {"last"}, "squeezed");
-  auto* axes = sq->add_attribute();
-  axes->set_name("axes");
-  axes->set_type(onnx::AttributeProto::INTS);
-  axes->add_ints(1);
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"axes", 1}, {"starts", -1}, {"ends", INT64_MAX}})
+    Builder::ints_attr(n, name, {v});
+  Builder::ints_attr(b.node("Squeeze", {"last"}, "squeezed"), "axes", {1});
   b.weight("fc_w", {10, 32});
   b.weight("fc_b", {10});
-  auto* gemm = b.node("Gemm", {"squeezed", "fc_w", "fc_b"}, "logits");
-  auto* tb = gemm->add_attribute();
-  tb->set_name("transB");
-  tb->set_type(onnx::AttributeProto::INT);
-  tb->set_i(1);
+  Builder::int_attr(b.node("Gemm", {"squeezed", "fc_w", "fc_b"}, "logits"), "transB", 1);
   b.output("logits");
   Graph g = b.load();
   EXPECT_EQ(output_shape(g, "/last"), (Shape{1, 1, 32}));

@@ -255,10 +255,13 @@ TEST(ProfileOpenCV, InNetworkAttributesLayersToKernelsAndResumes) {
   std::ifstream header_in(out);
   std::string header;
   std::getline(header_in, header);
-  std::vector<std::string> columns;
-  std::stringstream hs(header);
-  for (std::string c; std::getline(hs, c, ',');) columns.push_back(c);
-  auto rows = read_profiled_rows(out, columns);
+  auto cells_of = [](const std::string& line) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+    return cells;
+  };
+  auto rows = read_profiled_rows(out, cells_of(header));
   std::set<std::string> ids, types;
   for (const auto& r : rows) {
     ids.insert(r.id);
@@ -274,9 +277,7 @@ TEST(ProfileOpenCV, InNetworkAttributesLayersToKernelsAndResumes) {
   std::string line;
   std::getline(models, line);
   ASSERT_TRUE(std::getline(models, line)) << "no model line";
-  std::vector<std::string> cells;
-  std::stringstream ls(line);
-  for (std::string c; std::getline(ls, c, ',');) cells.push_back(c);
+  std::vector<std::string> cells = cells_of(line);
   ASSERT_GE(cells.size(), 5u) << line;
   double forward = std::stod(cells[1]), kernels = std::stod(cells[2]);
   EXPECT_GT(kernels, 0.5 * forward) << line;

@@ -54,6 +54,15 @@ onnx::ModelProto relu_model() {
   g->add_output()->set_name("y");
   return m;
 }
+// A float initializer of the given dims, every value `value`.
+void add_weight(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims, float value = 0.0f) {
+  auto* w = g->add_initializer();
+  w->set_name(name);
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  int64_t n = 1;
+  for (int64_t d : dims) w->add_dims(d), n *= d;
+  for (int64_t i = 0; i < n; ++i) w->add_float_data(value);
+}
 std::string bytes(const onnx::ModelProto& m) {
   std::string s;
   m.SerializeToString(&s);
@@ -131,11 +140,7 @@ TEST(Robustness, ConcatOfConcatsOfConstantsStaysSmall) {
 TEST(Robustness, GroupThatDoesNotDivideTheChannelsIsAnError) {
   auto m = relu_model();
   auto* g = m.mutable_graph();
-  auto* w = g->add_initializer();
-  w->set_name("w");
-  w->set_data_type(1);
-  for (int64_t d : {4, 2, 3, 3}) w->add_dims(d);
-  for (int i = 0; i < 72; ++i) w->add_float_data(0.1f);
+  add_weight(g, "w", {4, 2, 3, 3}, 0.1f);
   auto* n = g->mutable_node(0);
   n->set_op_type("Conv");
   n->add_input("w");
@@ -156,16 +161,8 @@ TEST(Robustness, GroupThatDoesNotDivideTheChannelsIsAnError) {
 TEST(Robustness, OnnxInferenceCrashIsTheModelsErrorNotDeepens) {
   auto m = relu_model();
   auto* g = m.mutable_graph();
-  auto add_weight = [&](const std::string& name, std::vector<int64_t> dims) {
-    auto* w = g->add_initializer();
-    w->set_name(name);
-    w->set_data_type(1);
-    int64_t n = 1;
-    for (int64_t d : dims) w->add_dims(d), n *= d;
-    for (int64_t i = 0; i < n; ++i) w->add_float_data(0.0f);
-  };
-  add_weight("wt", {4, 4, 3, 3});
-  add_weight("w5", {4, 4, 3, 3, 3});
+  add_weight(g, "wt", {4, 4, 3, 3});
+  add_weight(g, "w5", {4, 4, 3, 3, 3});
   auto* deconv = g->mutable_node(0);
   deconv->set_op_type("ConvTranspose");
   deconv->set_name("deconv");
@@ -229,11 +226,7 @@ TEST(Robustness, OnnxInferenceHasAMemoryBound) {
 #else
   auto m = relu_model();
   auto* g = m.mutable_graph();
-  auto* w = g->add_initializer();
-  w->set_name("wt");
-  w->set_data_type(1);
-  for (int64_t d : {4, 4, 1, 1}) w->add_dims(d);
-  for (int i = 0; i < 16; ++i) w->add_float_data(0.0f);
+  add_weight(g, "wt", {4, 4, 1, 1});
   g->mutable_node(0)->set_op_type("ConvTranspose");
   g->mutable_node(0)->add_input("wt");
   g->mutable_node(0)->set_output(0, "r0");
