@@ -59,6 +59,23 @@ struct FallbackModel {
   std::string note;  // where the coefficients came from
 };
 
+// What a predictor learned from whole networks for one purpose (deepen train --models), on top
+// of the sum of its kernels' estimates: a constant paid once per inference, and a model-level
+// correction, a booster over features every network has (model_features) whose output is the
+// log of the factor the kernel sum is multiplied by.
+struct ModelTerms {
+  double per_inference = 0;  // in the purpose's unit (ms, mJ)
+  std::string correction;    // booster file, relative to the folder; empty: no correction
+  std::vector<std::string> features;  // the correction's feature names, in its column order
+};
+
+// The features of a whole model that a model-level correction reads, by name: "count:TYPE",
+// "gflop:TYPE", "mb:TYPE" (the kernels scored as TYPE: how many, their GFLOP and MB), "count",
+// "gflop", "mb" (every kernel that does work) and "log_kernel_sum" (the log of the sum of the
+// kernels' estimates). Throws Error for a name of another form.
+std::vector<double> model_features(const std::vector<std::string>& names, const std::vector<Kernel>& kernels,
+                                   const FusionRules& rules, double kernel_sum);
+
 struct PredictorEntry {
   std::string name;
   std::string version;
@@ -70,6 +87,7 @@ struct PredictorEntry {
   std::string data;
   YAML::Node accuracy;  // free-form: {type: {purpose: {acc10, mape, n, ...}}}
   FallbackModel fallback;
+  std::map<std::string, ModelTerms> model;  // purpose (latency, energy) -> terms learned from whole networks
   std::string folder;  // absolute path of the predictor's folder
 };
 
@@ -123,6 +141,19 @@ struct PredictOptions {
   Purpose purpose = Purpose::Energy;
 };
 
+// A model's kernel estimates with the predictor's model-level terms applied: every kernel's
+// latency and energy multiplied by the correction's factor (so the breakdown still adds up), and
+// the per-inference constants, which belong to no kernel.
+struct ModelEstimate {
+  std::vector<Estimate> kernels;
+  double latency_ms_per_inference = 0, energy_mj_per_inference = 0;
+  double latency_factor = 1, energy_factor = 1;
+};
+
+// How many times a kernel's configuration runs: its batch (or matrix rows) where the schema's
+// features leave them out.
+double kernel_repeats(const Kernel& k);
+
 class Predictor {
  public:
   static Predictor load(const Registry& registry, const std::string& name, const std::string& version = "");
@@ -132,12 +163,15 @@ class Predictor {
   bool supports(Purpose p, std::string* why = nullptr) const;
   // Estimates for every kernel, in one booster call per kernel type and target.
   std::vector<Estimate> estimate(const std::vector<Kernel>& kernels, const PredictOptions& options = {}) const;
+  // estimate() and then the model-level terms (ModelTerms) of the entry, for whole models.
+  ModelEstimate estimate_model(const std::vector<Kernel>& kernels, const PredictOptions& options = {}) const;
 
  private:
   PredictorEntry entry_;
   FusionRules rules_;
   // type -> target ("latency", "energy", "power") -> booster
   std::map<std::string, std::map<std::string, std::shared_ptr<Booster>>> boosters_;
+  std::map<std::string, std::shared_ptr<Booster>> corrections_;  // purpose -> model-level correction
 };
 
 }  // namespace deepen

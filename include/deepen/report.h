@@ -22,12 +22,18 @@ struct ModelReport {
   double coverage_kernels = 0;  // share of working kernels scored by a trained booster
   double coverage_flops = 0;    // share of FLOPs in such kernels
   double macs = 0, flops = 0, params = 0;
+  // Model-level terms of a predictor learned from whole networks (deepen/predict.h, ModelTerms):
+  // included in the totals above, owned by no kernel.
+  double latency_ms_per_inference = 0, energy_mj_per_inference = 0;
+  double latency_factor = 1, energy_factor = 1;  // the model-level correction the kernels carry
   std::vector<std::string> folded;  // nodes folded at load time
   std::vector<Kernel> kernels;
   std::vector<Estimate> estimates;
 };
 
 ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std::vector<Estimate> estimates);
+// The same with the predictor's model-level terms (Predictor::estimate_model).
+ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, ModelEstimate estimate);
 
 struct ReportContext {
   std::string predictor;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <map>
 #include <string>
 #include <vector>
@@ -106,6 +107,8 @@ class TrainedBooster {
   const BoosterSpec& spec() const { return spec_; }
   // The model in XGBoost's UBJSON format: same data, params and seed give the same bytes.
   std::string to_ubj() const;
+  // Takes ownership of an XGBoost BoosterHandle trained elsewhere (composite training).
+  static TrainedBooster adopt(void* handle, BoosterSpec spec);
 
  private:
   friend TrainedBooster train_booster(const std::vector<float>&, size_t, const std::vector<double>&,
@@ -171,6 +174,10 @@ FallbackModel fit_energy_fallback(const std::vector<WorkSample>& samples);
 FallbackModel fit_latency_fallback(const std::vector<WorkSample>& samples);
 // The fallback of a new predictor: fitted where the data has the purpose, else from specs.
 FallbackModel build_fallback(const KernelDataset& data, const DeviceSpecs& specs);
+// The same from work samples; the sources name them in the note ("measured kernels", ...).
+FallbackModel build_fallback(const std::vector<WorkSample>& latency, const std::vector<WorkSample>& energy,
+                             const DeviceSpecs& specs, const std::string& latency_source,
+                             const std::string& energy_source);
 
 // ---- Registry --------------------------------------------------------------------------------
 
@@ -190,10 +197,76 @@ void write_registry_entry(const std::string& predictors_dir, const std::string& 
 // The next version for a name: "1.0" when new, else the newest one's last number plus one.
 std::string next_version(const std::string& predictors_dir, const std::string& name);
 
+// ---- Composite training: kernel costs learned from measured models and blocks ----------------
+
+// One measured composite: a whole network or a block (or one kernel row of a dataset), the
+// kernels it splits into, and its measured value (ms or mJ).
+struct CompositeSample {
+  std::string label;  // for messages: the model file, or file:line
+  std::string group;  // copies of one network share a group, and so a cross-validation fold
+  std::vector<Kernel> kernels;
+  double value = 0;
+  bool kernel_row = false;  // a kernel dataset row: no per-inference constant, not in model metrics
+};
+
+struct CompositeParams {
+  TrainParams booster;         // of the per-kernel-type boosters (transform: always log-ratio)
+  bool per_inference = true;   // fit a per-inference constant (0 where the data shows none)
+  std::string correction = "auto";  // model-level correction: auto (kept where CV says it helps), on, off
+};
+
+// The cost model of one kernel type: base(work) * exp(booster(features)).
+struct CompositeKernelModel {
+  std::string type;
+  WorkModel base;
+  std::shared_ptr<TrainedBooster> booster;
+  size_t configs = 0, kernels = 0;  // distinct configurations, and kernel occurrences, seen
+  std::vector<float> features;      // the distinct configurations' features, row-major
+  std::vector<KernelWork> work;     // and their work
+};
+
+struct CompositeFit {
+  std::vector<CompositeKernelModel> kernels;
+  double per_inference = 0;
+  std::shared_ptr<TrainedBooster> correction;  // null: none
+  std::vector<std::string> correction_features;
+  FusionRules rules;
+  // The total of each sample (per-inference constant, kernel costs, correction); kernels of a
+  // type the fit never saw cost nothing here (prediction gives them to the fallback).
+  std::vector<double> predict(const std::vector<CompositeSample>& samples, bool with_correction = true) const;
+  // Every kernel's cost (no correction), for the fallback's fit.
+  std::vector<WorkSample> kernel_costs() const;
+};
+
+// Fits the kernel-type cost models so that each sample's sum matches its measurement (squared
+// log error), then the per-inference constant and, if asked, the model-level correction.
+CompositeFit fit_composite(const std::vector<CompositeSample>& samples, const FusionRules& rules,
+                           const CompositeParams& params, bool with_correction);
+
+struct CompositeCrossValidation {
+  Metrics kernel_sum;   // out-of-fold, over model samples, without the correction
+  Metrics corrected;    // the same with the model-level correction
+  bool use_correction = false;  // what `auto` chose (or what was asked)
+  Metrics chosen;
+  std::vector<double> predicted;  // out-of-fold prediction of every sample (as chosen)
+  int folds = 0;
+};
+// Group k-fold over samples (CompositeSample::group), the whole fit redone in every fold.
+CompositeCrossValidation cross_validate_composite(const std::vector<CompositeSample>& samples,
+                                                  const FusionRules& rules, const CompositeParams& params);
+
+// The rows of a models CSV (column `model`: an ONNX file relative to the CSV; the purpose's value
+// column; optional `group`), loaded and split into kernels with `rules`. Errors name the file and
+// line: a missing or unreadable model, a non-positive value, a model without any kernel that a
+// booster could learn from.
+std::vector<CompositeSample> read_models_csv(const std::string& csv_path, Purpose purpose, const FusionRules& rules);
+
 // ---- deepen train ----------------------------------------------------------------------------
 
 struct TrainRequest {
   std::vector<std::string> datasets;
+  std::vector<std::string> models;  // models CSVs (composite training): ONNX files and measured values
+  std::string correction = "auto";  // with models: model-level correction auto, on or off
   std::string name, device, framework, version;  // version empty: next_version
   std::string data_note;  // where the data came from, recorded before the files and row counts
   std::vector<std::string> purposes;             // empty: every target the data holds
@@ -212,14 +285,38 @@ struct TrainedKernel {
   size_t rows = 0;
   WorkModel base;  // log-ratio: the analytical model the booster corrects
   TrainParams params;  // as used (differs from the request's with tune)
-  CrossValidation cv;
+  CrossValidation cv;  // empty (n = 0) for a type learned from models: TrainedComposite holds their CV
+  std::vector<float> features;  // composite: the distinct configurations it was trained on
+};
+
+// What composite training learned for one purpose, and how well it predicts held-out models.
+struct TrainedComposite {
+  std::string purpose;
+  size_t models = 0, kernel_rows = 0;
+  double per_inference = 0;
+  std::string correction_file;  // empty: no correction
+  std::vector<std::string> correction_features;
+  CompositeCrossValidation cv;
+  std::vector<std::string> kernel_types;
+  std::vector<WorkSample> kernel_costs;  // every learned configuration's cost, for the fallback
+  std::vector<std::string> files;        // the models CSVs, with their rows
+  std::vector<size_t> file_rows;
 };
 
 struct TrainResult {
   std::string name, version, folder, entry_yaml;
   std::vector<TrainedKernel> kernels;
+  std::vector<TrainedComposite> composites;
   FallbackModel fallback;
 };
+
+// One purpose of train_predictor learned from the request's models CSVs and the kernel rows of
+// `data` that hold that purpose's value: cross-validated over models, then fitted on all; the
+// boosters are added to `pending` and `kernels`.
+TrainedComposite train_composite(const TrainRequest& request, const std::string& purpose, const KernelDataset& data,
+                                 const FusionRules& rules, const std::string& version,
+                                 std::vector<PendingFile>* pending, std::vector<TrainedKernel>* kernels,
+                                 const std::function<void(const std::string&)>& progress);
 
 // Reads the datasets, trains, cross-validates, writes boosters, fusion rules and the entry.
 // progress is called with a line before each booster is trained.
@@ -248,6 +345,18 @@ struct EvalResult {
 
 EvalResult evaluate_kernels(const Predictor& predictor, Purpose purpose, const KernelDataset& data,
                             const PredictOptions& options = {});
+// One row of a models CSV: an ONNX file (column `model`, relative to the CSV) and its measured
+// value (column latency_ms, energy_mj or power_mw for the purpose); `group` when the CSV has one.
+struct MeasuredModel {
+  std::string model;  // as written
+  std::string path;   // resolved against the CSV's folder
+  double value = 0;
+  std::string group;
+  size_t line = 0;
+};
+// Errors name the file, line and column: a missing column, a cell that is not a positive number.
+std::vector<MeasuredModel> read_measured_models(const std::string& csv_path, Purpose purpose);
+
 // Each row of the CSV names an ONNX file (column `model`, relative to the CSV) and its measured
 // value (column latency_ms, energy_mj or power_mw for the purpose).
 EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const std::string& csv_path,

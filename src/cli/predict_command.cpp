@@ -94,8 +94,8 @@ int run_predict(const PredictFlags& f) {
     try {
       Graph graph = load_onnx(file, load);
       std::vector<Kernel> kernels = detect_kernels(graph, predictor.fusion_rules());
-      std::vector<Estimate> estimates = predictor.estimate(kernels, options);
-      ModelReport r = summarise(file, std::move(kernels), std::move(estimates));
+      ModelEstimate estimate = predictor.estimate_model(kernels, options);
+      ModelReport r = summarise(file, std::move(kernels), std::move(estimate));
       r.folded = graph.folded;
       if (f.strict && r.uncovered_count > 0) {
         std::string types;

@@ -24,7 +24,17 @@ int run_train(TrainFlags& f) {
   });
   std::cout << fmt::format("registered {} {} in {}/predictors.yaml ({} booster{})\n", r.name, r.version,
                            f.request.predictors_dir, r.kernels.size(), r.kernels.size() == 1 ? "" : "s");
+  for (const auto& c : r.composites) {
+    const Metrics& m = c.cv.chosen;
+    std::cout << fmt::format("  {} from {} models{}: within ±5% {:.1f}%, ±10% {:.1f}%, ±20% {:.1f}%, MAPE {:.2f}% "
+                             "({}-fold CV over models{}); per inference {:.4g} {}\n",
+                             c.purpose, c.models, c.kernel_rows ? fmt::format(" and {} kernel rows", c.kernel_rows) : "",
+                             100 * m.acc5, 100 * m.acc10, 100 * m.acc20, m.mape, c.cv.folds,
+                             c.cv.use_correction ? ", model-level correction" : "", c.per_inference,
+                             purpose_unit(parse_purpose(c.purpose)));
+  }
   for (const auto& k : r.kernels) {
+    if (k.cv.metrics.n == 0) continue;  // learned from models: judged above
     const Metrics& m = k.cv.metrics;
     std::cout << fmt::format("  {} {}: n={}, within ±5% {:.1f}%, ±10% {:.1f}%, ±20% {:.1f}%, MAPE {:.2f}%, RMSPE "
                              "{:.2f}% ({}-fold group CV)\n",
@@ -41,10 +51,19 @@ void add_train_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<TrainFlags>();
   TrainRequest& q = f->request;
   TrainParams& p = q.params;
-  CLI::App* cmd = app.add_subcommand("train", "Train a predictor from kernel measurements and register it");
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train a predictor from measured kernels and/or measured models and blocks, and register it");
   cmd->add_option("--dataset,-d", q.datasets, "Kernel dataset CSV files (see docs: Kernel dataset CSV)")
-      ->required()
       ->expected(1, -1);
+  cmd->add_option("--models", q.models,
+                  "Models CSV files: each row an ONNX file (column model, relative to the CSV) and its measured "
+                  "latency_ms or energy_mj; kernel costs are learned so that each model's sum matches (repeatable)")
+      ->expected(1, -1);
+  cmd->add_option("--model-correction", q.correction,
+                  "With --models: a model-level correction over features every network has; auto keeps it where "
+                  "cross-validation over models says it helps")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
   cmd->add_option("--name,-n", q.name, "Predictor name, e.g. mydevice_tflite")->required();
   cmd->add_option("--device", q.device, "The device, in words (recorded in the registry)")->required();
   cmd->add_option("--data-note", q.data_note, "Where the data came from (recorded in the registry's data field)");

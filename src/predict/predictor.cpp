@@ -7,11 +7,7 @@
 #include <algorithm>
 
 namespace deepen {
-namespace {
-
-double scale_of(const Kernel& k) { return k.config.get_or("batch", k.config.get_or("rows", 1.0)); }
-
-}  // namespace
+double kernel_repeats(const Kernel& k) { return k.config.get_or("batch", k.config.get_or("rows", 1.0)); }
 
 Predictor Predictor::load(const Registry& registry, const std::string& name, const std::string& version) {
   Predictor p;
@@ -25,6 +21,14 @@ Predictor Predictor::load(const Registry& registry, const std::string& name, con
     for (const auto& [purpose, spec] : by_purpose)
       p.boosters_[type][purpose] = std::make_shared<Booster>(Booster::load(resolve_in_folder(p.entry_, spec.path)));
   }
+  for (const auto& [purpose, terms] : p.entry_.model)
+    if (!terms.correction.empty()) {
+      auto b = std::make_shared<Booster>(Booster::load(resolve_in_folder(p.entry_, terms.correction)));
+      if (b->num_features() != terms.features.size())
+        throw Error(fmt::format("predictor '{}': the {} correction {} reads {} features, the entry names {}", name,
+                                purpose, terms.correction, b->num_features(), terms.features.size()));
+      p.corrections_[purpose] = std::move(b);
+    }
   return p;
 }
 
@@ -88,11 +92,11 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       for (size_t r = 0; r < indices.size(); ++r) {
         const Kernel& k = kernels[indices[r]];
         double v = from_booster(spec, values[r], kernel_work(type, k.config));
-        v = std::max(0.0, v) * scale_of(k);
+        v = std::max(0.0, v) * kernel_repeats(k);
         Estimate& e = out[indices[r]];
         if (target == "latency") e.latency_ms = v, latency_trained[indices[r]] = 1;
         if (target == "energy") e.energy_mj = v, energy_trained[indices[r]] = 1;
-        if (target == "power") e.power_mw = v / scale_of(k), power_trained[indices[r]] = 1;
+        if (target == "power") e.power_mw = v / kernel_repeats(k), power_trained[indices[r]] = 1;
         e.scored_as = type;
       }
     }
@@ -129,6 +133,38 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
     if (e.source != "trained") e.scored_as = e.source == "fallback" ? "fallback" : "";
   }
   return out;
+}
+
+}  // namespace deepen
+
+namespace deepen {
+
+ModelEstimate Predictor::estimate_model(const std::vector<Kernel>& kernels, const PredictOptions& options) const {
+  ModelEstimate m;
+  m.kernels = estimate(kernels, options);
+  for (const auto& [purpose, terms] : entry_.model) {
+    const bool latency = purpose == "latency";
+    double sum = 0;
+    for (const Estimate& e : m.kernels) {
+      double v = latency ? e.latency_ms : e.energy_mj;
+      if (std::isfinite(v)) sum += v;
+    }
+    double factor = 1;
+    auto c = corrections_.find(purpose);
+    if (c != corrections_.end() && sum > 0) {
+      std::vector<double> f = model_features(terms.features, kernels, rules_, sum + terms.per_inference);
+      std::vector<float> row(f.begin(), f.end());
+      factor = std::exp(c->second->predict(row, row.size())[0]);
+    }
+    for (Estimate& e : m.kernels) (latency ? e.latency_ms : e.energy_mj) *= factor;
+    (latency ? m.latency_ms_per_inference : m.energy_mj_per_inference) = terms.per_inference;
+    (latency ? m.latency_factor : m.energy_factor) = factor;
+  }
+  if (!entry_.model.empty())
+    for (Estimate& e : m.kernels)  // power follows its parts when both were corrected
+      if (std::isfinite(e.energy_mj) && std::isfinite(e.latency_ms) && e.latency_ms > 0)
+        e.power_mw = e.energy_mj / e.latency_ms * 1000.0;
+  return m;
 }
 
 }  // namespace deepen

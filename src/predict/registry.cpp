@@ -118,6 +118,34 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
     }
     if (const YAML::Node n = f["note"]) e.fallback.note = n.as<std::string>();
   }
+  if (const YAML::Node m = node["model"]) {
+    std::string mw = where + ": model";
+    if (!m.IsMap()) throw Error(fmt::format("{} must map purposes to {{per_inference, correction, features}}", mw));
+    for (const auto& pv : m) {
+      Purpose p = parse_purpose(pv.first.as<std::string>());
+      std::string pw = mw + " " + purpose_name(p);
+      if (p == Purpose::Power) throw Error(fmt::format("{}: model-level terms are for latency and energy", pw));
+      if (!pv.second.IsMap()) throw Error(fmt::format("{} must be a map", pw));
+      ModelTerms t;
+      t.per_inference = number(pv.second, "per_inference", pw);
+      t.correction = scalar(pv.second, "correction", pw, false);
+      if (const YAML::Node fs_node = pv.second["features"]) {
+        if (!fs_node.IsSequence()) throw Error(fmt::format("{}: 'features' must be a list", pw));
+        for (const auto& x : fs_node) {
+          if (!x.IsScalar()) throw Error(fmt::format("{}: every feature must be a name", pw));
+          t.features.push_back(x.Scalar());
+        }
+      }
+      if (!t.correction.empty() && t.features.empty())
+        throw Error(fmt::format("{}: a correction needs its 'features'", pw));
+      try {
+        model_features(t.features, {}, FusionRules{}, 1.0);  // every name must be known
+      } catch (const Error& err) {
+        throw Error(fmt::format("{}: {}", pw, err.what()));
+      }
+      e.model[purpose_name(p)] = std::move(t);
+    }
+  }
   std::string folder = scalar(node, "folder", where, false);
   if (folder.empty()) folder = e.name;
   // One plain name: "a/", "." or "a/b" would make folders overlap or end in a slash that the
@@ -129,6 +157,8 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
   if (!e.fusion_rules.empty()) resolve_in_folder(e, e.fusion_rules);
   for (const auto& [type, by_purpose] : e.kernels)
     for (const auto& [purpose, spec] : by_purpose) resolve_in_folder(e, spec.path);
+  for (const auto& [purpose, terms] : e.model)
+    if (!terms.correction.empty()) resolve_in_folder(e, terms.correction);
   return e;
 }
 

@@ -50,6 +50,19 @@ ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std
   return r;
 }
 
+ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, ModelEstimate estimate) {
+  ModelReport r = summarise(model, std::move(kernels), std::move(estimate.kernels));
+  r.latency_ms_per_inference = estimate.latency_ms_per_inference;
+  r.energy_mj_per_inference = estimate.energy_mj_per_inference;
+  r.latency_factor = estimate.latency_factor;
+  r.energy_factor = estimate.energy_factor;
+  r.latency_ms += r.latency_ms_per_inference;  // NaN stays NaN: nothing to add to
+  r.energy_mj += r.energy_mj_per_inference;
+  if (!std::isnan(r.latency_ms) && !std::isnan(r.energy_mj) && r.latency_ms > 0)
+    r.power_mw = r.energy_mj / r.latency_ms * 1000.0;
+  return r;
+}
+
 std::string format_number(double value) {
   if (std::isnan(value)) return "-";
   if (value == 0) return "0";

@@ -94,8 +94,7 @@ EvalResult evaluate_kernels(const Predictor& predictor, Purpose purpose, const K
   return summarise_points(std::move(points));
 }
 
-EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const std::string& csv_path,
-                           const PredictOptions& options) {
+std::vector<MeasuredModel> read_measured_models(const std::string& csv_path, Purpose purpose) {
   std::ifstream in(csv_path, std::ios::binary);
   if (!in) throw Error(fmt::format("{}: cannot open the model measurements", csv_path));
   std::string field = purpose_field(purpose);
@@ -103,7 +102,8 @@ EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const st
   size_t line_no = 0;
   std::vector<std::string> header;
   size_t model_col = 0, value_col = 0;
-  std::vector<EvalPoint> points;
+  long group_col = -1;
+  std::vector<MeasuredModel> rows;
   fs::path base = fs::path(csv_path).parent_path();
   while (std::getline(in, line)) {
     ++line_no;
@@ -124,6 +124,7 @@ EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const st
                                 field, purpose_name(purpose)));
       model_col = seen["model"];
       value_col = seen[field];
+      if (seen.count("group")) group_col = static_cast<long>(seen["group"]);
       continue;
     }
     if (cells.size() != header.size())
@@ -141,22 +142,35 @@ EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const st
     if (measured <= 0)
       throw Error(fmt::format("{}: line {}, column {} ({}): {} must be positive", csv_path, line_no, value_col + 1,
                               field, cell));
-    fs::path file = fs::path(model).is_absolute() ? fs::path(model) : base / model;
-    Graph g = load_onnx(file.string());
+    MeasuredModel r;
+    r.model = model;
+    r.path = (fs::path(model).is_absolute() ? fs::path(model) : base / model).string();
+    r.value = measured;
+    if (group_col >= 0) r.group = cells[static_cast<size_t>(group_col)];
+    r.line = line_no;
+    rows.push_back(std::move(r));
+  }
+  if (rows.empty()) throw Error(fmt::format("{}: no model rows after the header", csv_path));
+  return rows;
+}
+
+EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const std::string& csv_path,
+                           const PredictOptions& options) {
+  std::vector<EvalPoint> points;
+  for (const MeasuredModel& row : read_measured_models(csv_path, purpose)) {
+    Graph g = load_onnx(row.path);
     std::vector<Kernel> kernels = detect_kernels(g, predictor.fusion_rules());
     PredictOptions asked = options;
     asked.purpose = purpose;
-    std::vector<Estimate> est = predictor.estimate(kernels, asked);
-    ModelReport r = summarise(file.string(), std::move(kernels), std::move(est));
+    ModelReport r = summarise(row.path, kernels, predictor.estimate_model(kernels, asked));
     double v = purpose == Purpose::Latency ? r.latency_ms : purpose == Purpose::Energy ? r.energy_mj : r.power_mw;
     // A model with uncovered kernels has a partial total: it is measured but flagged.
     std::string source = !std::isfinite(v)        ? "uncovered"
                          : r.uncovered_count > 0  ? "partial"
                          : r.fallback_count > 0   ? "fallback"
                                                   : "trained";
-    points.push_back({model, measured, v, source});
+    points.push_back({row.model, row.value, v, source});
   }
-  if (points.empty()) throw Error(fmt::format("{}: no model rows after the header", csv_path));
   EvalResult result = summarise_points(points);
   // Per-model groups say nothing: keep only the overall one.
   EvalGroup all = result.groups.back();

@@ -145,6 +145,12 @@ FallbackModel build_fallback(const KernelDataset& data, const DeviceSpecs& specs
     if (auto it = r.targets.find("latency_ms"); it != r.targets.end())
       latency.push_back({w.flops, w.bytes, it->second});
   }
+  return build_fallback(latency, energy, specs, "measured kernels", "measured kernels");
+}
+
+FallbackModel build_fallback(const std::vector<WorkSample>& latency, const std::vector<WorkSample>& energy,
+                             const DeviceSpecs& specs, const std::string& latency_source,
+                             const std::string& energy_source) {
   FallbackModel m;
   std::vector<std::string> notes;
   if (!latency.empty()) {
@@ -160,9 +166,8 @@ FallbackModel build_fallback(const KernelDataset& data, const DeviceSpecs& specs
       measured.push_back(x.value);
     }
     Metrics fit = compute_metrics(predicted, measured);
-    notes.push_back(fmt::format("latency roofline fitted on {} measured kernels (in-sample MAPE {:.0f}%, {:.0f}% "
-                                "within ±10%)",
-                                latency.size(), fit.mape, 100 * fit.acc10));
+    notes.push_back(fmt::format("latency roofline fitted on {} {} (in-sample MAPE {:.0f}%, {:.0f}% within ±10%)",
+                                latency.size(), latency_source, fit.mape, 100 * fit.acc10));
   } else if (specs.peak_gflops > 0 && specs.bandwidth_gbs > 0) {
     m.has_latency = true;
     m.peak_gflops = specs.peak_gflops;
@@ -183,8 +188,8 @@ FallbackModel build_fallback(const KernelDataset& data, const DeviceSpecs& specs
       measured.push_back(x.value);
     }
     Metrics fit = compute_metrics(predicted, measured);
-    notes.push_back(fmt::format("energy fitted on {} measured kernels (in-sample MAPE {:.0f}%, {:.0f}% within ±10%)",
-                                energy.size(), fit.mape, 100 * fit.acc10));
+    notes.push_back(fmt::format("energy fitted on {} {} (in-sample MAPE {:.0f}%, {:.0f}% within ±10%)",
+                                energy.size(), energy_source, fit.mape, 100 * fit.acc10));
   } else if (specs.power_w > 0 && specs.peak_gflops > 0 && specs.bandwidth_gbs > 0) {
     // At power P (W), a GFLOP at peak takes 1/peak s and costs P/peak J = 1000 P/peak mJ; a MB at
     // bandwidth B GB/s takes 1e-3/B s and costs P/B mJ.

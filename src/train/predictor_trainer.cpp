@@ -40,11 +40,37 @@ void check_name(const std::string& name) {
   if (name == "." || name == "..") throw Error(fmt::format("predictor name '{}' is not a folder name", name));
 }
 
+// The first line of a CSV, split.
+std::vector<std::string> csv_header(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot open the {}", path, what));
+  std::string line;
+  if (!std::getline(in, line)) throw Error(fmt::format("{}: the {} file is empty", path, what));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return split_csv_line(line);
+}
+
+// The command that trains the same predictor again (same data, parameters and seed).
+std::string reproduce_command(const TrainRequest& req, const std::string& purpose) {
+  std::string cmd = "deepen train";
+  for (const auto& m : req.models) cmd += " --models " + m;
+  for (const auto& d : req.datasets) cmd += " --dataset " + d;
+  const TrainParams& p = req.params;
+  cmd += fmt::format(" --name {} --purpose {} --seed {} --folds {} --rounds {} --max-depth {} --eta {:g}", req.name,
+                     purpose, p.seed, p.folds, p.rounds, p.max_depth, p.eta);
+  if (req.correction != "auto") cmd += " --model-correction " + req.correction;
+  if (!req.fusion_rules_path.empty()) cmd += " --fusion-rules " + req.fusion_rules_path;
+  return cmd;
+}
+
 }  // namespace
 
 TrainResult train_predictor(const TrainRequest& req, const std::function<void(const std::string&)>& progress) {
   check_name(req.name);
-  if (req.datasets.empty()) throw Error("no --dataset given");
+  if (req.datasets.empty() && req.models.empty())
+    throw Error("nothing to train on: give --dataset (measured kernels) and/or --models (measured models or blocks)");
+  if (req.correction != "auto" && req.correction != "on" && req.correction != "off")
+    throw Error(fmt::format("--model-correction '{}': use auto, on or off", req.correction));
   if (!req.version.empty() && req.version.find_first_not_of("0123456789.") != std::string::npos)
     throw Error(fmt::format("--version '{}': use numbers and dots, e.g. 1.2", req.version));
   auto say = [&](const std::string& s) {
@@ -59,16 +85,28 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     files.emplace_back(path, d.rows.size());
     for (auto& r : d.rows) all.rows.push_back(std::move(r));
   }
+  // Purposes learned from measured models (composite) and from kernel rows alone.
+  std::set<std::string> model_columns;
+  for (const auto& path : req.models)
+    for (const auto& c : csv_header(path, "model measurements")) model_columns.insert(c);
+  auto in_models = [&](const std::string& purpose) {
+    return !req.models.empty() && purpose != "power" && model_columns.count(purpose_field(parse_purpose(purpose)));
+  };
   std::vector<std::string> purposes;
   if (req.purposes.empty()) {
-    for (const auto& t : target_columns())
-      if (all.count(t)) purposes.push_back(t.substr(0, t.find('_')));
+    for (const auto& t : target_columns()) {
+      std::string purpose = t.substr(0, t.find('_'));
+      if (all.count(t) || in_models(purpose)) purposes.push_back(purpose);
+    }
+    if (purposes.empty())
+      throw Error("the data has no measured values: expected a latency_ms or energy_mj column (power_mw in kernel "
+                  "datasets)");
   } else {
     for (const auto& p : req.purposes) {
       Purpose pp = parse_purpose(p);
-      if (!all.count(purpose_field(pp)))
-        throw Error(fmt::format("--purpose {}: no dataset row has a value in column {}", purpose_name(pp),
-                                purpose_field(pp)));
+      if (!all.count(purpose_field(pp)) && !in_models(purpose_name(pp)))
+        throw Error(fmt::format("--purpose {}: no dataset row and no models CSV has a value in column {}",
+                                purpose_name(pp), purpose_field(pp)));
       if (std::find(purposes.begin(), purposes.end(), purpose_name(pp)) == purposes.end())
         purposes.push_back(purpose_name(pp));
     }
@@ -92,7 +130,8 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
   }
   std::string rules_text = req.fusion_rules_path.empty() ? fusion_rules_to_yaml(default_fusion_rules())
                                                          : read_text(req.fusion_rules_path, "fusion rules");
-  if (!req.fusion_rules_path.empty()) parse_fusion_rules(rules_text, req.fusion_rules_path);  // validates
+  const FusionRules rules = req.fusion_rules_path.empty() ? default_fusion_rules()
+                                                          : parse_fusion_rules(rules_text, req.fusion_rules_path);
 
   // One booster per kernel type and purpose.
   std::map<std::string, std::vector<const DatasetRow*>> by_type;
@@ -101,6 +140,10 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
   std::string v = result.version;
   for (const auto& purpose : purposes) {
     std::string field = purpose_field(parse_purpose(purpose));
+    if (in_models(purpose)) {  // kernel rows of this purpose join the composite fit below
+      result.composites.push_back(train_composite(req, purpose, all, rules, v, &pending, &result.kernels, say));
+      continue;
+    }
     for (const auto& [type, rows_all] : by_type) {
       std::vector<const DatasetRow*> rows;
       for (const DatasetRow* r : rows_all)
@@ -162,7 +205,21 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
       result.kernels.push_back(std::move(tk));
     }
   }
-  result.fallback = build_fallback(all, req.specs);
+  {
+    std::vector<WorkSample> latency, energy;
+    std::string latency_source = "measured kernels", energy_source = "measured kernels";
+    for (const auto& r : all.rows) {
+      KernelWork w = kernel_work(r.kernel, r.config);
+      for (const auto& [field, value] : r.targets)
+        if (field != "power_mw" && !in_models(field.substr(0, field.find('_'))))
+          (field == "latency_ms" ? latency : energy).push_back({w.flops, w.bytes, value});
+    }
+    for (const auto& c : result.composites) {  // calibrated on the kernels learned from the models
+      (c.purpose == "latency" ? latency : energy) = c.kernel_costs;
+      (c.purpose == "latency" ? latency_source : energy_source) = "kernel configurations learned from measured models";
+    }
+    result.fallback = build_fallback(latency, energy, req.specs, latency_source, energy_source);
+  }
   std::string rules_file = fmt::format("fusion_rules.v{}.yaml", v);
   pending.push_back({rules_file, rules_text});
 
@@ -181,17 +238,16 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     if (trained_purposes.count(pp)) e << pp;
   e << YAML::EndSeq;
   e << YAML::Key << "fusion_rules" << YAML::Value << rules_file;
+  std::set<std::string> trained_types;
+  for (const auto& k : result.kernels) trained_types.insert(k.kernel);
   e << YAML::Key << "kernels" << YAML::Value << YAML::BeginMap;
-  for (const auto& [type, rows] : by_type) {
-    bool any = false;
-    for (const auto& k : result.kernels) any = any || k.kernel == type;
-    if (!any) continue;
+  for (const auto& type : trained_types) {
     e << YAML::Key << type << YAML::Value << YAML::BeginMap;
     for (const auto& k : result.kernels)
       if (k.kernel == type) {
         e << YAML::Key << k.purpose << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "booster"
-          << YAML::Value << k.booster_file << YAML::Key << "transform" << YAML::Value << p.transform;
-        if (p.transform == "log-ratio")
+          << YAML::Value << k.booster_file << YAML::Key << "transform" << YAML::Value << k.params.transform;
+        if (k.params.transform == "log-ratio")
           e << YAML::Key << "base" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "per_gflop"
             << YAML::Value << fmt::format("{:.17g}", k.base.per_gflop) << YAML::Key << "per_mb" << YAML::Value
             << fmt::format("{:.17g}", k.base.per_mb) << YAML::Key << "per_kernel" << YAML::Value
@@ -201,20 +257,50 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     e << YAML::EndMap;
   }
   e << YAML::EndMap;
+  if (!result.composites.empty()) {  // what was learned from whole models, on top of the kernels
+    e << YAML::Key << "model" << YAML::Value << YAML::BeginMap;
+    for (const auto& c : result.composites) {
+      e << YAML::Key << c.purpose << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "per_inference"
+        << YAML::Value << fmt::format("{:.17g}", c.per_inference);
+      if (!c.correction_file.empty()) {
+        e << YAML::Key << "correction" << YAML::Value << c.correction_file << YAML::Key << "features" << YAML::Value
+          << YAML::Flow << YAML::BeginSeq;
+        for (const auto& f : c.correction_features) e << f;
+        e << YAML::EndSeq;
+      }
+      e << YAML::EndMap;
+    }
+    e << YAML::EndMap;
+  }
   std::string data_text;
   size_t total = 0;
   for (const auto& [path, n] : files) {
     data_text += fmt::format("{}{} ({} rows)", data_text.empty() ? "" : ", ", fs::path(path).filename().string(), n);
     total += n;
   }
+  std::string kernels_text = total ? fmt::format("; {} kernels", total) : std::string();
+  if (!result.composites.empty()) {
+    const TrainedComposite& c = result.composites.front();
+    for (size_t i = 0; i < c.files.size(); ++i)
+      data_text += fmt::format("{}{} ({} models)", data_text.empty() ? "" : ", ",
+                               fs::path(c.files[i]).filename().string(), c.file_rows[i]);
+  }
   e << YAML::Key << "data" << YAML::Value
-    << fmt::format("{}{}; {} kernels", req.data_note.empty() ? "" : req.data_note + ": ", data_text, total);
+    << fmt::format("{}{}{}", req.data_note.empty() ? "" : req.data_note + ": ", data_text, kernels_text);
   e << YAML::Key << "training" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "datasets" << YAML::Value << YAML::BeginSeq;
   for (const auto& [path, n] : files)
     e << YAML::Flow << YAML::BeginMap << YAML::Key << "file" << YAML::Value << path << YAML::Key << "rows"
       << YAML::Value << n << YAML::EndMap;
   e << YAML::EndSeq;
+  if (!result.composites.empty()) {
+    const TrainedComposite& c = result.composites.front();
+    e << YAML::Key << "models" << YAML::Value << YAML::BeginSeq;
+    for (size_t i = 0; i < c.files.size(); ++i)
+      e << YAML::Flow << YAML::BeginMap << YAML::Key << "file" << YAML::Value << c.files[i] << YAML::Key << "rows"
+        << YAML::Value << c.file_rows[i] << YAML::EndMap;
+    e << YAML::EndSeq;
+  }
   e << YAML::Key << "params" << YAML::Value << YAML::Flow << YAML::BeginMap;
   e << YAML::Key << "max_depth" << YAML::Value << p.max_depth << YAML::Key << "eta" << YAML::Value << g6(p.eta)
     << YAML::Key << "rounds" << YAML::Value << p.rounds << YAML::Key << "min_child_weight" << YAML::Value
@@ -224,15 +310,31 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
   e << YAML::EndMap;
   e << YAML::Key << "tool" << YAML::Value << std::string("deepen ") + DEEPEN_VERSION;
   e << YAML::EndMap;
-  if (!result.kernels.empty()) {
+  std::set<std::string> kernel_cv_types;  // types with a kernel-level CV (not those learned from models)
+  for (const auto& k : result.kernels)
+    if (k.cv.metrics.n > 0) kernel_cv_types.insert(k.kernel);
+  if (!kernel_cv_types.empty() || !result.composites.empty()) {
     e << YAML::Key << "accuracy" << YAML::Value << YAML::BeginMap;
-    for (const auto& [type, rows] : by_type) {
-      bool any = false;
-      for (const auto& k : result.kernels) any = any || k.kernel == type;
-      if (!any) continue;
+    if (!result.composites.empty()) {
+      e << YAML::Key << "model" << YAML::Value << YAML::BeginMap;
+      for (const auto& c : result.composites) {
+        const Metrics& m = c.cv.chosen;
+        e << YAML::Key << c.purpose << YAML::Value << YAML::Flow << YAML::BeginMap;
+        e << YAML::Key << "acc5" << YAML::Value << g4(m.acc5) << YAML::Key << "acc10" << YAML::Value << g4(m.acc10)
+          << YAML::Key << "acc20" << YAML::Value << g4(m.acc20) << YAML::Key << "mape" << YAML::Value << g4(m.mape)
+          << YAML::Key << "rmspe" << YAML::Value << g4(m.rmspe) << YAML::Key << "n" << YAML::Value << m.n
+          << YAML::Key << "kernel_sum_acc10" << YAML::Value << g4(c.cv.kernel_sum.acc10) << YAML::Key << "method"
+          << YAML::Value
+          << fmt::format("{}-fold CV over models (copies of a network in one fold), seed {}{}", c.cv.folds, p.seed,
+                         c.cv.use_correction ? ", with the model-level correction" : "")
+          << YAML::Key << "reproduce" << YAML::Value << reproduce_command(req, c.purpose) << YAML::EndMap;
+      }
+      e << YAML::EndMap;
+    }
+    for (const auto& type : kernel_cv_types) {
       e << YAML::Key << type << YAML::Value << YAML::BeginMap;
       for (const auto& k : result.kernels) {
-        if (k.kernel != type) continue;
+        if (k.kernel != type || k.cv.metrics.n == 0) continue;
         const Metrics& m = k.cv.metrics;
         e << YAML::Key << k.purpose << YAML::Value << YAML::Flow << YAML::BeginMap;
         e << YAML::Key << "acc5" << YAML::Value << g4(m.acc5) << YAML::Key << "acc10" << YAML::Value << g4(m.acc10)

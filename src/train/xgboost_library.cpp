@@ -58,6 +58,7 @@ XGBoostLibrary load() {
   bind(api.BoosterFree, "XGBoosterFree");
   bind(api.BoosterSetParam, "XGBoosterSetParam");
   bind(api.BoosterUpdateOneIter, "XGBoosterUpdateOneIter");
+  bind(api.BoosterBoostOneIter, "XGBoosterBoostOneIter");
   bind(api.BoosterPredict, "XGBoosterPredict");
   bind(api.BoosterSaveModelToBuffer, "XGBoosterSaveModelToBuffer");
   return api;

@@ -18,6 +18,7 @@ struct XGBoostLibrary {
   decltype(&::XGBoosterFree) BoosterFree;
   decltype(&::XGBoosterSetParam) BoosterSetParam;
   decltype(&::XGBoosterUpdateOneIter) BoosterUpdateOneIter;
+  decltype(&::XGBoosterBoostOneIter) BoosterBoostOneIter;
   decltype(&::XGBoosterPredict) BoosterPredict;
   decltype(&::XGBoosterSaveModelToBuffer) BoosterSaveModelToBuffer;
 };
