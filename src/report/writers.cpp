@@ -76,6 +76,16 @@ void write_table(std::ostream& out, const std::vector<ModelReport>& reports, con
     if (r.uncovered_count)
       out << fmt::format("  {} kernel(s) uncovered: they add nothing to the total; see coverage\n",
                          r.uncovered_count);
+    if (ctx.purpose != Purpose::Power) {
+      bool latency = ctx.purpose == Purpose::Latency;
+      double constant = latency ? r.latency_ms_per_inference : r.energy_mj_per_inference;
+      double factor = latency ? r.latency_factor : r.energy_factor;
+      if (constant > 0)
+        out << fmt::format("  {:>3}  {:<26} {:>12}  learned from whole networks, once per inference\n", "+",
+                           "per inference", format_number(constant));
+      if (factor != 1)
+        out << fmt::format("  kernels above include the model-level correction x{:.3f}\n", factor);
+    }
   }
 }
 
@@ -103,6 +113,11 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
     m["macs"] = r.macs;
     m["flops"] = r.flops;
     m["params"] = r.params;
+    // Terms a predictor learned from whole networks: in the totals, in no kernel.
+    if (r.latency_ms_per_inference > 0 || r.energy_mj_per_inference > 0)
+      m["per_inference"] = {{"latency_ms", r.latency_ms_per_inference}, {"energy_mj", r.energy_mj_per_inference}};
+    if (r.latency_factor != 1 || r.energy_factor != 1)
+      m["model_correction"] = {{"latency", r.latency_factor}, {"energy", r.energy_factor}};
     if (ctx.per_kernel) {
       ordered_json list = ordered_json::array();
       for (size_t i = 0; i < r.kernels.size(); ++i) {

@@ -1,0 +1,304 @@
+// Composite training (deepen train --models): kernel costs learned from the sums of whole models.
+// A synthetic device whose kernel costs are a known function: training on model totals alone
+// must recover every kernel's cost and the per-inference constant.
+#include <deepen/error.h>
+#include <deepen/graph.h>
+#include <deepen/predict.h>
+#include <deepen/schema.h>
+#include <deepen/train.h>
+#include <deepen/zoo.h>
+
+#include "train_helpers.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+namespace fs = std::filesystem;
+
+namespace deepen {
+namespace {
+
+using testing::TempDir;
+using testing::read_file;
+
+// The synthetic device: ms per kernel, a launch cost per type plus a rate on its work.
+constexpr double kPerInferenceMs = 0.4;
+double device_cost(const Kernel& k) {
+  KernelWork w = kernel_work(k.type, k.config);
+  if (k.type == "conv-bn-relu") return 0.05 + 2.0 * w.flops / 1e9 + 0.01 * w.bytes / 1e6;
+  if (k.type == "relu") return 0.01 + 0.02 * w.bytes / 1e6;
+  if (k.type == "add") return 0.015 + 0.03 * w.bytes / 1e6;
+  if (k.type == "avgpool") return 0.02 + 0.5 * w.flops / 1e9;
+  throw Error("no synthetic cost for " + k.type);
+}
+
+// A pool of kernel configurations of four types.
+std::vector<Kernel> kernel_pool() {
+  std::vector<DatasetRow> rows;
+  auto add = [&](const std::string& type, std::vector<std::pair<std::string, double>> fields) {
+    DatasetRow r;
+    r.kernel = type;
+    for (auto& [n, v] : fields) r.config.set(n, v);
+    rows.push_back(r);
+  };
+  for (int hw : {8, 16, 32})
+    for (int c : {16, 32, 64}) {
+      for (int ks : {1, 3}) add("conv-bn-relu", {{"hw", hw}, {"cin", c}, {"cout", c}, {"ks", ks}, {"stride", 1}});
+      add("relu", {{"hw", hw}, {"cin", c}});
+      add("add", {{"hw", hw}, {"cin", c}});
+      add("avgpool", {{"hw", hw}, {"cin", c}, {"ks", 3}, {"stride", 1}});
+    }
+  return kernels_from_rows(rows);
+}
+
+// n models, each a random multiset of 3..40 kernels from the pool, measured exactly.
+std::vector<CompositeSample> synthetic_models(const std::vector<Kernel>& pool, size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<CompositeSample> out;
+  for (size_t i = 0; i < n; ++i) {
+    CompositeSample s;
+    s.label = fmt::format("model{}", i);
+    s.group = s.label;
+    size_t count = 3 + rng() % 38;
+    s.value = kPerInferenceMs;
+    for (size_t j = 0; j < count; ++j) {
+      s.kernels.push_back(pool[rng() % pool.size()]);
+      s.value += device_cost(s.kernels.back());
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+TEST(CompositeTraining, RecoversKernelCostsAndThePerInferenceConstantFromModelSums) {
+  std::vector<Kernel> pool = kernel_pool();
+  std::vector<CompositeSample> train = synthetic_models(pool, 600, 1);
+  CompositeParams params;
+  params.correction = "off";
+  CompositeFit fit = fit_composite(train, default_fusion_rules(), params, false);
+
+  EXPECT_NEAR(fit.per_inference, kPerInferenceMs, 0.1 * kPerInferenceMs);
+  ASSERT_EQ(fit.kernels.size(), 4u);
+  // Every kernel on its own: its learned cost against the device's.
+  size_t within = 0;
+  double worst = 0;
+  for (const Kernel& k : pool) {
+    CompositeSample one;
+    one.label = k.type;
+    one.kernels = {k};
+    one.value = 1;
+    one.kernel_row = true;  // no per-inference constant: the kernel alone
+    double learned = fit.predict({one}, false)[0];
+    double truth = device_cost(k);
+    double err = std::fabs(learned / truth - 1);
+    worst = std::max(worst, err);
+    within += err <= 0.10;
+  }
+  EXPECT_GE(within, pool.size() * 95 / 100) << "worst kernel error " << worst;
+  EXPECT_LE(worst, 0.25);
+
+  // Models nobody trained on.
+  std::vector<CompositeSample> test = synthetic_models(pool, 200, 2);
+  std::vector<double> predicted = fit.predict(test, false);
+  std::vector<double> measured;
+  for (const auto& s : test) measured.push_back(s.value);
+  Metrics m = compute_metrics(predicted, measured);
+  EXPECT_GE(m.acc5, 0.95);
+  EXPECT_LE(m.mape, 2.0);
+}
+
+TEST(CompositeTraining, CrossValidationIsOverModelsAndKeepsCopiesInOneFold) {
+  std::vector<Kernel> pool = kernel_pool();
+  std::vector<CompositeSample> samples = synthetic_models(pool, 120, 3);
+  // Each model measured twice: copies share a group.
+  std::vector<CompositeSample> twice;
+  for (const auto& s : samples) {
+    twice.push_back(s);
+    twice.push_back(s);
+    twice.back().value *= 1.02;
+  }
+  CompositeParams params;
+  params.booster.rounds = 60;
+  CompositeCrossValidation cv = cross_validate_composite(twice, default_fusion_rules(), params);
+  EXPECT_EQ(cv.folds, 5);
+  EXPECT_EQ(cv.chosen.n, twice.size());
+  EXPECT_GE(cv.kernel_sum.acc10, 0.9);
+  // Synthetic costs are additive: a correction must not be kept for nothing.
+  EXPECT_GE(cv.kernel_sum.acc10 + 0.005, cv.corrected.acc10 - 0.005);
+}
+
+TEST(CompositeTraining, SameDataAndSeedGiveByteIdenticalBoosters) {
+  std::vector<Kernel> pool = kernel_pool();
+  std::vector<CompositeSample> samples = synthetic_models(pool, 150, 4);
+  CompositeParams params;
+  params.booster.rounds = 40;
+  CompositeFit a = fit_composite(samples, default_fusion_rules(), params, true);
+  CompositeFit b = fit_composite(samples, default_fusion_rules(), params, true);
+  ASSERT_EQ(a.kernels.size(), b.kernels.size());
+  for (size_t i = 0; i < a.kernels.size(); ++i) EXPECT_EQ(a.kernels[i].booster->to_ubj(), b.kernels[i].booster->to_ubj());
+  ASSERT_TRUE(a.correction && b.correction);
+  EXPECT_EQ(a.correction->to_ubj(), b.correction->to_ubj());
+  EXPECT_EQ(a.per_inference, b.per_inference);
+}
+
+TEST(CompositeTraining, BadSamplesAreErrors) {
+  CompositeParams params;
+  EXPECT_THROW(fit_composite({}, default_fusion_rules(), params, false), Error);
+  std::vector<Kernel> pool = kernel_pool();
+  std::vector<CompositeSample> samples = synthetic_models(pool, 10, 5);
+  samples[3].value = 0;
+  try {
+    fit_composite(samples, default_fusion_rules(), params, false);
+    FAIL() << "a zero measurement was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model3"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace deepen
+
+namespace deepen {
+namespace {
+
+using testing::TempDir;
+using test::run_deepen;
+using test::RunResult;
+
+const char* const kArchs[] = {
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+    "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",
+    "|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|avg_pool_3x3~0|none~1|nor_conv_1x1~2|",
+    "|skip_connect~0|+|nor_conv_3x3~0|none~1|+|nor_conv_3x3~0|nor_conv_1x1~1|avg_pool_3x3~2|",
+};
+const char* const kOps[] = {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"};
+
+// A random NAS-Bench-201 arch string.
+std::string random_arch(std::mt19937_64& rng) {
+  std::string a;
+  for (int node = 1; node <= 3; ++node) {
+    a += node > 1 ? "+|" : "|";
+    for (int from = 0; from < node; ++from) a += fmt::format("{}~{}|", kOps[rng() % 5], from);
+  }
+  return a;
+}
+
+// The NAS-Bench-201 device of the end-to-end test: each kernel type's cost a known function of
+// its work, 0.3 ms per inference.
+double nb201_device_ms(const std::vector<Kernel>& kernels) {
+  double ms = 0.3;
+  for (const Kernel& k : kernels) {
+    if (k.zero_cost) continue;
+    KernelWork w = kernel_work(k.type, k.config);
+    ms += 0.02 + 3.0 * w.flops / 1e9 + 0.05 * w.bytes / 1e6;
+  }
+  return ms;
+}
+
+TEST(TrainModelsCli, LearnsFromMeasuredNetworksAndPredictsHeldOutOnes) {
+  TempDir dir;
+  std::mt19937_64 rng(11);
+  std::string csv = "model,latency_ms,group\n";
+  std::vector<std::string> held_out;
+  std::vector<double> held_out_ms;
+  for (int i = 0; i < 140; ++i) {
+    std::string arch = i < 4 ? kArchs[i] : random_arch(rng);
+    Graph g;
+    try {
+      g = build_nb201(arch, "cifar10");
+    } catch (const Error&) {
+      continue;
+    }
+    double ms = nb201_device_ms(detect_kernels(g, default_fusion_rules()));
+    std::string file = fmt::format("net{:03d}.onnx", i);
+    write_onnx(g, dir.file(file), 1, ZooWeights::Zeros);
+    if (i < 4) {
+      held_out.push_back(dir.file(file));
+      held_out_ms.push_back(ms);
+    } else {
+      csv += fmt::format("{},{:.6g},\"{}\"\n", file, ms, arch);
+    }
+  }
+  std::string models = dir.write("measured.csv", csv);
+  std::string reg = dir.file("predictors");
+  RunResult t = run_deepen(fmt::format("train --models {} --name nb_dev --device 'Synthetic' --framework none "
+                                       "--predictors {} --rounds 120",
+                                       models, reg));
+  ASSERT_EQ(t.exit_code, 0) << t.out;
+  EXPECT_NE(t.out.find("training latency from 136 models"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("5-fold CV over models"), std::string::npos) << t.out;
+  std::string yaml = testing::read_file(reg + "/predictors.yaml");
+  EXPECT_NE(yaml.find("model:"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("per_inference:"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("reproduce: deepen train --models"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("CV over models"), std::string::npos) << yaml;
+
+  for (size_t i = 0; i < held_out.size(); ++i) {
+    RunResult p = run_deepen(fmt::format("predict -p nb_dev --purpose latency -m {} --predictors {} -f json",
+                                         held_out[i], reg));
+    ASSERT_EQ(p.exit_code, 0) << p.out;
+    auto j = nlohmann::json::parse(p.out);
+    double predicted = j["models"][0]["latency_ms"].get<double>();
+    EXPECT_NEAR(predicted / held_out_ms[i], 1.0, 0.05) << held_out[i] << ": " << p.out;
+  }
+
+  // eval --models reads the same CSV and agrees with the CV figure's order of magnitude.
+  RunResult e = run_deepen(fmt::format("eval -p nb_dev --purpose latency --models {} --predictors {}", models, reg));
+  ASSERT_EQ(e.exit_code, 0) << e.out;
+
+  // Same data and seed: byte-identical boosters.
+  std::string reg2 = dir.file("predictors2");
+  RunResult t2 = run_deepen(fmt::format("train --models {} --name nb_dev --device 'Synthetic' --framework none "
+                                        "--predictors {} --rounds 120 -q",
+                                        models, reg2));
+  ASSERT_EQ(t2.exit_code, 0) << t2.out;
+  size_t compared = 0;
+  for (const auto& f : fs::directory_iterator(reg + "/nb_dev")) {
+    if (f.path().extension() != ".ubj") continue;
+    EXPECT_EQ(testing::read_file(f.path().string()),
+              testing::read_file(reg2 + "/nb_dev/" + f.path().filename().string()))
+        << f.path();
+    ++compared;
+  }
+  EXPECT_GE(compared, 4u);
+}
+
+TEST(TrainModelsCli, BadModelRowsNameTheFileAndLineAndLeaveNothingBehind) {
+  TempDir dir;
+  write_onnx(build_nb201(kArchs[0], "cifar10"), dir.file("a.onnx"), 1, ZooWeights::Zeros);
+  write_onnx(build_nb201(kArchs[1], "cifar10"), dir.file("b.onnx"), 1, ZooWeights::Zeros);
+  std::string reg = dir.file("predictors");
+  auto train = [&](const std::string& csv_text) {
+    std::string csv = dir.write("m.csv", csv_text);
+    return run_deepen(fmt::format("train --models {} --name bad --device d --framework f --predictors {}", csv, reg));
+  };
+  struct Case {
+    std::string csv, expect;
+  };
+  const Case cases[] = {
+      {"model,latency_ms\na.onnx,1.5\nmissing.onnx,2\n", "m.csv:3"},
+      {"model,latency_ms\na.onnx,1.5\nb.onnx,0\n", "must be positive"},
+      {"model,latency_ms\na.onnx,1.5\nb.onnx,-3\n", "must be positive"},
+      {"model,latency_ms\na.onnx,1.5\nb.onnx,fast\n", "is not a number"},
+      {"model,energy\na.onnx,1.5\n", "no measured values: expected a latency_ms or energy_mj column"},
+      {"latency_ms\n1.5\n", "missing column 'model'"},
+      {"model,latency_ms\nm.csv,1.5\n", "m.csv:2"},
+  };
+  for (const auto& c : cases) {
+    RunResult r = train(c.csv);
+    EXPECT_EQ(r.exit_code, 2) << c.csv << r.out;
+    EXPECT_NE(r.out.find(c.expect), std::string::npos) << c.csv << r.out;
+    EXPECT_FALSE(fs::exists(reg + "/bad")) << c.csv;
+  }
+  RunResult none = run_deepen(fmt::format("train --models {} --name bad --device d --framework f --predictors {}",
+                                          dir.file("nope.csv"), reg));
+  EXPECT_EQ(none.exit_code, 2) << none.out;
+  EXPECT_NE(none.out.find("cannot open"), std::string::npos) << none.out;
+}
+
+}  // namespace
+}  // namespace deepen
