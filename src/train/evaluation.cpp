@@ -147,7 +147,7 @@ EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const st
     PredictOptions asked = options;
     asked.purpose = purpose;
     std::vector<Estimate> est = predictor.estimate(kernels, asked);
-    ModelReport r = summarise(file.string(), std::move(kernels), std::move(est));
+    ModelReport r = summarise(file.string(), std::move(kernels), std::move(est), purpose);
     double v = purpose == Purpose::Latency ? r.latency_ms : purpose == Purpose::Energy ? r.energy_mj : r.power_mw;
     // A model with uncovered kernels has a partial total: it is measured but flagged.
     std::string source = !std::isfinite(v)        ? "uncovered"
