@@ -615,18 +615,25 @@ TEST(TrainCli, TrainsRegistersAndPredictsKernels) {
   EXPECT_NE(again.out.find("already exists"), std::string::npos) << again.out;
 
   std::string configs = dir.write("configs.csv", "kernel,hw,cin,cout,ks,stride,note\nconv-bn-relu,14,32,64,3,1,x\n"
-                                                 "conv-bn-relu,7,64,128,1,2,\"a,b\"\n");
+                                                 "conv-bn-relu,7,64,128,1,2,\"a,b\"\nconv-bn-relu,448,32,64,3,1,far\n");
   RunResult p = run_deepen(
       fmt::format("predict --predictor cli_dev --purpose energy --kernels {} --predictors {}", configs, reg));
   ASSERT_EQ(p.exit_code, 0) << p.out;
-  EXPECT_NE(p.out.find("kernel,hw,cin,cout,ks,stride,note,predicted_energy_mj,source\n"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("kernel,hw,cin,cout,ks,stride,note,predicted_energy_mj,source,extrapolated,extrapolated_why\n"),
+            std::string::npos)
+      << p.out;
   EXPECT_NE(p.out.find("conv-bn-relu,7,64,128,1,2,\"a,b\","), std::string::npos) << p.out;
-  EXPECT_NE(p.out.find(",trained\n"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find(",trained,false,\n"), std::string::npos) << p.out;
+  // The generated rows reach hw 224: a 448 input lies beyond them.
+  EXPECT_NE(p.out.find(",far,"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find(",trained,true,\"hw 448 > 224, "), std::string::npos) << p.out;
 
   RunResult j = run_deepen(fmt::format(
       "predict --predictor cli_dev --purpose energy --kernels {} --predictors {} --format json", configs, reg));
   ASSERT_EQ(j.exit_code, 0) << j.out;
   EXPECT_NE(j.out.find("\"predicted_energy_mj\""), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"extrapolated\": false"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"extrapolated_why\": \"hw 448 > 224, "), std::string::npos) << j.out;
 
   RunResult both = run_deepen(fmt::format("predict --predictor cli_dev --kernels {} --modelpath x.onnx --predictors {}",
                                           configs, reg));

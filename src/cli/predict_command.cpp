@@ -55,6 +55,8 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
       double v = value(est[i]);
       row[column] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
       row["source"] = est[i].source;
+      row["extrapolated"] = est[i].extrapolated;
+      if (est[i].extrapolated) row["extrapolated_why"] = est[i].extrapolated_why;
       rows.push_back(row);
     }
     nlohmann::ordered_json j = {{"predictor", predictor.entry().name}, {"version", predictor.entry().version},
@@ -62,11 +64,12 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
     out << j.dump(2) << "\n";
   } else {  // csv (also for the default table format: rows in, the same rows out)
     for (size_t c = 0; c < data.header.size(); ++c) out << (c ? "," : "") << csv_escape(data.header[c]);
-    out << "," << column << ",source\n";
+    out << "," << column << ",source,extrapolated,extrapolated_why\n";
     for (size_t i = 0; i < data.rows.size(); ++i) {
       for (size_t c = 0; c < data.header.size(); ++c) out << (c ? "," : "") << csv_escape(data.rows[i].cells[c]);
       double v = value(est[i]);
-      out << "," << (std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string()) << "," << est[i].source << "\n";
+      out << "," << (std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string()) << "," << est[i].source << ","
+          << (est[i].extrapolated ? "true" : "false") << "," << csv_escape(est[i].extrapolated_why) << "\n";
     }
   }
   emit(out.str(), f.output);
