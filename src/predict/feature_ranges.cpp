@@ -20,6 +20,13 @@ bool beyond(double value, double bound, bool above) {
   return above ? value > bound + tol : value < bound - tol;
 }
 
+// Whole numbers in full, as the registry writes them (macs 1849688064, not 1.849688e+09);
+// others as the shortest decimal of the float the booster sees.
+std::string feature_text(double v) {
+  if (std::fabs(v) < 1e15 && v == std::floor(v)) return fmt::format("{:.0f}", v);
+  return fmt::format("{}", static_cast<float>(v));
+}
+
 }  // namespace
 
 std::string outside_ranges(const float* features, const std::vector<FeatureRange>& ranges,
@@ -31,11 +38,11 @@ std::string outside_ranges(const float* features, const std::vector<FeatureRange
     const FeatureRange& r = ranges[i];
     std::string item;
     if (std::isnan(v))
-      item = fmt::format("{} nan not in [{}, {}]", feature_names[i], static_cast<float>(r.min), static_cast<float>(r.max));
+      item = fmt::format("{} nan not in [{}, {}]", feature_names[i], feature_text(r.min), feature_text(r.max));
     else if (beyond(v, r.max, true))
-      item = fmt::format("{} {} > {}", feature_names[i], v, static_cast<float>(r.max));
+      item = fmt::format("{} {} > {}", feature_names[i], feature_text(v), feature_text(r.max));
     else if (beyond(v, r.min, false))
-      item = fmt::format("{} {} < {}", feature_names[i], v, static_cast<float>(r.min));
+      item = fmt::format("{} {} < {}", feature_names[i], feature_text(v), feature_text(r.min));
     if (!item.empty()) why += (why.empty() ? "" : ", ") + item;
   }
   return why;
