@@ -1,7 +1,8 @@
 // Adding an entry to predictors/predictors.yaml. The other entries keep their text (comments and
 // all): the file is cut at its top-level "- " items and only the new or replaced item changes.
 // Boosters and the registry are written to temporary files first and renamed only when all
-// were written, so a failed run leaves the registry as it was.
+// were written, so a failed run leaves the registry as it was. One emitter writes a booster's
+// spec (file, transform, base, training ranges) for every trainer, so entries read alike.
 #include <deepen/error.h>
 #include <deepen/predict.h>
 #include <deepen/schema.h>
