@@ -240,3 +240,42 @@ TEST_F(Cli, StrictMakesUncoveredKernelsAnError) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("have no predictor (--strict): dwconv-relu, global-avgpool, fc"), std::string::npos) << r.out;
 }
+
+TEST_F(Cli, StrictMakesExtrapolatedKernelsAnError) {
+  // stub's energy stump, as if trained on kernels of hw 1..8 only: resnet_basic's convs on 64x64
+  // and 16x16 inputs lie beyond it, those on 8x8 inputs inside.
+  std::string yaml = deepen::test::read_text(reg_.file("predictors.yaml"));
+  yaml += "- name: ranged\n  version: 1\n  folder: stub\n  purposes: [energy]\n  fusion_rules: rules.yaml\n"
+          "  kernels:\n    conv-bn-relu:\n      energy: {booster: energy.json, transform: log, ranges: {hw: [1, 8]}}\n"
+          "  fallback: {energy: {mj_per_gflop: 1, mj_per_mb: 0, mj_per_kernel: 0.5}}\n";
+  write_text(reg_.file("predictors.yaml"), yaml);
+  const std::vector<std::string> base = {"predict", "-p", "ranged", "-m", "test_models/resnet_basic.onnx"};
+
+  // Without --strict the model is reported, with a note.
+  CliResult plain = deepen(base);
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_NE(plain.out.find("kernel(s) extrapolate beyond their predictor's training data"), std::string::npos)
+      << plain.out;
+
+  std::vector<std::string> strict = base;
+  strict.push_back("--strict");
+  CliResult r = deepen(strict);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("5 kernel(s) extrapolate beyond the training data (--strict): conv-relu (hw 64 > 8), conv "
+                       "(hw 16 > 8)\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("have no predictor"), std::string::npos) << r.out;  // the fallback covers the rest
+
+  strict.insert(strict.end(), {"--format", "json"});
+  CliResult j = deepen(strict);
+  EXPECT_EQ(j.exit_code, 1);
+  EXPECT_NE(j.err.find("extrapolate beyond the training data (--strict)"), std::string::npos) << j.err;
+
+  // Inside the ranges, --strict passes.
+  yaml.replace(yaml.find("hw: [1, 8]"), 10, "hw: [1, 64]");
+  write_text(reg_.file("predictors.yaml"), yaml);
+  CliResult inside = deepen(strict);
+  EXPECT_EQ(inside.exit_code, 0) << inside.out << inside.err;
+  EXPECT_NE(inside.out.find("\"extrapolated_kernels\": 0"), std::string::npos) << inside.out;
+}

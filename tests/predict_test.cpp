@@ -15,6 +15,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 
 using deepen::test::TempDir;
 using deepen::test::write_text;
@@ -386,4 +387,160 @@ TEST(Booster, BrokenUbjsonIsAnErrorNeverACrash) {
   const std::string count = "#L\x10" + std::string(7, '\0');
   EXPECT_NE(problem("{i\x01" "a[$d" + count + "}").find("cannot hold"), std::string::npos);
   EXPECT_NE(problem("{i\x01" "a[$Z" + count + "}").find("typed UBJSON container"), std::string::npos);
+}
+
+// ---- Extrapolation: kernels beyond a booster's training ranges --------------------------------
+
+namespace {
+
+// Predictor "ranged": stub's energy stump, trained (so its ranges say) on hw 8..32, cin 16..64.
+void write_ranged_registry(const TempDir& dir, const std::string& ranges = "{hw: [8, 32], cin: [16, 64]}") {
+  write_registry(dir);
+  std::string yaml = deepen::test::read_text(dir.file("predictors.yaml"));
+  yaml += "- name: ranged\n  version: 1\n  folder: stub\n  purposes: [energy, latency, power]\n"
+          "  fusion_rules: rules.yaml\n  kernels:\n    conv-bn-relu:\n"
+          "      energy: {booster: energy.json, transform: log, ranges: " +
+          ranges + "}\n      latency: latency.json\n";
+  write_text(dir.file("predictors.yaml"), yaml);
+}
+
+std::vector<deepen::Kernel> conv_kernels(const std::string& rows) {
+  deepen::DatasetReadOptions o;
+  o.require_target = false;
+  return deepen::kernels_from_rows(
+      deepen::parse_dataset_csv("kernel,hw,cin,cout,ks,stride\n" + rows, "kernels.csv", o).rows);
+}
+
+}  // namespace
+
+TEST(Registry, RangesAreReadInSchemaOrder) {
+  TempDir dir;
+  write_ranged_registry(dir);
+  deepen::Registry reg = deepen::load_registry(dir.path());
+  const auto& spec = reg.find("ranged").kernels.at("conv-bn-relu").at("energy");
+  const auto& names = deepen::find_schema("conv-bn-relu")->feature_names;
+  ASSERT_EQ(spec.ranges.size(), names.size());
+  EXPECT_EQ(spec.ranges[0].min, 8);  // hw
+  EXPECT_EQ(spec.ranges[0].max, 32);
+  EXPECT_EQ(spec.ranges[1].min, 16);  // cin
+  EXPECT_EQ(spec.ranges[1].max, 64);
+  // Features the entry leaves out are unbounded; entries without ranges have none.
+  EXPECT_TRUE(std::isinf(spec.ranges[2].min) && std::isinf(spec.ranges[2].max));
+  EXPECT_TRUE(reg.find("stub").kernels.at("conv-bn-relu").at("energy").ranges.empty());
+}
+
+TEST(Registry, BadRangesAreClearErrors) {
+  struct Case {
+    std::string ranges, words;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"{hw: [8, 32], width: [1, 2]}", "'width' is not a feature of conv-bn-relu"},
+           {"{hw: [32, 8]}", "'hw' has min 32 > max 8"},
+           {"{hw: [8, big]}", "'hw' must be [min, max] of two numbers, not [8, big]"},
+           {"{hw: [8, .nan]}", "two numbers"},
+           {"{hw: 8}", "'hw' must be [min, max]"},
+           {"{hw: [1, 2, 3]}", "'hw' must be [min, max]"},
+           {"[8, 32]", "'ranges' must map feature names"}}) {
+    TempDir dir;
+    write_ranged_registry(dir, c.ranges);
+    try {
+      deepen::load_registry(dir.path());
+      ADD_FAILURE() << "no error for ranges " << c.ranges;
+    } catch (const deepen::Error& e) {
+      std::string msg = e.what();
+      EXPECT_NE(msg.find(c.words), std::string::npos) << msg;
+      EXPECT_NE(msg.find("predictor 'ranged': kernel 'conv-bn-relu' energy"), std::string::npos) << msg;
+    }
+  }
+  // Ranges of a kernel type without a schema cannot be checked.
+  TempDir dir;
+  EXPECT_THROW(deepen::parse_registry("- name: a\n  version: 1\n  kernels:\n    nosuch:\n      energy: "
+                                      "{booster: b.json, ranges: {hw: [1, 2]}}\n",
+                                      dir.path(), "r"),
+               deepen::Error);
+}
+
+TEST(Predictor, KernelsOutsideTheTrainingRangesAreFlagged) {
+  TempDir dir;
+  write_ranged_registry(dir);
+  deepen::Predictor p = deepen::Predictor::load(deepen::load_registry(dir.path()), "ranged");
+  // Inside every range (bounds included), above hw and cin, below cin.
+  auto kernels = conv_kernels("conv-bn-relu,16,32,32,3,1\nconv-bn-relu,8,64,32,3,1\nconv-bn-relu,224,512,64,3,1\n"
+                              "conv-bn-relu,16,8,32,3,1\n");
+  auto est = p.estimate(kernels);
+  EXPECT_FALSE(est[0].extrapolated);
+  EXPECT_EQ(est[0].extrapolated_why, "");
+  EXPECT_FALSE(est[1].extrapolated) << est[1].extrapolated_why;
+  EXPECT_TRUE(est[2].extrapolated);
+  EXPECT_EQ(est[2].extrapolated_why, "hw 224 > 32, cin 512 > 64");
+  EXPECT_TRUE(est[3].extrapolated);
+  EXPECT_EQ(est[3].extrapolated_why, "cin 8 < 16");
+  for (const auto& e : est) EXPECT_EQ(e.source, "trained");
+
+  // Latency comes from a booster without ranges: nothing is flagged for it. Power is energy over
+  // latency: it extrapolates where the energy booster does, and says which booster.
+  deepen::PredictOptions latency, power;
+  latency.purpose = deepen::Purpose::Latency;
+  power.purpose = deepen::Purpose::Power;
+  for (const auto& e : p.estimate(kernels, latency)) EXPECT_FALSE(e.extrapolated);
+  auto by_power = p.estimate(kernels, power);
+  EXPECT_FALSE(by_power[0].extrapolated);
+  EXPECT_TRUE(by_power[2].extrapolated);
+  EXPECT_EQ(by_power[2].extrapolated_why, "energy booster: hw 224 > 32, cin 512 > 64");
+
+  // The share is weighted by the estimate: 1 mJ inside (hw 16), e mJ outside (hw 224).
+  auto two = conv_kernels("conv-bn-relu,16,32,32,3,1\nconv-bn-relu,224,32,32,3,1\n");
+  deepen::ModelReport rep = deepen::summarise("m", two, p.estimate(two), deepen::Purpose::Energy);
+  EXPECT_EQ(rep.extrapolated_count, 1u);
+  EXPECT_NEAR(rep.extrapolated_share, std::exp(1.0) / (1 + std::exp(1.0)), 1e-9);
+  // By latency both kernels take 2 ms, and the latency booster knows no ranges.
+  deepen::ModelReport by_latency = deepen::summarise("m", two, p.estimate(two, latency), deepen::Purpose::Latency);
+  EXPECT_EQ(by_latency.extrapolated_count, 0u);
+  EXPECT_EQ(by_latency.extrapolated_share, 0.0);
+  // A model's power is its energy over its latency: the share is by energy.
+  deepen::ModelReport by_power_rep = deepen::summarise("m", two, p.estimate(two, power), deepen::Purpose::Power);
+  EXPECT_NEAR(by_power_rep.extrapolated_share, std::exp(1.0) / (1 + std::exp(1.0)), 1e-9);
+}
+
+TEST(Predictor, RangeBoundsHaveATinyRelativeTolerance) {
+  const std::vector<std::string> names = {"a", "b"};
+  const std::vector<deepen::FeatureRange> ranges = {{0.1, 0.3}, {1000, 2000}};
+  // 0.1f and 0.3f lie a float's rounding away from the decimal bounds: inside.
+  float inside[] = {0.1f, 2000.0005f};
+  EXPECT_EQ(deepen::outside_ranges(inside, ranges, names), "");
+  float outside[] = {0.3001f, 999.9f};
+  EXPECT_EQ(deepen::outside_ranges(outside, ranges, names), "a 0.3001 > 0.3, b 999.9 < 1000");
+  EXPECT_EQ(deepen::outside_ranges(outside, {}, names), "");  // unknown ranges: nothing to say
+}
+
+TEST(Report, ExtrapolationInTableJsonAndCsv) {
+  TempDir dir;
+  write_ranged_registry(dir);
+  deepen::Predictor p = deepen::Predictor::load(deepen::load_registry(dir.path()), "ranged");
+  auto two = conv_kernels("conv-bn-relu,16,32,32,3,1\nconv-bn-relu,224,32,32,3,1\n");
+  std::vector<deepen::ModelReport> reps = {deepen::summarise("m.onnx", two, p.estimate(two))};
+  deepen::ReportContext ctx;
+  ctx.per_kernel = true;
+  std::ostringstream table, json, csv, summary_csv;
+  deepen::write_table(table, reps, ctx);
+  EXPECT_NE(table.str().find("1 kernel(s) extrapolate beyond their predictor's training data (73% of the estimate)"),
+            std::string::npos)
+      << table.str();
+  EXPECT_NE(table.str().find("extrapolated: hw 224 > 32\n"), std::string::npos) << table.str();
+  deepen::write_json(json, reps, ctx);
+  auto j = nlohmann::json::parse(json.str());
+  const auto& m = j["models"][0];
+  EXPECT_EQ(m["extrapolated_kernels"], 1);
+  EXPECT_NEAR(m["extrapolated_share"].get<double>(), std::exp(1.0) / (1 + std::exp(1.0)), 1e-9);
+  EXPECT_EQ(m["kernel_list"][0]["extrapolated"], false);
+  EXPECT_FALSE(m["kernel_list"][0].contains("extrapolated_why"));
+  EXPECT_EQ(m["kernel_list"][1]["extrapolated"], true);
+  EXPECT_EQ(m["kernel_list"][1]["extrapolated_why"], "hw 224 > 32");
+  deepen::write_csv(csv, reps, ctx);
+  EXPECT_NE(csv.str().find(",source,extrapolated,extrapolated_why\n"), std::string::npos) << csv.str();
+  EXPECT_NE(csv.str().find(",trained,true,hw 224 > 32\n"), std::string::npos) << csv.str();
+  ctx.per_kernel = false;
+  deepen::write_csv(summary_csv, reps, ctx);
+  EXPECT_NE(summary_csv.str().find(",params,error,extrapolated_share\n"), std::string::npos) << summary_csv.str();
+  EXPECT_NE(summary_csv.str().find(",,0.7311\n"), std::string::npos) << summary_csv.str();
 }

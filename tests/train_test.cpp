@@ -615,18 +615,25 @@ TEST(TrainCli, TrainsRegistersAndPredictsKernels) {
   EXPECT_NE(again.out.find("already exists"), std::string::npos) << again.out;
 
   std::string configs = dir.write("configs.csv", "kernel,hw,cin,cout,ks,stride,note\nconv-bn-relu,14,32,64,3,1,x\n"
-                                                 "conv-bn-relu,7,64,128,1,2,\"a,b\"\n");
+                                                 "conv-bn-relu,7,64,128,1,2,\"a,b\"\nconv-bn-relu,448,32,64,3,1,far\n");
   RunResult p = run_deepen(
       fmt::format("predict --predictor cli_dev --purpose energy --kernels {} --predictors {}", configs, reg));
   ASSERT_EQ(p.exit_code, 0) << p.out;
-  EXPECT_NE(p.out.find("kernel,hw,cin,cout,ks,stride,note,predicted_energy_mj,source\n"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("kernel,hw,cin,cout,ks,stride,note,predicted_energy_mj,source,extrapolated,extrapolated_why\n"),
+            std::string::npos)
+      << p.out;
   EXPECT_NE(p.out.find("conv-bn-relu,7,64,128,1,2,\"a,b\","), std::string::npos) << p.out;
-  EXPECT_NE(p.out.find(",trained\n"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find(",trained,false,\n"), std::string::npos) << p.out;
+  // The generated rows reach hw 224: a 448 input lies beyond them.
+  EXPECT_NE(p.out.find(",far,"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find(",trained,true,\"hw 448 > 224, "), std::string::npos) << p.out;
 
   RunResult j = run_deepen(fmt::format(
       "predict --predictor cli_dev --purpose energy --kernels {} --predictors {} --format json", configs, reg));
   ASSERT_EQ(j.exit_code, 0) << j.out;
   EXPECT_NE(j.out.find("\"predicted_energy_mj\""), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"extrapolated\": false"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"extrapolated_why\": \"hw 448 > 224, "), std::string::npos) << j.out;
 
   RunResult both = run_deepen(fmt::format("predict --predictor cli_dev --kernels {} --modelpath x.onnx --predictors {}",
                                           configs, reg));
@@ -691,4 +698,124 @@ TEST(RealData, CpuPredictorCrossValidates) {
   // Honest (group) CV on held-out configs; the bar sits below the measured figure (docs/train.md).
   EXPECT_GT(r.kernels[0].cv.metrics.acc10, 0.6);
   EXPECT_TRUE(r.fallback.has_energy);
+}
+
+// ---- Training ranges -------------------------------------------------------------------------
+
+TEST(FeatureRanges, MinAndMaxOfEveryColumn) {
+  std::vector<float> rows = {3, 0.5f, NAN, 1, 2.5f, NAN, 7, -1, NAN};
+  std::vector<FeatureRange> r = feature_ranges(rows, 3);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].min, 1);
+  EXPECT_EQ(r[0].max, 7);
+  EXPECT_EQ(r[1].min, -1);
+  EXPECT_EQ(r[1].max, 2.5);
+  EXPECT_TRUE(std::isnan(r[2].min) && std::isnan(r[2].max));  // no number in the column
+}
+
+TEST(FeatureRanges, EmittedSpecsReadBackExactly) {
+  const KernelSchema* schema = find_schema("dwconv-relu");
+  BoosterSpec spec;
+  spec.path = "dwconv-relu.energy.v1.ubj";
+  spec.transform = "log-ratio";
+  spec.base_per_gflop = 0.1;
+  spec.base_per_mb = 1.0 / 3;
+  spec.base_per_kernel = 2e-5;
+  // Floats that no short decimal spells as a double, an infinite bound, and a feature without one.
+  spec.ranges = {{1e-7f, 0.1f}, {16, 3.4e38f}, {1, 7}, {1, 2}, {-INFINITY, 0.3f}, {NAN, NAN},
+                 {12.3456789f, 20.123456f}};
+  ASSERT_EQ(spec.ranges.size(), schema->feature_names.size());
+  YAML::Emitter e;
+  e << YAML::BeginSeq << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "x" << YAML::Key << "version"
+    << YAML::Value << "1" << YAML::Key << "kernels" << YAML::Value << YAML::BeginMap << YAML::Key << "dwconv-relu"
+    << YAML::Value << YAML::BeginMap << YAML::Key << "energy" << YAML::Value;
+  emit_booster_spec(e, spec, "dwconv-relu");
+  e << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+  ASSERT_TRUE(e.good()) << e.GetLastError();
+  std::string text = e.c_str();
+  EXPECT_NE(text.find("energy: {booster: dwconv-relu.energy.v1.ubj, transform: log-ratio, base: {per_gflop: "),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ks: [1, 7]"), std::string::npos) << text;
+  EXPECT_NE(text.find("hw_out: [-.inf, "), std::string::npos) << text;
+  EXPECT_EQ(text.find("log_macs"), std::string::npos) << text;  // no bound known: left out
+  TempDir dir;
+  BoosterSpec back = parse_registry(text, dir.path(), "r").entries[0].kernels.at("dwconv-relu").at("energy");
+  EXPECT_EQ(back.path, spec.path);
+  EXPECT_EQ(back.transform, spec.transform);
+  EXPECT_EQ(back.base_per_gflop, spec.base_per_gflop);
+  EXPECT_EQ(back.base_per_mb, spec.base_per_mb);
+  EXPECT_EQ(back.base_per_kernel, spec.base_per_kernel);
+  ASSERT_EQ(back.ranges.size(), spec.ranges.size());
+  for (size_t i = 0; i < spec.ranges.size(); ++i) {
+    if (std::isnan(spec.ranges[i].min)) {
+      EXPECT_TRUE(std::isinf(back.ranges[i].min) && std::isinf(back.ranges[i].max));
+      continue;
+    }
+    EXPECT_EQ(back.ranges[i].min, spec.ranges[i].min) << schema->feature_names[i];
+    EXPECT_EQ(back.ranges[i].max, spec.ranges[i].max) << schema->feature_names[i];
+  }
+  // A spec without ranges is written as before them.
+  spec.ranges.clear();
+  spec.transform = "log";
+  YAML::Emitter plain;
+  emit_booster_spec(plain, spec, "dwconv-relu");
+  EXPECT_EQ(std::string(plain.c_str()), "{booster: dwconv-relu.energy.v1.ubj, transform: log}");
+}
+
+TEST(TrainPredictor, RegistersTheTrainingRangesAndFlagsWhatLiesBeyond) {
+  TempDir dir;
+  std::string csv = dir.write("kernels.csv", generated_csv(40, 5));
+  TrainRequest q;
+  q.datasets = {csv};
+  q.name = "ranged_device";
+  q.predictors_dir = dir.file("predictors");
+  q.params = fast_params();
+  q.params.rounds = 20;
+  q.params.folds = 2;
+  TrainResult r = train_predictor(q);
+  ASSERT_EQ(r.kernels.size(), 1u);
+
+  // The data's own min and max of every feature, as the booster saw them (floats).
+  KernelDataset d = read_dataset_csv(csv);
+  const auto& names = find_schema("conv-bn-relu")->feature_names;
+  std::vector<float> lo(names.size(), INFINITY), hi(names.size(), -INFINITY);
+  for (const auto& row : d.rows) {
+    std::vector<double> f = kernel_features("conv-bn-relu", row.config);
+    for (size_t i = 0; i < f.size(); ++i) {
+      lo[i] = std::min(lo[i], static_cast<float>(f[i]));
+      hi[i] = std::max(hi[i], static_cast<float>(f[i]));
+    }
+  }
+  Registry reg = load_registry(q.predictors_dir);
+  const BoosterSpec& spec = reg.find("ranged_device").kernels.at("conv-bn-relu").at("energy");
+  ASSERT_EQ(spec.ranges.size(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(spec.ranges[i].min, static_cast<double>(lo[i])) << names[i];
+    EXPECT_EQ(spec.ranges[i].max, static_cast<double>(hi[i])) << names[i];
+    EXPECT_EQ(spec.ranges[i].min, r.kernels[0].spec.ranges[i].min) << names[i];
+    EXPECT_EQ(spec.ranges[i].max, r.kernels[0].spec.ranges[i].max) << names[i];
+  }
+  EXPECT_NE(r.entry_yaml.find(fmt::format("ranges: {{hw: [{}, {}], cin: [{}, {}]", lo[0], hi[0], lo[1], hi[1])),
+            std::string::npos)
+      << r.entry_yaml;
+
+  // No training row counts as outside; a kernel twice as large as the largest one does.
+  Predictor p = Predictor::load(reg, "ranged_device");
+  for (const Estimate& e : p.estimate(kernels_from_rows(d.rows))) {
+    EXPECT_EQ(e.source, "trained");
+    EXPECT_FALSE(e.extrapolated) << e.extrapolated_why;
+  }
+  KernelConfig big;
+  big.set("hw", 2 * hi[0]);
+  big.set("cin", lo[1]);
+  big.set("cout", lo[2]);
+  big.set("ks", 3);
+  big.set("stride", 1);
+  Kernel k;
+  k.type = "conv-bn-relu";
+  k.config = big;
+  Estimate e = p.estimate({k})[0];
+  EXPECT_TRUE(e.extrapolated);
+  EXPECT_EQ(e.extrapolated_why.rfind(fmt::format("hw {} > {}", 2 * hi[0], hi[0]), 0), 0u) << e.extrapolated_why;
 }

@@ -30,13 +30,30 @@ std::string purpose_unit(Purpose p);   // ms, mW, mJ
 //              base_per_kernel from the kernel's work (kernel_work of its config): the booster
 //              learns the ratio to a fitted analytical model, which trees alone cannot
 //              interpolate smoothly (docs/train.md, "Transforms").
+// ranges: the smallest and largest value of each feature (schema order) over the rows the
+// booster was trained on; a kernel with a feature outside them is an extrapolation.
+
+// The values one feature took in a booster's training rows. A bound the registry leaves open
+// is -inf or +inf.
+struct FeatureRange {
+  double min = 0, max = 0;
+};
+
 struct BoosterSpec {
   std::string path;                // relative to the predictor's folder
   std::string transform = "none";  // see booster_target()
   // log-ratio only: the base, per_gflop * GFLOP + per_mb * MB + per_kernel of the kernel's work,
   // fitted on the training rows and stored with the booster.
   double base_per_gflop = 0, base_per_mb = 0, base_per_kernel = 0;
+  // One per schema feature, in schema order; empty: unknown (entries written before ranges).
+  std::vector<FeatureRange> ranges;
 };
+
+// The features of a row outside a booster's ranges (the float values the booster sees, with a
+// relative tolerance of 1e-6), as "hw 224 > 32, cin 4 < 16"; empty when all are inside or the
+// ranges are unknown. features and ranges follow feature_names' order.
+std::string outside_ranges(const float* features, const std::vector<FeatureRange>& ranges,
+                           const std::vector<std::string>& feature_names);
 
 // What a booster learns from a measured value, and the value back from a booster's output.
 // transform: "none" (the value), "log" (its natural log), "log-per-mac", "log-per-flop",
@@ -131,6 +148,10 @@ struct Estimate {
   double power_mw = NAN;
   std::string source;     // of the purpose asked: trained, fallback, zero-cost, uncovered
   std::string scored_as;  // the kernel type whose predictor gave the number
+  // The number for the purpose asked came (in part) from a booster whose training rows did not
+  // reach this kernel's features; why: those features and the range, "hw 224 > 32, cin 512 > 64".
+  bool extrapolated = false;
+  std::string extrapolated_why;
 };
 
 struct PredictOptions {

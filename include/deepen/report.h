@@ -21,6 +21,11 @@ struct ModelReport {
   size_t trained_count = 0, fallback_count = 0, uncovered_count = 0;
   double coverage_kernels = 0;  // share of working kernels scored by a trained booster
   double coverage_flops = 0;    // share of FLOPs in such kernels
+  // Kernels whose number for the purpose came from a booster beyond its training ranges, and the
+  // share of the model's estimate they make (by latency for latency, by energy for energy and
+  // power: the model's power is its energy over its latency).
+  size_t extrapolated_count = 0;
+  double extrapolated_share = 0;
   double macs = 0, flops = 0, params = 0;
   // Model-level terms of a predictor learned from whole networks (deepen/predict.h, ModelTerms):
   // included in the totals above, owned by no kernel.
@@ -31,9 +36,13 @@ struct ModelReport {
   std::vector<Estimate> estimates;
 };
 
-ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std::vector<Estimate> estimates);
+// purpose: the one the estimates were made for (PredictOptions::purpose); it weighs the
+// extrapolated share.
+ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std::vector<Estimate> estimates,
+                      Purpose purpose = Purpose::Energy);
 // The same with the predictor's model-level terms (Predictor::estimate_model).
-ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, ModelEstimate estimate);
+ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, ModelEstimate estimate,
+                      Purpose purpose = Purpose::Energy);
 
 struct ReportContext {
   std::string predictor;

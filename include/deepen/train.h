@@ -8,6 +8,8 @@
 #include <deepen/predict.h>
 #include <deepen/schema.h>
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -103,7 +105,8 @@ class TrainedBooster {
   // every transform but none and log).
   std::vector<double> predict(const std::vector<float>& rows, size_t ncols,
                               const std::vector<KernelWork>& work = {}) const;
-  // How its output maps to the target (transform and, for log-ratio, the base).
+  // How its output maps to the target (transform and, for log-ratio, the base) and the ranges of
+  // the rows it was trained on; path is empty.
   const BoosterSpec& spec() const { return spec_; }
   // The model in XGBoost's UBJSON format: same data, params and seed give the same bytes.
   std::string to_ubj() const;
@@ -180,6 +183,16 @@ FallbackModel build_fallback(const std::vector<WorkSample>& latency, const std::
                              const std::string& energy_source);
 
 // ---- Registry --------------------------------------------------------------------------------
+
+// The smallest and largest value of every column of rows (row-major, ncols each), for a
+// BoosterSpec's ranges. NaN cells are skipped; a column without a number gets {NaN, NaN}.
+std::vector<FeatureRange> feature_ranges(const std::vector<float>& rows, size_t ncols);
+
+// Writes one booster spec of a registry entry as a flow map: {booster, transform, base (log-ratio
+// only), ranges (when known, keyed by kernel_type's schema feature names)}. Numbers are written so
+// that they read back exactly: a bound as the shortest decimal of its float, the base with 17
+// digits. Every registry writer uses it, so entries read the same whoever wrote them.
+void emit_booster_spec(YAML::Emitter& e, const BoosterSpec& spec, const std::string& kernel_type);
 
 // A file to be written under the predictor's folder.
 struct PendingFile {
@@ -283,10 +296,10 @@ struct TrainRequest {
 struct TrainedKernel {
   std::string kernel, purpose, booster_file;
   size_t rows = 0;
+  BoosterSpec spec;  // as written to the registry: file, transform, base, ranges
   WorkModel base;  // log-ratio: the analytical model the booster corrects
   TrainParams params;  // as used (differs from the request's with tune)
   CrossValidation cv;  // empty (n = 0) for a type learned from models: TrainedComposite holds their CV
-  std::vector<float> features;  // composite: the distinct configurations it was trained on
 };
 
 // What composite training learned for one purpose, and how well it predicts held-out models.

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -54,6 +55,8 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
       double v = value(est[i]);
       row[column] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
       row["source"] = est[i].source;
+      row["extrapolated"] = est[i].extrapolated;
+      if (est[i].extrapolated) row["extrapolated_why"] = est[i].extrapolated_why;
       rows.push_back(row);
     }
     nlohmann::ordered_json j = {{"predictor", predictor.entry().name}, {"version", predictor.entry().version},
@@ -61,15 +64,50 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
     out << j.dump(2) << "\n";
   } else {  // csv (also for the default table format: rows in, the same rows out)
     for (size_t c = 0; c < data.header.size(); ++c) out << (c ? "," : "") << csv_escape(data.header[c]);
-    out << "," << column << ",source\n";
+    out << "," << column << ",source,extrapolated,extrapolated_why\n";
     for (size_t i = 0; i < data.rows.size(); ++i) {
       for (size_t c = 0; c < data.header.size(); ++c) out << (c ? "," : "") << csv_escape(data.rows[i].cells[c]);
       double v = value(est[i]);
-      out << "," << (std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string()) << "," << est[i].source << "\n";
+      out << "," << (std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string()) << "," << est[i].source << ","
+          << (est[i].extrapolated ? "true" : "false") << "," << csv_escape(est[i].extrapolated_why) << "\n";
     }
   }
   emit(out.str(), f.output);
   return kExitOk;
+}
+
+// --strict: what makes a model's estimate unusable (kernels without a predictor, kernels beyond
+// the training data), naming the kernel types; empty when nothing does.
+std::string strict_problems(const ModelReport& r) {
+  std::vector<std::string> uncovered, extrapolated;
+  for (size_t i = 0; i < r.kernels.size(); ++i) {
+    const std::string& type = r.kernels[i].type;
+    const Estimate& e = r.estimates[i];
+    if (e.source == "uncovered" && std::find(uncovered.begin(), uncovered.end(), type) == uncovered.end())
+      uncovered.push_back(type);
+    if (!e.extrapolated) continue;
+    // A type once, with the why of its first such kernel (its first three features).
+    bool seen = false;
+    for (const auto& x : extrapolated) seen = seen || x.rfind(type + " (", 0) == 0;
+    if (seen) continue;
+    std::string why = e.extrapolated_why;
+    size_t cut = 0;
+    for (int items = 0; items < 3 && cut != std::string::npos; ++items) cut = why.find(", ", cut ? cut + 2 : 0);
+    if (cut != std::string::npos) why = why.substr(0, cut) + ", ...";
+    extrapolated.push_back(fmt::format("{} ({})", type, why));
+  }
+  auto join = [](const std::vector<std::string>& parts) {
+    std::string s;
+    for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
+    return s;
+  };
+  std::string out;
+  if (r.uncovered_count > 0)
+    out = fmt::format("{} kernel(s) have no predictor (--strict): {}", r.uncovered_count, join(uncovered));
+  if (r.extrapolated_count > 0)
+    out += fmt::format("{}{} kernel(s) extrapolate beyond the training data (--strict): {}", out.empty() ? "" : "; ",
+                       r.extrapolated_count, join(extrapolated));
+  return out;
 }
 
 int run_predict(const PredictFlags& f) {
@@ -95,15 +133,14 @@ int run_predict(const PredictFlags& f) {
       Graph graph = load_onnx(file, load);
       std::vector<Kernel> kernels = detect_kernels(graph, predictor.fusion_rules());
       ModelEstimate estimate = predictor.estimate_model(kernels, options);
-      ModelReport r = summarise(file, std::move(kernels), std::move(estimate));
+      ModelReport r = summarise(file, std::move(kernels), std::move(estimate), purpose);
       r.folded = graph.folded;
-      if (f.strict && r.uncovered_count > 0) {
-        std::string types;
-        for (size_t i = 0; i < r.kernels.size(); ++i)
-          if (r.estimates[i].source == "uncovered" && types.find(r.kernels[i].type) == std::string::npos)
-            types += (types.empty() ? "" : ", ") + r.kernels[i].type;
-        r.error = fmt::format("{} kernel(s) have no predictor (--strict): {}", r.uncovered_count, types);
-        ++failed;
+      if (f.strict) {
+        std::string problems = strict_problems(r);
+        if (!problems.empty()) {
+          r.error = problems;
+          ++failed;
+        }
       }
       reports.push_back(std::move(r));
     } catch (const Error& e) {
@@ -163,7 +200,8 @@ void add_predict_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--output,-o", flags->output, "Write the output to FILE instead of standard output");
   cmd->add_option("--input-shape", flags->input_shapes,
                   "Override an input's shape, e.g. input:1x3x224x224 (repeatable)");
-  cmd->add_flag("--strict", flags->strict, "Treat any kernel without a predictor as an error");
+  cmd->add_flag("--strict", flags->strict,
+                "Treat any kernel without a predictor, or beyond its predictor's training data, as an error");
   cmd->add_flag("--no-fallback", flags->no_fallback,
                 "Leave kernels without a trained booster uncovered instead of using the analytical fallback");
   cmd->add_option("--predictors", flags->predictors, "Registry folder (default: $DEEPEN_PREDICTORS or the built-in)");

@@ -65,6 +65,8 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
   // Which quantities came from a trained booster.
   std::vector<uint8_t> energy_trained(kernels.size(), 0), latency_trained(kernels.size(), 0),
       power_trained(kernels.size(), 0);
+  // Per kernel and booster target: the features outside that booster's training ranges.
+  std::vector<std::map<std::string, std::string>> outside(kernels.size());
   // Group kernels by the type that scores them, so each booster is called once.
   std::map<std::string, std::vector<size_t>> groups;
   for (size_t i = 0; i < kernels.size(); ++i) {
@@ -86,10 +88,15 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       std::vector<double> f = kernel_features(type, kernels[i].config);
       for (double v : f) rows.push_back(static_cast<float>(v));
     }
+    const std::vector<std::string>& names = find_schema(type)->feature_names;
     for (const auto& [target, booster] : by) {
       std::vector<double> values = booster->predict(rows, ncols);
       const BoosterSpec& spec = entry_.kernels.at(type).at(target);
       for (size_t r = 0; r < indices.size(); ++r) {
+        if (!spec.ranges.empty()) {
+          std::string why = outside_ranges(&rows[r * ncols], spec.ranges, names);
+          if (!why.empty()) outside[indices[r]][target] = std::move(why);
+        }
         const Kernel& k = kernels[indices[r]];
         double v = from_booster(spec, values[r], kernel_work(type, k.config));
         v = std::max(0.0, v) * kernel_repeats(k);
@@ -130,6 +137,22 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
                                                        : energy_trained[i];
     if (std::isnan(value)) e.source = "uncovered";
     else e.source = trained ? "trained" : "fallback";
+    if (!std::isnan(value) && !outside[i].empty()) {
+      // The boosters the purpose's number came from: its own, or the two it was derived from.
+      std::string own = purpose_name(options.purpose);
+      std::vector<std::string> used;
+      if (boosters_.count(e.scored_as) && boosters_.at(e.scored_as).count(own)) used = {own};
+      else if (options.purpose == Purpose::Energy) used = {"power", "latency"};
+      else if (options.purpose == Purpose::Power) used = {"energy", "latency"};
+      std::vector<std::pair<std::string, std::string>> whys;
+      for (const auto& target : used)
+        if (outside[i].count(target)) whys.emplace_back(target, outside[i].at(target));
+      for (const auto& [target, why] : whys) {
+        if (!e.extrapolated_why.empty()) e.extrapolated_why += "; ";
+        e.extrapolated_why += whys.size() > 1 || target != own ? target + " booster: " + why : why;
+      }
+      e.extrapolated = !whys.empty();
+    }
     if (e.source != "trained") e.scored_as = e.source == "fallback" ? "fallback" : "";
   }
   return out;

@@ -1,8 +1,10 @@
 #include <deepen/error.h>
 #include <deepen/predict.h>
+#include <deepen/schema.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -40,7 +42,54 @@ double number(const YAML::Node& node, const std::string& key, const std::string&
   return x;
 }
 
-BoosterSpec booster_spec(const YAML::Node& node, const std::string& where) {
+// ranges: {feature: [min, max], ...} keyed by the schema's feature names; a feature left out is
+// unbounded (.inf and -.inf may also be written).
+std::vector<FeatureRange> feature_ranges_of(const YAML::Node& node, const std::string& type, const std::string& where) {
+  if (!node.IsMap())
+    throw Error(fmt::format("{}: 'ranges' must map feature names to [min, max], e.g. {{hw: [8, 32]}}", where));
+  const KernelSchema* schema = find_schema(type);
+  if (!schema)
+    throw Error(fmt::format("{}: 'ranges' given, but kernel type '{}' has no feature schema in this version of deepen",
+                            where, type));
+  const std::vector<std::string>& names = schema->feature_names;
+  std::vector<FeatureRange> ranges(names.size(), {-INFINITY, INFINITY});
+  std::vector<bool> seen(names.size(), false);
+  for (const auto& kv : node) {
+    const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      throw Error(fmt::format("{}: ranges: '{}' is not a feature of {} (its features: {})", where, name, type, known));
+    }
+    size_t i = static_cast<size_t>(it - names.begin());
+    if (seen[i]) throw Error(fmt::format("{}: ranges: '{}' is given twice", where, name));
+    seen[i] = true;
+    const YAML::Node& v = kv.second;
+    if (!v.IsSequence() || v.size() != 2)
+      throw Error(fmt::format("{}: ranges: '{}' must be [min, max]", where, name));
+    double bound[2];
+    for (size_t b = 0; b < 2; ++b) {
+      bool ok = v[b].IsScalar();
+      if (ok) {
+        try {
+          bound[b] = v[b].as<double>();
+        } catch (const YAML::Exception&) {
+          ok = false;
+        }
+      }
+      if (!ok || std::isnan(bound[b]))
+        throw Error(fmt::format("{}: ranges: '{}' must be [min, max] of two numbers, not [{}, {}]", where, name,
+                                v[0].IsScalar() ? v[0].Scalar() : "?", v[1].IsScalar() ? v[1].Scalar() : "?"));
+    }
+    if (bound[0] > bound[1])
+      throw Error(fmt::format("{}: ranges: '{}' has min {} > max {}", where, name, v[0].Scalar(), v[1].Scalar()));
+    ranges[i] = {bound[0], bound[1]};
+  }
+  return ranges;
+}
+
+BoosterSpec booster_spec(const YAML::Node& node, const std::string& type, const std::string& where) {
   BoosterSpec spec;
   if (node.IsScalar()) {
     spec.path = node.Scalar();
@@ -62,6 +111,7 @@ BoosterSpec booster_spec(const YAML::Node& node, const std::string& where) {
       if (spec.base_per_gflop < 0 || spec.base_per_mb < 0 || spec.base_per_kernel <= 0)
         throw Error(fmt::format("{}: base coefficients must be non-negative, per_kernel positive", where));
     }
+    if (const YAML::Node ranges = node["ranges"]) spec.ranges = feature_ranges_of(ranges, type, where);
   } else {
     throw Error(fmt::format("{}: expected a booster file name or {{booster: FILE, transform: log}}", where));
   }
@@ -93,7 +143,7 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
         throw Error(fmt::format("{}: kernel '{}' must map purposes to booster files", where, type));
       for (const auto& pv : kv.second) {
         std::string purpose = purpose_name(parse_purpose(pv.first.as<std::string>()));
-        e.kernels[type][purpose] = booster_spec(pv.second, fmt::format("{}: kernel '{}' {}", where, type, purpose));
+        e.kernels[type][purpose] = booster_spec(pv.second, type, fmt::format("{}: kernel '{}' {}", where, type, purpose));
       }
     }
   }

@@ -4,12 +4,14 @@
 
 namespace deepen {
 
-ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std::vector<Estimate> estimates) {
+ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std::vector<Estimate> estimates,
+                      Purpose purpose) {
   ModelReport r;
   r.model = model;
   double trained_flops = 0;
   bool any_latency = false, any_energy = false;
   double latency = 0, energy = 0;
+  double weight_all = 0, weight_extrapolated = 0;
   bool latency_complete = true, energy_complete = true;
   for (size_t i = 0; i < kernels.size(); ++i) {
     const Kernel& k = kernels[i];
@@ -30,6 +32,12 @@ ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std
     } else {
       ++r.uncovered_count;
     }
+    double weight = purpose == Purpose::Latency ? e.latency_ms : e.energy_mj;
+    if (!std::isnan(weight)) {
+      weight_all += weight;
+      if (e.extrapolated) weight_extrapolated += weight;
+    }
+    if (e.extrapolated) ++r.extrapolated_count;
     if (!std::isnan(e.latency_ms)) any_latency = true, latency += e.latency_ms;
     else latency_complete = false;
     if (!std::isnan(e.energy_mj)) any_energy = true, energy += e.energy_mj;
@@ -45,13 +53,15 @@ ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std
     r.power_mw = r.energy_mj / r.latency_ms * 1000.0;
   r.coverage_kernels = r.kernel_count ? static_cast<double>(r.trained_count) / r.kernel_count : 1.0;
   r.coverage_flops = r.flops > 0 ? trained_flops / r.flops : r.coverage_kernels;
+  r.extrapolated_share = weight_all > 0 ? weight_extrapolated / weight_all : 0.0;
   r.kernels = std::move(kernels);
   r.estimates = std::move(estimates);
   return r;
 }
 
-ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, ModelEstimate estimate) {
-  ModelReport r = summarise(model, std::move(kernels), std::move(estimate.kernels));
+ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, ModelEstimate estimate,
+                      Purpose purpose) {
+  ModelReport r = summarise(model, std::move(kernels), std::move(estimate.kernels), purpose);
   r.latency_ms_per_inference = estimate.latency_ms_per_inference;
   r.energy_mj_per_inference = estimate.energy_mj_per_inference;
   r.latency_factor = estimate.latency_factor;

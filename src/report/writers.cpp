@@ -63,6 +63,10 @@ void write_table(std::ostream& out, const std::vector<ModelReport>& reports, con
     out << fmt::format("{:<{}}  {:>14}  {:>7}  {:>9}  {:>9}  {:>9}  {:>10}\n", r.model, name_width,
                        format_number(value_of(r, ctx.purpose)), r.kernel_count, percent(r.coverage_kernels),
                        percent(r.coverage_flops), percent(fallback_share), format_number(r.flops / 1e6));
+    if (r.extrapolated_count)
+      out << fmt::format("  {} kernel(s) extrapolate beyond their predictor's training data ({} of the estimate){}\n",
+                         r.extrapolated_count, percent(r.extrapolated_share),
+                         ctx.per_kernel ? "" : "; --per-kernel says which and why");
     if (!ctx.per_kernel) continue;
     out << fmt::format("  {:>3}  {:<26} {:>12}  {:<9}  {:<44}  {}\n", "#", "kernel", head, "source", "config",
                        "nodes");
@@ -72,6 +76,7 @@ void write_table(std::ostream& out, const std::vector<ModelReport>& reports, con
       out << fmt::format("  {:>3}  {:<26} {:>12}  {:<9}  {:<44}  {}\n", i + 1, k.type,
                          format_number(value_of(e, ctx.purpose)), e.source, config_text(k.config),
                          join(k.nodes, ", "));
+      if (e.extrapolated) out << fmt::format("  {:>3}  extrapolated: {}\n", "", e.extrapolated_why);
     }
     if (r.uncovered_count)
       out << fmt::format("  {} kernel(s) uncovered: they add nothing to the total; see coverage\n",
@@ -110,6 +115,8 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
     m["zero_cost_kernels"] = r.zero_cost_count;
     m["coverage"] = {{"kernels", r.coverage_kernels}, {"flops", r.coverage_flops}, {"trained", r.trained_count},
                      {"fallback", r.fallback_count}, {"uncovered", r.uncovered_count}};
+    m["extrapolated_kernels"] = r.extrapolated_count;
+    m["extrapolated_share"] = r.extrapolated_share;
     m["macs"] = r.macs;
     m["flops"] = r.flops;
     m["params"] = r.params;
@@ -125,7 +132,7 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
         const Estimate& e = r.estimates[i];
         ordered_json config = ordered_json::object();
         for (const auto& [key, v] : k.config.fields) config[key] = v;
-        list.push_back({{"type", k.type},
+        ordered_json item = {{"type", k.type},
                         {"nodes", k.nodes},
                         {"ops", k.ops},
                         {"config", config},
@@ -137,7 +144,10 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
                         {"energy_mj", number_or_null(e.energy_mj)},
                         {"power_mw", number_or_null(e.power_mw)},
                         {"source", e.source},
-                        {"scored_as", e.scored_as}});
+                        {"scored_as", e.scored_as},
+                        {"extrapolated", e.extrapolated}};
+        if (e.extrapolated) item["extrapolated_why"] = e.extrapolated_why;
+        list.push_back(std::move(item));
       }
       m["kernel_list"] = list;
     }
@@ -149,28 +159,32 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
 
 void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& ctx) {
   if (!ctx.per_kernel) {
-    out << "model,latency_ms,energy_mj,power_mw,kernels,coverage_kernels,coverage_flops,flops,params,error\n";
+    // New columns go after error, so that scripts reading columns by position keep working.
+    out << "model,latency_ms,energy_mj,power_mw,kernels,coverage_kernels,coverage_flops,flops,params,error,"
+           "extrapolated_share\n";
     for (const auto& r : reports) {
       if (!r.error.empty()) {
-        out << csv_cell(r.model) << ",,,,,,,,," << csv_cell(r.error) << "\n";
+        out << csv_cell(r.model) << ",,,,,,,,," << csv_cell(r.error) << ",\n";
         continue;
       }
-      out << fmt::format("{},{},{},{},{},{:.4f},{:.4f},{},{},\n", csv_cell(r.model), csv_number(r.latency_ms),
+      out << fmt::format("{},{},{},{},{},{:.4f},{:.4f},{},{},,{:.4f}\n", csv_cell(r.model), csv_number(r.latency_ms),
                          csv_number(r.energy_mj), csv_number(r.power_mw), r.kernel_count, r.coverage_kernels,
-                         r.coverage_flops, csv_number(r.flops), csv_number(r.params));
+                         r.coverage_flops, csv_number(r.flops), csv_number(r.params), r.extrapolated_share);
     }
     return;
   }
-  out << "model,index,type,config,nodes,flops,params,latency_ms,energy_mj,power_mw,source\n";
+  out << "model,index,type,config,nodes,flops,params,latency_ms,energy_mj,power_mw,source,extrapolated,"
+         "extrapolated_why\n";
   for (const auto& r : reports) {
     if (!r.error.empty()) continue;
     for (size_t i = 0; i < r.kernels.size(); ++i) {
       const Kernel& k = r.kernels[i];
       const Estimate& e = r.estimates[i];
-      out << fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", csv_cell(r.model), i + 1, csv_cell(k.type),
+      out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_cell(r.model), i + 1, csv_cell(k.type),
                          csv_cell(config_text(k.config)), csv_cell(join(k.nodes, " ")), csv_number(k.flops),
                          csv_number(k.params), csv_number(e.latency_ms), csv_number(e.energy_mj),
-                         csv_number(e.power_mw), e.source);
+                         csv_number(e.power_mw), e.source, e.extrapolated ? "true" : "false",
+                         csv_cell(e.extrapolated_why));
     }
   }
 }

@@ -121,7 +121,9 @@ TrainedComposite train_composite(const TrainRequest& req, const std::string& pur
     tk.base = m.base;
     tk.params = params.booster;
     tk.booster_file = fmt::format("{}.{}.v{}.ubj", m.type, purpose, version);
-    tk.features = m.features;
+    tk.spec = m.booster->spec();
+    tk.spec.path = tk.booster_file;
+    tk.spec.ranges = feature_ranges(m.features, find_schema(m.type)->feature_names.size());
     pending->push_back({tk.booster_file, m.booster->to_ubj()});
     out.kernel_types.push_back(m.type);
     say(fmt::format("  {}: {} configurations, {} kernels", m.type, m.configs, m.kernels));

@@ -162,7 +162,7 @@ EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const st
     std::vector<Kernel> kernels = detect_kernels(g, predictor.fusion_rules());
     PredictOptions asked = options;
     asked.purpose = purpose;
-    ModelReport r = summarise(row.path, kernels, predictor.estimate_model(kernels, asked));
+    ModelReport r = summarise(row.path, kernels, predictor.estimate_model(kernels, asked), purpose);
     double v = purpose == Purpose::Latency ? r.latency_ms : purpose == Purpose::Energy ? r.energy_mj : r.power_mw;
     // A model with uncovered kernels has a partial total: it is measured but flagged.
     std::string source = !std::isfinite(v)        ? "uncovered"

@@ -199,6 +199,9 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
       }
       TrainedBooster b = train_booster(x, ncols, y, tk.params, work, tk.base);
       tk.booster_file = fmt::format("{}.{}.v{}.ubj", type, purpose, v);
+      tk.spec = b.spec();
+      tk.spec.path = tk.booster_file;
+      tk.spec.ranges = feature_ranges(x, ncols);
       pending.push_back({tk.booster_file, b.to_ubj()});
       say(fmt::format("  {} {}: {:.1f}% within ±10%, MAPE {:.1f}% ({}-fold group CV)", type, purpose,
                       100 * tk.cv.metrics.acc10, tk.cv.metrics.mape, tk.cv.folds));
@@ -245,14 +248,8 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     e << YAML::Key << type << YAML::Value << YAML::BeginMap;
     for (const auto& k : result.kernels)
       if (k.kernel == type) {
-        e << YAML::Key << k.purpose << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "booster"
-          << YAML::Value << k.booster_file << YAML::Key << "transform" << YAML::Value << k.params.transform;
-        if (k.params.transform == "log-ratio")
-          e << YAML::Key << "base" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "per_gflop"
-            << YAML::Value << fmt::format("{:.17g}", k.base.per_gflop) << YAML::Key << "per_mb" << YAML::Value
-            << fmt::format("{:.17g}", k.base.per_mb) << YAML::Key << "per_kernel" << YAML::Value
-            << fmt::format("{:.17g}", k.base.per_kernel) << YAML::EndMap;
-        e << YAML::EndMap;
+        e << YAML::Key << k.purpose << YAML::Value;
+        emit_booster_spec(e, k.spec, type);
       }
     e << YAML::EndMap;
   }

@@ -1,15 +1,18 @@
 // Adding an entry to predictors/predictors.yaml. The other entries keep their text (comments and
 // all): the file is cut at its top-level "- " items and only the new or replaced item changes.
 // Boosters and the registry are written to temporary files first and renamed only when all
-// were written, so a failed run leaves the registry as it was.
+// were written, so a failed run leaves the registry as it was. One emitter writes a booster's
+// spec (file, transform, base, training ranges) for every trainer, so entries read alike.
 #include <deepen/error.h>
 #include <deepen/predict.h>
+#include <deepen/schema.h>
 #include <deepen/train.h>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -73,7 +76,57 @@ void write_temp(const std::string& tmp, const std::string& content, const std::s
   if (!ok) throw Error(fmt::format("{}: cannot write ({})", target, std::strerror(errno)));
 }
 
+// The shortest decimal that reads back as the same double; YAML's spelling of infinities.
+std::string exact_number(double v) {
+  if (std::isinf(v)) return v > 0 ? ".inf" : "-.inf";
+  return fmt::format("{}", v);
+}
+
 }  // namespace
+
+std::vector<FeatureRange> feature_ranges(const std::vector<float>& rows, size_t ncols) {
+  std::vector<FeatureRange> ranges(ncols, {NAN, NAN});
+  if (ncols == 0) return ranges;
+  for (size_t i = 0; i + ncols <= rows.size(); i += ncols)
+    for (size_t c = 0; c < ncols; ++c) {
+      double v = rows[i + c];
+      if (std::isnan(v)) continue;
+      FeatureRange& r = ranges[c];
+      if (std::isnan(r.min) || v < r.min) r.min = v;
+      if (std::isnan(r.max) || v > r.max) r.max = v;
+    }
+  return ranges;
+}
+
+void emit_booster_spec(YAML::Emitter& e, const BoosterSpec& spec, const std::string& kernel_type) {
+  e << YAML::Flow << YAML::BeginMap;
+  e << YAML::Key << "booster" << YAML::Value << spec.path;
+  e << YAML::Key << "transform" << YAML::Value << spec.transform;
+  if (spec.transform == "log-ratio")
+    e << YAML::Key << "base" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "per_gflop"
+      << YAML::Value << fmt::format("{:.17g}", spec.base_per_gflop) << YAML::Key << "per_mb" << YAML::Value
+      << fmt::format("{:.17g}", spec.base_per_mb) << YAML::Key << "per_kernel" << YAML::Value
+      << fmt::format("{:.17g}", spec.base_per_kernel) << YAML::EndMap;
+  if (!spec.ranges.empty()) {
+    const KernelSchema* schema = find_schema(kernel_type);
+    if (!schema)
+      throw Error(fmt::format("kernel type '{}' has no feature schema: its booster's ranges cannot be named",
+                              kernel_type));
+    if (schema->feature_names.size() != spec.ranges.size())
+      throw Error(fmt::format("kernel type '{}': {} ranges for {} features", kernel_type, spec.ranges.size(),
+                              schema->feature_names.size()));
+    e << YAML::Key << "ranges" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    for (size_t i = 0; i < spec.ranges.size(); ++i) {
+      const FeatureRange& r = spec.ranges[i];
+      // No bound known (a column without numbers, or both open): leave the feature out.
+      if (std::isnan(r.min) || std::isnan(r.max) || (std::isinf(r.min) && std::isinf(r.max))) continue;
+      e << YAML::Key << schema->feature_names[i] << YAML::Value << YAML::Flow << YAML::BeginSeq
+        << exact_number(r.min) << exact_number(r.max) << YAML::EndSeq;
+    }
+    e << YAML::EndMap;
+  }
+  e << YAML::EndMap;
+}
 
 std::string next_version(const std::string& predictors_dir, const std::string& name) {
   fs::path file = fs::path(predictors_dir) / "predictors.yaml";

@@ -95,6 +95,7 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
   check(xgb.DMatrixSetFloatInfo(m.handle, "label", labels.data(), labels.size()), "set the labels");
   TrainedBooster b;
   b.spec_ = spec;
+  b.spec_.ranges = feature_ranges(rows, ncols);
   check(xgb.BoosterCreate(&m.handle, 1, &b.handle_), "create a booster");
   const std::pair<const char*, std::string> params[] = {
       {"verbosity", "0"},
