@@ -394,4 +394,69 @@ std::vector<DatasetRow> import_deepen2023(const std::string& config_json, const 
                                           const std::string& values_json, const std::string& values_label,
                                           const std::string& target, size_t* skipped = nullptr);
 
+// ---- Dataset import -------------------------------------------------------------------------
+
+// Public measurements turned into what `deepen train` and `deepen eval --models` read. Block and
+// network measurements become ONNX models (built by the zoo, zero weights) and a models CSV:
+// column `model` (the file, relative to the CSV), the value column, then extra columns; kernel
+// measurements become kernel dataset rows.
+
+// A models CSV and the models it names, held in memory until written. build(i) builds files[i];
+// it is called on the writer's threads, so it must not touch shared state.
+struct ImportedModels {
+  std::vector<std::string> columns;            // the CSV header, `model` first
+  std::vector<std::vector<std::string>> rows;  // cells in column order; the first names a file of `files`
+  std::vector<std::string> files;              // distinct model files (names, no folder)
+  std::function<Graph(size_t)> build;
+  size_t skipped = 0;                          // rows left out (see skipped_why)
+  std::string skipped_why;                     // e.g. "have no value in column x"
+};
+
+// Writes the models and DIR/measured.csv: everything goes to a fresh folder beside DIR first and
+// is renamed to DIR at the end, so that an error leaves nothing behind. DIR must not exist or be
+// an empty folder. threads: as write_in_parallel (0: one per core).
+void write_imported_models(const ImportedModels& models, const std::string& dir, int threads = 0);
+
+// The text of the models CSV.
+std::string imported_models_csv(const ImportedModels& models);
+
+// Once-for-All / ProxylessNAS block look-up tables (YAML: key -> {count, mean, std|var}), one
+// model per entry; the CSV columns are model,latency_ms,std_ms,count,source,group. `label` names
+// the file in messages and its stem names the models. Throws Error naming the file and key for a
+// key that does not parse, an entry without a positive mean, or a block the key cannot describe.
+ImportedModels import_lut(const std::vector<std::pair<std::string, std::string>>& files);  // {label, yaml text}
+
+// Output column for a measured column name: latency_ms for `..._ms` or a name containing
+// "latency", energy_mj for `..._mj` or "energy"; an Error asking for --target otherwise.
+std::string target_for_column(const std::string& column);
+
+// How a NAS-Bench-201 network is built (see deepen/zoo.h, Nb201Graph).
+struct Nb201ImportOptions {
+  std::string column;        // the measured column
+  std::string target;        // output column; empty: target_for_column(column)
+  std::string dataset;       // used where the CSV has no dataset / input_hw columns; empty: cifar10
+  std::string graph = "pruned";  // pruned or all-edges
+};
+// One network per row of a CSV with an `arch` column; rows whose networks are identical share
+// one file and one `group` (the first such row's arch string). Rows with an empty cell in the
+// column are counted in `skipped`. Throws Error with file:line for a bad arch, a non-positive or
+// non-numeric value, a missing column.
+ImportedModels import_nb201(const std::string& csv_text, const std::string& label, const Nb201ImportOptions& options);
+
+// HW-NAS-Bench's FBNet block measurements (block,kind,hw,cin,cout,expansion,ks,stride,groups, ...):
+// one model per distinct block. Identity Skip blocks (stride 1, cin == cout) execute nothing and
+// are left out and counted.
+ImportedModels import_fbnet(const std::string& csv_text, const std::string& label, const std::string& column,
+                            const std::string& target = "");
+
+// TVM AutoTVM logs (JSON lines): conv2d, depthwise_conv2d and dense records as kernel dataset rows
+// (conv, dwconv, gconv, fc) with latency_ms and extra columns device, task, dtype. device_filter:
+// keep records whose device contains it (empty: all). Records the schema cannot express are
+// counted in skipped (by reason). Throws Error with file:line for a line that is not a record.
+struct TophubImport {
+  std::vector<DatasetRow> rows;
+  std::map<std::string, size_t> skipped;  // reason -> count
+};
+TophubImport import_tophub(const std::string& text, const std::string& label, const std::string& device_filter = "");
+
 }  // namespace deepen

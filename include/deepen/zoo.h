@@ -28,8 +28,22 @@ Graph build_family(const std::string& family);
 // at least 8) and spatial kernel sizes drawn from {1, 3, 5, 7}, keeping the network valid.
 Graph build_family_variant(const std::string& family, uint64_t seed, int index);
 
+// How a NAS-Bench-201 cell becomes operators. Pruned: as an optimising converter leaves it, `none`
+// edges and edges out of nodes that reach nothing produce no operators. AllEdges: as PyTorch
+// (xautodl's InferCell) runs it, every edge is computed and a `none` edge is a multiplication by
+// the scalar 0 (xautodl's Zero: x.mul(0.)).
+enum class Nb201Graph { Pruned, AllEdges };
+// The arch string of the network build_nb201 builds in that form: edges that produce no operators
+// written as none (Pruned), the arch itself (AllEdges). Archs with the same canonical string give
+// identical graphs. Throws Error for an arch that does not parse.
+std::string nb201_canonical_arch(const std::string& arch, Nb201Graph form);
+// Parses "pruned" or "all-edges"; throws Error otherwise.
+Nb201Graph parse_nb201_graph(const std::string& text);
+
 // A NAS-Bench-201 network; dataset is cifar10, cifar100 or ImageNet16-120.
-Graph build_nb201(const std::string& arch, const std::string& dataset);
+Graph build_nb201(const std::string& arch, const std::string& dataset, Nb201Graph form = Nb201Graph::Pruned);
+// The same with the input size and class count given (a CSV's input_hw and num_classes columns).
+Graph build_nb201(const std::string& arch, int64_t input_hw, int64_t classes, Nb201Graph form = Nb201Graph::Pruned);
 
 // The rows of a CSV file with an `arch` column (and an optional `dataset` column, else "").
 struct Nb201Row {

@@ -16,7 +16,7 @@ namespace {
 
 struct ZooFlags {
   bool list = false;
-  std::string family, out, nb201, nb201_csv, dataset, kernel, config, weights = "random";
+  std::string family, out, nb201, nb201_csv, dataset, kernel, config, weights = "random", graph = "pruned";
   int variants = 0, threads = 0;
   uint64_t seed = 1;
 };
@@ -39,6 +39,8 @@ int run_zoo(const ZooFlags& f) {
   if (modes != 1)
     throw Error("give exactly one of --list, --family, --nb201, --nb201-csv, --kernel (see deepen zoo --help)");
   const ZooWeights weights = parse_zoo_weights(f.weights);
+  const Nb201Graph form = parse_nb201_graph(f.graph);
+  if (f.graph != "pruned" && f.nb201.empty() && f.nb201_csv.empty()) throw Error("--graph goes with --nb201 or --nb201-csv");
   if (f.list) {
     for (const auto& fam : zoo_families())
       std::cout << fmt::format("{:<18} {}x{}  {}\n", fam.name, fam.input_hw, fam.input_hw, fam.description);
@@ -53,7 +55,7 @@ int run_zoo(const ZooFlags& f) {
   }
   if (!f.nb201.empty()) {
     need_file_out(f);
-    write_onnx(build_nb201(f.nb201, f.dataset.empty() ? "cifar10" : f.dataset), f.out, f.seed, weights);
+    write_onnx(build_nb201(f.nb201, f.dataset.empty() ? "cifar10" : f.dataset, form), f.out, f.seed, weights);
     std::cout << f.out << "\n";
     return kExitOk;
   }
@@ -64,7 +66,7 @@ int run_zoo(const ZooFlags& f) {
     };
     for (size_t i = 0; i < rows.size(); ++i) {
       try {
-        build_nb201(rows[i].arch, dataset_of(rows[i]));
+        build_nb201(rows[i].arch, dataset_of(rows[i]), form);
       } catch (const Error& e) {
         throw Error(fmt::format("{}: row {}: {}", f.nb201_csv, i + 1, e.what()));
       }
@@ -73,7 +75,7 @@ int run_zoo(const ZooFlags& f) {
     write_in_parallel(static_cast<int>(rows.size()), f.threads, [&](int i) {
       const Nb201Row& row = rows[static_cast<size_t>(i)];
       std::string path = (fs::path(dir) / fmt::format("nb201_{:05d}.onnx", i)).string();
-      write_onnx(build_nb201(row.arch, dataset_of(row)), path, f.seed, weights);
+      write_onnx(build_nb201(row.arch, dataset_of(row), form), path, f.seed, weights);
       return path;
     });
     std::cout << fmt::format("{}: {} models (nb201_00000.onnx ... nb201_{:05d}.onnx, in the rows' order)\n", dir,
@@ -112,6 +114,10 @@ void add_zoo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--nb201-csv", flags->nb201_csv, "Write one NAS-Bench-201 network per row of a CSV with an 'arch' column to --out DIR");
   cmd->add_option("--dataset", flags->dataset,
                   "NAS-Bench-201 dataset: cifar10 (default; or the CSV's dataset column), cifar100, ImageNet16-120");
+  cmd->add_option("--graph", flags->graph,
+                  "With --nb201, --nb201-csv: pruned (none and dead edges produce no operators) or all-edges (every "
+                  "edge computed, none as a multiplication by 0, as PyTorch runs it)")
+      ->capture_default_str();
   cmd->add_option("--kernel", flags->kernel, "Write a model of one kernel of this type (e.g. conv-bn-relu) to --out FILE");
   cmd->add_option("--config", flags->config, "With --kernel: its config, e.g. hw=56,cin=64,cout=128,ks=3,stride=1");
   cmd->add_option("--out,-o", flags->out, "Output folder (--family, --nb201-csv) or file (--nb201, --kernel)");

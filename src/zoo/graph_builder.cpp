@@ -193,6 +193,11 @@ std::string GraphBuilder::mul(const std::string& a, const std::string& b) {
   return emit(fresh("mul"), "Mul", {a, b}, s);
 }
 
+std::string GraphBuilder::scale(const std::string& x, double factor) {
+  std::string name = fresh("mul");
+  return emit(name, "Mul", {x, float_constant(name, "factor", factor)}, shape(x));
+}
+
 std::string GraphBuilder::concat(const std::vector<std::string>& xs) {
   if (xs.size() == 1) return xs[0];
   Shape s = shape(xs[0]);

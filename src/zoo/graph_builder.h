@@ -38,6 +38,8 @@ class GraphBuilder {
   }
   std::string add(const std::string& a, const std::string& b);
   std::string mul(const std::string& a, const std::string& b);
+  // x times a scalar constant (a Mul node; xautodl's Zero edge is scale(x, 0)).
+  std::string scale(const std::string& x, double factor);
   // An element-wise op of two tensors of one shape (Sub, Div, ...).
   std::string binary(const std::string& op, const std::string& a, const std::string& b);
   std::string concat(const std::vector<std::string>& xs);

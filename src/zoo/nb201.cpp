@@ -1,7 +1,8 @@
 // NAS-Bench-201 networks (Dong and Yang, ICLR 2020) as its reference code (xautodl) builds
 // them: a 3x3 stem, three stages of five cells at C, 2C and 4C channels with a residual
-// reduction block between stages, BN-ReLU, global pooling and a linear classifier. Edges that
-// are `none`, and nodes that then receive nothing, produce no operators.
+// reduction block between stages, BN-ReLU, global pooling and a linear classifier. In the pruned
+// form, edges that are `none`, and nodes that then receive nothing, produce no operators; in the
+// all-edges form every edge is computed as xautodl runs it, `none` as a multiplication by 0.
 #include <deepen/error.h>
 #include <deepen/zoo.h>
 
@@ -82,16 +83,46 @@ std::string relu_conv_bn(zoo::GraphBuilder& b, const std::string& x, int64_t cou
   return b.bn(b.conv(b.act(x, "relu"), cout, ks, stride));
 }
 
+std::string edge_op(zoo::GraphBuilder& b, const std::string& in, const std::string& op, int64_t c) {
+  if (op == "skip_connect") return in;
+  if (op == "nor_conv_1x1") return relu_conv_bn(b, in, c, 1, 1);
+  if (op == "nor_conv_3x3") return relu_conv_bn(b, in, c, 3, 1);
+  if (op == "none") return b.scale(in, 0.0);
+  return b.avgpool(in, 3, 1, 1);
+}
+
+// One cell as PyTorch runs it: every node is the sum of all its incoming edges.
+std::string cell_all_edges(zoo::GraphBuilder& b, const std::string& x, const std::vector<std::vector<Edge>>& arch) {
+  int64_t c = b.channels(x);
+  std::vector<std::string> nodes = {x};
+  for (const auto& edges : arch) {
+    std::string sum;
+    for (const auto& e : edges) {
+      std::string term = edge_op(b, nodes[static_cast<size_t>(e.from)], e.op, c);
+      sum = sum.empty() ? term : b.add(sum, term);
+    }
+    nodes.push_back(sum);
+  }
+  return nodes.back();
+}
+
+// useful[j]: node j reaches node 3 along edges that are not none.
+std::vector<bool> useful_nodes(const std::vector<std::vector<Edge>>& arch) {
+  std::vector<bool> useful = {false, false, false, true};
+  for (int j = 2; j >= 0; --j)
+    for (int i = j + 1; i <= 3; ++i)
+      useful[static_cast<size_t>(j)] =
+          useful[static_cast<size_t>(j)] ||
+          (useful[static_cast<size_t>(i)] && arch[static_cast<size_t>(i - 1)][static_cast<size_t>(j)].op != "none");
+  return useful;
+}
+
 // One cell; returns nothing when its output node receives nothing. A node that receives
 // nothing, or whose value reaches the output by no edge, gets no operators, nor do its edges.
 std::optional<std::string> cell(zoo::GraphBuilder& b, const std::string& x,
                                 const std::vector<std::vector<Edge>>& arch) {
   int64_t c = b.channels(x);
-  // useful[j]: node j reaches node 3 along edges that are not none.
-  bool useful[4] = {false, false, false, true};
-  for (int j = 2; j >= 0; --j)
-    for (int i = j + 1; i <= 3; ++i)
-      useful[j] = useful[j] || (useful[i] && arch[static_cast<size_t>(i - 1)][static_cast<size_t>(j)].op != "none");
+  const std::vector<bool> useful = useful_nodes(arch);
   std::vector<std::optional<std::string>> nodes = {x};
   for (size_t i = 0; i < arch.size(); ++i) {
     std::vector<std::string> terms;
@@ -99,10 +130,7 @@ std::optional<std::string> cell(zoo::GraphBuilder& b, const std::string& x,
       for (const auto& e : arch[i]) {
         const auto& in = nodes[static_cast<size_t>(e.from)];
         if (!in || e.op == "none") continue;
-        if (e.op == "skip_connect") terms.push_back(*in);
-        else if (e.op == "nor_conv_1x1") terms.push_back(relu_conv_bn(b, *in, c, 1, 1));
-        else if (e.op == "nor_conv_3x3") terms.push_back(relu_conv_bn(b, *in, c, 3, 1));
-        else terms.push_back(b.avgpool(*in, 3, 1, 1));
+        terms.push_back(edge_op(b, *in, e.op, c));
       }
     if (terms.empty()) {
       nodes.push_back(std::nullopt);
@@ -117,13 +145,49 @@ std::optional<std::string> cell(zoo::GraphBuilder& b, const std::string& x,
 
 }  // namespace
 
-Graph build_nb201(const std::string& arch_text, const std::string& dataset) {
+std::string nb201_canonical_arch(const std::string& arch_text, Nb201Graph form) {
+  auto arch = parse_arch(arch_text);
+  if (form == Nb201Graph::Pruned) {
+    // The edges cell() turns into operators keep their op; every other edge becomes none.
+    const std::vector<bool> useful = useful_nodes(arch);
+    std::vector<bool> has_value = {true};
+    for (size_t i = 0; i < arch.size(); ++i) {
+      bool any = false;
+      for (auto& e : arch[i]) {
+        bool kept = useful[i + 1] && has_value[static_cast<size_t>(e.from)] && e.op != "none";
+        if (!kept) e.op = "none";
+        any = any || kept;
+      }
+      has_value.push_back(any);
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < arch.size(); ++i) {
+    out += i ? "+|" : "|";
+    for (const auto& e : arch[i]) out += fmt::format("{}~{}|", e.op, e.from);
+  }
+  return out;
+}
+
+Nb201Graph parse_nb201_graph(const std::string& text) {
+  if (text == "pruned") return Nb201Graph::Pruned;
+  if (text == "all-edges") return Nb201Graph::AllEdges;
+  throw Error(fmt::format("unknown NAS-Bench-201 graph form '{}'; use pruned or all-edges", text));
+}
+
+Graph build_nb201(const std::string& arch_text, const std::string& dataset, Nb201Graph form) {
   int64_t hw = 32, classes = 10;
   if (dataset == "cifar10") classes = 10;
   else if (dataset == "cifar100") classes = 100;
   else if (dataset == "ImageNet16-120") hw = 16, classes = 120;
   else
     throw Error(fmt::format("unknown NAS-Bench-201 dataset '{}'; use cifar10, cifar100 or ImageNet16-120", dataset));
+  return build_nb201(arch_text, hw, classes, form);
+}
+
+Graph build_nb201(const std::string& arch_text, int64_t hw, int64_t classes, Nb201Graph form) {
+  if (hw < 4 || hw > 4096) throw Error(fmt::format("NAS-Bench-201 input size {} is out of range (4 to 4096)", hw));
+  if (classes < 1 || classes > 1000000) throw Error(fmt::format("NAS-Bench-201 class count {} is out of range", classes));
   auto arch = parse_arch(arch_text);
   zoo::GraphBuilder b("nb201");
   std::string x = b.bn(b.conv(b.input("input", {1, 3, hw, hw}), 16, 3, 1));
@@ -136,6 +200,10 @@ Graph build_nb201(const std::string& arch_text, const std::string& dataset) {
       x = b.add(shortcut, a);
     }
     for (int k = 0; k < 5; ++k) {
+      if (form == Nb201Graph::AllEdges) {
+        x = cell_all_edges(b, x, arch);
+        continue;
+      }
       auto y = cell(b, x, arch);
       // A cell whose output receives nothing passes on zeros: a constant, not an operator.
       x = y ? *y : b.zeros(b.shape(x));
