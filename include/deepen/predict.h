@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -74,6 +75,12 @@ struct FallbackModel {
   bool has_latency = false;
   double peak_gflops = 0, bandwidth_gbs = 0, latency_ms_per_kernel = 0;
   std::string note;  // where the coefficients came from
+  double energy_mj(double flops, double bytes) const {
+    return energy_mj_per_gflop * flops / 1e9 + energy_mj_per_mb * bytes / 1e6 + energy_mj_per_kernel;
+  }
+  double latency_ms(double flops, double bytes) const {
+    return std::max(flops / (peak_gflops * 1e6), bytes / (bandwidth_gbs * 1e6)) + latency_ms_per_kernel;
+  }
 };
 
 // What a predictor learned from whole networks for one purpose (deepen train --models), on top

@@ -226,6 +226,8 @@ struct CompositeParams {
   TrainParams booster;         // of the per-kernel-type boosters (transform: always log-ratio)
   bool per_inference = true;   // fit a per-inference constant (0 where the data shows none)
   std::string correction = "auto";  // model-level correction: auto (kept where CV says it helps), on, off
+  // What is learned: latency (the fallback of unseen kernel types is a roofline) or energy (linear).
+  Purpose purpose = Purpose::Latency;
 };
 
 // The cost model of one kernel type: base(work) * exp(booster(features)).
@@ -244,8 +246,10 @@ struct CompositeFit {
   std::shared_ptr<TrainedBooster> correction;  // null: none
   std::vector<std::string> correction_features;
   FusionRules rules;
+  // Fitted on the learned kernel costs, for kernel types the fit never saw (as in prediction).
+  FallbackModel fallback;
   // The total of each sample (per-inference constant, kernel costs, correction); kernels of a
-  // type the fit never saw cost nothing here (prediction gives them to the fallback).
+  // type the fit never saw get the fallback.
   std::vector<double> predict(const std::vector<CompositeSample>& samples, bool with_correction = true) const;
   // Every kernel's cost (no correction), for the fallback's fit.
   std::vector<WorkSample> kernel_costs() const;
@@ -280,6 +284,7 @@ struct TrainRequest {
   std::vector<std::string> datasets;
   std::vector<std::string> models;  // models CSVs (composite training): ONNX files and measured values
   std::string correction = "auto";  // with models: model-level correction auto, on or off
+  std::string cv_predictions;       // with models: write every model's out-of-fold prediction here (CSV)
   std::string name, device, framework, version;  // version empty: next_version
   std::string data_note;  // where the data came from, recorded before the files and row counts
   std::vector<std::string> purposes;             // empty: every target the data holds

@@ -64,6 +64,9 @@ void add_train_command(CLI::App& app, int& exit_code) {
                   "cross-validation over models says it helps")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
+  cmd->add_option("--cv-predictions", q.cv_predictions,
+                  "With --models: write each model's out-of-fold prediction (CSV: model, group, measured, predicted, "
+                  "ratio)");
   cmd->add_option("--name,-n", q.name, "Predictor name, e.g. mydevice_tflite")->required();
   cmd->add_option("--device", q.device, "The device, in words (recorded in the registry)")->required();
   cmd->add_option("--data-note", q.data_note, "Where the data came from (recorded in the registry's data field)");

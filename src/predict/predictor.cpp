@@ -115,11 +115,9 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
     if (e.source == "zero-cost") continue;
     if (options.use_fallback && k.type.rfind("other:", 0) != 0) {
       if (fb.has_energy && std::isnan(e.energy_mj) && std::isnan(e.power_mw))
-        e.energy_mj = fb.energy_mj_per_gflop * k.flops / 1e9 + fb.energy_mj_per_mb * k.bytes / 1e6 +
-                      fb.energy_mj_per_kernel;
+        e.energy_mj = fb.energy_mj(k.flops, k.bytes);
       if (fb.has_latency && std::isnan(e.latency_ms))
-        e.latency_ms = std::max(k.flops / (fb.peak_gflops * 1e6), k.bytes / (fb.bandwidth_gbs * 1e6)) +
-                       fb.latency_ms_per_kernel;
+        e.latency_ms = fb.latency_ms(k.flops, k.bytes);
     }
     if (std::isnan(e.energy_mj) && !std::isnan(e.power_mw) && !std::isnan(e.latency_ms)) {
       e.energy_mj = e.power_mw * e.latency_ms / 1000.0;

@@ -250,6 +250,10 @@ CompositeFit fit_on(const std::vector<CompositeSample>& samples, const UnitTable
     throw;
   }
   recompute_totals();
+  {
+    std::vector<WorkSample> costs = fit.kernel_costs();
+    fit.fallback = params.purpose == Purpose::Latency ? fit_latency_fallback(costs) : fit_energy_fallback(costs);
+  }
 
   // 3. The model-level correction: ln(y / S) from features every network has.
   if (with_correction) {
@@ -288,7 +292,14 @@ void predict_on(const CompositeFit& fit, const std::vector<CompositeSample>& sam
   std::vector<double> cost(table.units.size(), 0.0);
   for (const auto& [type, us] : units_of) {
     auto it = model_of.find(type);
-    if (it == model_of.end()) continue;
+    if (it == model_of.end()) {  // a type no training sample had: the fallback, as in prediction
+      for (size_t u : us) {
+        const KernelWork& w = table.units[u].work;
+        cost[u] = fit.fallback.has_latency ? fit.fallback.latency_ms(w.flops, w.bytes)
+                                           : fit.fallback.energy_mj(w.flops, w.bytes);
+      }
+      continue;
+    }
     size_t nf = table.units[us[0]].features.size();
     std::vector<float> rows;
     std::vector<KernelWork> work;

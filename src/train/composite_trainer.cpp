@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
 #include <functional>
 #include <map>
 
@@ -102,6 +103,7 @@ TrainedComposite train_composite(const TrainRequest& req, const std::string& pur
   params.booster = req.params;
   params.booster.transform = "log-ratio";
   params.correction = req.correction;
+  params.purpose = p;
   say(fmt::format("training {} from {} models{}: {}-fold CV over models + final fit", purpose, out.models,
                   rows.empty() ? std::string() : fmt::format(" and {} kernel rows", rows.size()), req.params.folds));
   out.cv = cross_validate_composite(samples, rules, params);
@@ -110,6 +112,14 @@ TrainedComposite train_composite(const TrainRequest& req, const std::string& pur
   if (req.correction != "off")
     say(fmt::format("  with model-level correction: {:.1f}% within ±10%, MAPE {:.1f}% ({})", 100 * out.cv.corrected.acc10,
                     out.cv.corrected.mape, out.cv.use_correction ? "kept" : "not kept"));
+  if (!req.cv_predictions.empty()) {
+    std::string csv = fmt::format("model,group,measured_{0},predicted_{0},ratio\n", field);
+    for (size_t i = 0; i < samples.size(); ++i)
+      csv += fmt::format("{},{},{:.6g},{:.6g},{:.4f}\n", csv_escape(samples[i].label), csv_escape(samples[i].group),
+                         samples[i].value, out.cv.predicted[i], out.cv.predicted[i] / samples[i].value);
+    std::ofstream f(req.cv_predictions, std::ios::binary);
+    if (!(f << csv)) throw Error(fmt::format("{}: cannot write the cross-validation predictions", req.cv_predictions));
+  }
   CompositeFit fit = fit_composite(samples, rules, params, out.cv.use_correction);
   out.per_inference = fit.per_inference;
   out.kernel_costs = fit.kernel_costs();
