@@ -77,6 +77,9 @@ TrainedComposite train_composite(const TrainRequest& req, const std::string& pur
   out.purpose = purpose;
   std::vector<CompositeSample> samples;
   for (const auto& path : req.models) {
+    std::vector<std::string> header = csv_header(path, "model measurements");
+    if (req.models.size() > 1 && std::find(header.begin(), header.end(), field) == header.end())
+      continue;  // measures another purpose
     say(fmt::format("reading {} ({})", path, field));
     std::vector<CompositeSample> s = read_models_csv(path, p, rules);
     out.files.push_back(path);

@@ -253,4 +253,13 @@ std::string dataset_to_csv(const std::vector<DatasetRow>& rows) {
   return out;
 }
 
+std::vector<std::string> csv_header(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot open the {}", path, what));
+  std::string line;
+  if (!std::getline(in, line)) throw Error(fmt::format("{}: the {} file is empty", path, what));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return split_csv_line(line);
+}
+
 }  // namespace deepen

@@ -40,16 +40,6 @@ void check_name(const std::string& name) {
   if (name == "." || name == "..") throw Error(fmt::format("predictor name '{}' is not a folder name", name));
 }
 
-// The first line of a CSV, split.
-std::vector<std::string> csv_header(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open the {}", path, what));
-  std::string line;
-  if (!std::getline(in, line)) throw Error(fmt::format("{}: the {} file is empty", path, what));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return split_csv_line(line);
-}
-
 // The command that trains the same predictor again (same data, parameters and seed).
 std::string reproduce_command(const TrainRequest& req, const std::string& purpose) {
   std::string cmd = "deepen train";
