@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <memory>
+#include <map>
 #include <sstream>
 
 namespace deepen::cli {
@@ -79,16 +80,29 @@ int run_list(const ListFlags& f) {
                       {"purposes", e.purposes}, {"kernels", kernels}, {"data", e.data},
                       {"accuracy", yaml_to_json(e.accuracy)},
                       {"fallback", {{"energy", e.fallback.has_energy}, {"latency", e.fallback.has_latency}}}});
+      nlohmann::ordered_json model = nlohmann::ordered_json::object();
+      for (const auto& [purpose, terms] : e.model)
+        model[purpose] = {{"per_inference", terms.per_inference}, {"correction", !terms.correction.empty()}};
+      if (!e.model.empty()) list.back()["model"] = model;
     }
     out << nlohmann::ordered_json{{"registry", registry.root}, {"predictors", list}}.dump(2) << "\n";
   } else {
     out << fmt::format("registry: {}\n", registry.root);
     for (const auto& e : registry.entries) {
-      std::vector<std::string> types;
-      for (const auto& kv : e.kernels) types.push_back(kv.first);
+      // Trained kernel types per purpose: energy and latency may come from different data.
+      std::map<std::string, std::vector<std::string>> types;
+      for (const auto& [type, by] : e.kernels)
+        for (const auto& kv : by) types[kv.first].push_back(type);
+      std::string kernels;
+      for (const auto& [purpose, list] : types)
+        kernels += fmt::format("{}{}: {}", kernels.empty() ? "" : "; ", purpose, join(list));
       out << fmt::format("\n{} {}\n", e.name, e.version);
       out << fmt::format("  device:    {}\n  framework: {}\n  purposes:  {}\n  kernels:   {}\n", e.device,
-                         e.framework, join(e.purposes), types.empty() ? "none" : join(types));
+                         e.framework, join(e.purposes), kernels.empty() ? "none" : kernels);
+      for (const auto& [purpose, terms] : e.model)
+        out << fmt::format("  models:    {} learned from whole models: {:.4g} {} per inference{}\n", purpose,
+                           terms.per_inference, purpose_unit(parse_purpose(purpose)),
+                           terms.correction.empty() ? "" : ", and a model-level correction");
       if (e.fallback.has_energy || e.fallback.has_latency)
         out << fmt::format("  fallback:  {}{}\n",
                            e.fallback.has_energy && e.fallback.has_latency ? "energy, latency"
