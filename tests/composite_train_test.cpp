@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include <cmath>
 #include <filesystem>
@@ -246,6 +247,18 @@ TEST(TrainModelsCli, LearnsFromMeasuredNetworksAndPredictsHeldOutOnes) {
     EXPECT_NEAR(predicted / held_out_ms[i], 1.0, 0.05) << held_out[i] << ": " << p.out;
   }
 
+  // A network far outside what it learned from (a 224x224 ResNet): the estimate says it
+  // extrapolates, and --strict fails on it.
+  std::string resnet = std::string(DEEPEN_TEST_MODELS) + "/resnet_basic.onnx";
+  RunResult x = run_deepen(fmt::format("predict -p nb_dev --purpose latency -m {} --predictors {} -f json", resnet, reg));
+  ASSERT_EQ(x.exit_code, 0) << x.out;
+  auto xj = nlohmann::json::parse(x.out);
+  EXPECT_GT(xj["models"][0]["extrapolated_share"].get<double>(), 0.5) << x.out;
+  RunResult strict = run_deepen(fmt::format("predict -p nb_dev --purpose latency -m {} --predictors {} --strict",
+                                            resnet, reg));
+  EXPECT_NE(strict.exit_code, 0) << strict.out;
+  EXPECT_NE(strict.out.find("extrapolate"), std::string::npos) << strict.out;
+
   // eval --models reads the same CSV and agrees with the CV figure's order of magnitude.
   RunResult e = run_deepen(fmt::format("eval -p nb_dev --purpose latency --models {} --predictors {}", models, reg));
   ASSERT_EQ(e.exit_code, 0) << e.out;
@@ -298,6 +311,68 @@ TEST(TrainModelsCli, BadModelRowsNameTheFileAndLineAndLeaveNothingBehind) {
                                           dir.file("nope.csv"), reg));
   EXPECT_EQ(none.exit_code, 2) << none.out;
   EXPECT_NE(none.out.find("cannot open"), std::string::npos) << none.out;
+}
+
+}  // namespace
+}  // namespace deepen
+
+namespace deepen {
+namespace {
+
+// A look-up table of Once-for-All blocks whose measured latencies come from a known kernel-cost
+// function: imported, trained on, and predicted back.
+TEST(TrainModelsCli, LookUpTableRoundTrip) {
+  std::mt19937_64 rng(7);
+  const int sizes[] = {56, 28, 14, 7};
+  const int channels[] = {24, 40, 80, 112};
+  std::vector<std::string> keys;
+  for (int i = 0; i < 120; ++i) {
+    int hw = sizes[rng() % 4], cin = channels[rng() % 4], cout = channels[rng() % 4];
+    int ks = 3 + 2 * static_cast<int>(rng() % 3), stride = 1 + static_cast<int>(rng() % 2);
+    int mid = cin * (3 + static_cast<int>(rng() % 4));
+    int se = static_cast<int>(rng() % 2), hs = static_cast<int>(rng() % 2);
+    int out = stride == 2 ? (hw + 1) / 2 : hw;
+    int skip = stride == 1 && cin == cout ? static_cast<int>(rng() % 2) : 0;
+    keys.push_back(fmt::format("expanded_conv-input:{0}x{0}x{1}-output:{2}x{2}x{3}-expand:{4}-kernel:{5}-stride:{6}-"
+                               "idskip:{7}-se:{8}-hs:{9}",
+                               hw, cin, out, cout, mid, ks, stride, skip, se, hs));
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  auto table = [&](const std::vector<double>& means) {
+    std::string yaml;
+    for (size_t i = 0; i < keys.size(); ++i)
+      yaml += fmt::format("{}:\n  count: 100\n  mean: {:.9g}\n  std: 0.001\n", keys[i], means[i]);
+    return yaml;
+  };
+  // The device: 0.01 ms per kernel, 4 ms per GFLOP, 0.05 ms per MB.
+  ImportedModels shapes = import_lut({{"lut.yaml", table(std::vector<double>(keys.size(), 1.0))}});
+  ASSERT_EQ(shapes.files.size(), keys.size());
+  std::vector<double> means;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    double ms = 0;
+    for (const Kernel& k : detect_kernels(shapes.build(i), default_fusion_rules()))
+      if (!k.zero_cost) ms += 0.01 + 4.0 * k.flops / 1e9 + 0.05 * k.bytes / 1e6;
+    means.push_back(ms);
+  }
+  TempDir dir;
+  write_imported_models(import_lut({{"lut.yaml", table(means)}}), dir.file("blocks"), 1);
+  std::string reg = dir.file("predictors");
+  RunResult t = run_deepen(fmt::format("train --models {}/measured.csv --name lut_dev --device d --framework f "
+                                       "--predictors {} -q",
+                                       dir.file("blocks"), reg));
+  ASSERT_EQ(t.exit_code, 0) << t.out;
+  RunResult e = run_deepen(fmt::format("eval -p lut_dev --purpose latency --models {}/measured.csv --predictors {} "
+                                       "-f json",
+                                       dir.file("blocks"), reg));
+  ASSERT_EQ(e.exit_code, 0) << e.out;
+  auto j = nlohmann::json::parse(e.out);
+  const auto& all = j["groups"].back();
+  EXPECT_GE(all["acc5"].get<double>(), 0.95) << e.out.substr(0, 2000);
+  // The CV figure in the registry is on blocks held out of training.
+  std::string yaml = testing::read_file(reg + "/predictors.yaml");
+  auto entry = YAML::Load(yaml)[0];
+  EXPECT_GE(entry["accuracy"]["model"]["latency"]["acc10"].as<double>(), 0.9) << yaml;
 }
 
 }  // namespace

@@ -259,6 +259,12 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     }
     e << YAML::EndMap;
   }
+  std::vector<std::pair<std::string, size_t>> model_files;  // every models CSV once, in the order given
+  for (const auto& c : result.composites)
+    for (size_t i = 0; i < c.files.size(); ++i)
+      if (std::find_if(model_files.begin(), model_files.end(), [&](const auto& f) { return f.first == c.files[i]; }) ==
+          model_files.end())
+        model_files.emplace_back(c.files[i], c.file_rows[i]);
   std::string data_text;
   size_t total = 0;
   for (const auto& [path, n] : files) {
@@ -266,12 +272,8 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     total += n;
   }
   std::string kernels_text = total ? fmt::format("; {} kernels", total) : std::string();
-  if (!result.composites.empty()) {
-    const TrainedComposite& c = result.composites.front();
-    for (size_t i = 0; i < c.files.size(); ++i)
-      data_text += fmt::format("{}{} ({} models)", data_text.empty() ? "" : ", ",
-                               fs::path(c.files[i]).filename().string(), c.file_rows[i]);
-  }
+  for (const auto& [path, n] : model_files)
+    data_text += fmt::format("{}{} ({} models)", data_text.empty() ? "" : ", ", fs::path(path).filename().string(), n);
   e << YAML::Key << "data" << YAML::Value
     << fmt::format("{}{}{}", req.data_note.empty() ? "" : req.data_note + ": ", data_text, kernels_text);
   e << YAML::Key << "training" << YAML::Value << YAML::BeginMap;
@@ -280,12 +282,11 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     e << YAML::Flow << YAML::BeginMap << YAML::Key << "file" << YAML::Value << path << YAML::Key << "rows"
       << YAML::Value << n << YAML::EndMap;
   e << YAML::EndSeq;
-  if (!result.composites.empty()) {
-    const TrainedComposite& c = result.composites.front();
+  if (!model_files.empty()) {
     e << YAML::Key << "models" << YAML::Value << YAML::BeginSeq;
-    for (size_t i = 0; i < c.files.size(); ++i)
-      e << YAML::Flow << YAML::BeginMap << YAML::Key << "file" << YAML::Value << c.files[i] << YAML::Key << "rows"
-        << YAML::Value << c.file_rows[i] << YAML::EndMap;
+    for (const auto& [path, n] : model_files)
+      e << YAML::Flow << YAML::BeginMap << YAML::Key << "file" << YAML::Value << path << YAML::Key << "rows"
+        << YAML::Value << n << YAML::EndMap;
     e << YAML::EndSeq;
   }
   e << YAML::Key << "params" << YAML::Value << YAML::Flow << YAML::BeginMap;
