@@ -32,12 +32,19 @@ mkdir -p "$WORK"
 RULES=scripts/fusion-rules/tflite.yaml
 wanted() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 train() { "$DEEPEN" train --predictors "$PREDICTORS" --seed 1 --force "$@" "${extra[@]}"; }
-# import NAME ARGS...: `deepen dataset import ARGS --out $WORK/NAME`, once.
+# import NAME ARGS...: `deepen dataset import ARGS --out $WORK/NAME`, once. The models are only
+# needed while their predictor trains (a NAS-Bench-201 table is 2 GB of ONNX files): `done_with`
+# removes them afterwards unless KEEP_IMPORTS=1.
 import() {
   local name=$1
   shift
   [[ -f $WORK/$name/measured.csv ]] || "$DEEPEN" dataset import "$@" --out "$WORK/$name" >&2
   echo "$WORK/$name/measured.csv"
+}
+done_with() {  # done_with CSV...
+  [[ ${KEEP_IMPORTS:-0} == 1 ]] && return 0
+  local csv
+  for csv in "$@"; do rm -rf "$(dirname "$csv")"; done
 }
 
 # ---- Energy from DeepEn2023's measured kernels ------------------------------------------------
@@ -85,6 +92,7 @@ latbench() {  # latbench NAME COLUMN DEVICE FRAMEWORK
   train --models "$csv" --name "$name" --version 1.0 --purpose latency --fusion-rules "$RULES" \
     --data-note "LatBench (Dudziak et al., BRP-NAS, NeurIPS 2020), column $column: NAS-Bench-201 networks in CIFAR-10 form" \
     --device "$device" --framework "$framework"
+  done_with "$csv"
 }
 latbench snapdragon855cpu_int8 snapdragon855_kryo485cpu_int8_ms "Snapdragon 855 Kryo 485 CPU" "int8 (LatBench)"
 latbench adreno640gpu_int8 snapdragon855_adreno640gpu_int8_ms "Snapdragon 855 Adreno 640 GPU" "int8 (LatBench)"
@@ -113,6 +121,8 @@ hwnas() {  # hwnas NAME DEVICE FRAMEWORK PURPOSE:COLUMN...
   train "${args[@]}" "${purposes[@]}" --name "$name" --version 1.0 \
     --data-note "HW-NAS-Bench (Li et al., ICLR 2021): NAS-Bench-201 networks (CIFAR-10 and CIFAR-100 forms) and FBNet blocks" \
     --device "$device" --framework "$framework"
+  local i
+  for ((i = 1; i < ${#args[@]}; i += 2)); do done_with "${args[i]}"; done
 }
 hwnas jetsontx2gpu "NVIDIA Jetson TX2 GPU" "HW-NAS-Bench's TX2 setup" latency:tx2gpu_latency_ms energy:tx2gpu_energy_mj
 hwnas pixel3cpu "Google Pixel 3 CPU" "TFLite (HW-NAS-Bench)" latency:pixel3cpu_latency_ms

@@ -253,7 +253,8 @@ struct CompositeFit {
   // The total of each sample (per-inference constant, kernel costs, correction); kernels of a
   // type the fit never saw get the fallback.
   std::vector<double> predict(const std::vector<CompositeSample>& samples, bool with_correction = true) const;
-  // Every kernel's cost (no correction), for the fallback's fit.
+  // Every kernel configuration's learned cost (no correction), for the fallback's fit; those
+  // priced below a thousandth of the median are left out.
   std::vector<WorkSample> kernel_costs() const;
 };
 

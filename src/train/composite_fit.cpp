@@ -375,6 +375,16 @@ std::vector<WorkSample> CompositeFit::kernel_costs() const {
     std::vector<double> v = m.booster->predict(m.features, find_schema(m.type)->feature_names.size(), m.work);
     for (size_t j = 0; j < v.size(); ++j) out.push_back({m.work[j].flops, m.work[j].bytes, v[j]});
   }
+  // A configuration the fit prices at almost nothing (a type whose cost the data attributes to
+  // others) says nothing about the device's rates, and would dominate a fit on relative error.
+  std::vector<double> costs;
+  for (const auto& w : out) costs.push_back(w.value);
+  if (!costs.empty()) {
+    std::nth_element(costs.begin(), costs.begin() + static_cast<std::ptrdiff_t>(costs.size() / 2), costs.end());
+    double floor = 1e-3 * costs[costs.size() / 2];
+    out.erase(std::remove_if(out.begin(), out.end(), [&](const WorkSample& w) { return !(w.value > floor); }),
+              out.end());
+  }
   return out;
 }
 
