@@ -38,9 +38,9 @@ constexpr size_t kMaxIntValues = 64;  // integer constants larger than this are 
 
 bool known_elem_type(int32_t t) { return t >= 1 && t <= 16 && t != 8; /* 8 = STRING */ }
 
-// The file's bytes without large tensor payloads. The file is mapped, so the pages that hold
-// weights are never read.
-std::string read_model_file(const std::string& path) {
+// The file's bytes without large tensor payloads, into `stripped` (a buffer the caller reuses).
+// The file is mapped, so the pages that hold weights are never read.
+void read_model_file(const std::string& path, std::string& stripped) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw Error(fmt::format("{}: cannot open the file ({}); does it exist, and may you read it?", path,
@@ -57,15 +57,13 @@ std::string read_model_file(const std::string& path) {
   void* data = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (data == MAP_FAILED) throw Error(fmt::format("{}: cannot read the file ({})", path, std::strerror(errno)));
-  std::string stripped;
   try {
-    stripped = strip_tensor_payloads(std::string_view(static_cast<const char*>(data), static_cast<size_t>(st.st_size)));
+    strip_tensor_payloads(std::string_view(static_cast<const char*>(data), static_cast<size_t>(st.st_size)), stripped);
   } catch (...) {
     ::munmap(data, static_cast<size_t>(st.st_size));
     throw;
   }
   ::munmap(data, static_cast<size_t>(st.st_size));
-  return stripped;
 }
 
 Shape dims_of(const onnx::TensorShapeProto& shape, bool* known) {
@@ -535,7 +533,17 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
 }  // namespace
 
 Graph load_onnx(const std::string& path, const LoadOptions& options) {
-  return parse_model(read_model_file(path), path, options);
+  // One buffer per thread for the stripped bytes: reading a folder of models then allocates
+  // (and page-faults in) no fresh buffer per model. A very large one is not kept.
+  constexpr size_t kKeptBufferBytes = size_t{16} << 20;
+  thread_local std::string stripped;
+  struct Release {
+    ~Release() {
+      if (stripped.capacity() > kKeptBufferBytes) std::string().swap(stripped);
+    }
+  } release;
+  read_model_file(path, stripped);
+  return parse_model(stripped, path, options);
 }
 
 Graph load_onnx_bytes(const std::string& bytes, const std::string& label, const LoadOptions& options) {

@@ -16,9 +16,11 @@ class Stripper {
   explicit Stripper(size_t threshold) : threshold_(threshold) {}
 
   // Appends the stripped form of a message to out; false when the bytes are not well-formed.
+  // One pass: a stripped submessage is written in place after room for its length, which is
+  // filled in (and the body moved up when the length came out shorter) once its size is known.
   bool copy(std::string_view in, Message type, std::string& out, int depth) {
     if (depth > kMaxDepth) return false;
-    size_t pos = 0;
+    size_t pos = 0, run_start = 0;  // [run_start, pos) is copied as it is
     while (pos < in.size()) {
       size_t field_start = pos;
       std::optional<uint64_t> key = varint(in, pos);
@@ -44,23 +46,30 @@ class Stripper {
           std::string_view body = in.substr(pos, *length);
           pos += *length;
           if (type == Message::Tensor && is_payload(field)) {
-            if (*length > threshold_) continue;  // drop the field
+            if (*length > threshold_) {  // drop the field
+              out.append(in.data() + run_start, field_start - run_start);
+              run_start = pos;
+            }
           } else if (std::optional<Message> sub = *length > threshold_ ? submessage(type, field) : std::nullopt) {
             // A message no larger than the threshold holds no payload worth dropping: copied whole.
-            std::string inner;
-            if (!copy(body, *sub, inner, depth + 1)) return false;
-            out.append(in.substr(field_start, key_end - field_start));
-            put_varint(out, inner.size());
-            out.append(inner);
-            continue;
+            out.append(in.data() + run_start, key_end - run_start);
+            const size_t room = varint_size(*length);  // the stripped length is no longer
+            const size_t length_at = out.size();
+            out.append(room, '\0');
+            if (!copy(body, *sub, out, depth + 1)) return false;
+            const size_t inner = out.size() - length_at - room;
+            const size_t width = varint_size(inner);
+            if (width < room) out.erase(length_at + width, room - width);
+            put_varint(&out[length_at], inner);
+            run_start = pos;
           }
           break;
         }
         default:
           return false;  // groups (3, 4) do not occur in ONNX
       }
-      out.append(in.substr(field_start, pos - field_start));
     }
+    out.append(in.data() + run_start, pos - run_start);
     return true;
   }
 
@@ -108,12 +117,21 @@ class Stripper {
     return std::nullopt;
   }
 
-  static void put_varint(std::string& out, uint64_t v) {
+  static size_t varint_size(uint64_t v) {
+    size_t n = 1;
     while (v >= 0x80) {
-      out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+      v >>= 7;
+      ++n;
+    }
+    return n;
+  }
+
+  static void put_varint(char* out, uint64_t v) {
+    while (v >= 0x80) {
+      *out++ = static_cast<char>((v & 0x7F) | 0x80);
       v >>= 7;
     }
-    out.push_back(static_cast<char>(v));
+    *out = static_cast<char>(v);
   }
 
   size_t threshold_;
@@ -121,11 +139,16 @@ class Stripper {
 
 }  // namespace
 
+void strip_tensor_payloads(std::string_view model_bytes, std::string& out, size_t threshold_bytes) {
+  out.clear();
+  Stripper stripper(threshold_bytes);
+  if (!stripper.copy(model_bytes, Message::Model, out, 0)) out.assign(model_bytes);
+}
+
 std::string strip_tensor_payloads(std::string_view model_bytes, size_t threshold_bytes) {
   std::string out;
   out.reserve(std::min<size_t>(model_bytes.size(), 1 << 20));
-  Stripper stripper(threshold_bytes);
-  if (!stripper.copy(model_bytes, Message::Model, out, 0)) return std::string(model_bytes);
+  strip_tensor_payloads(model_bytes, out, threshold_bytes);
   return out;
 }
 

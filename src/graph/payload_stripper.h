@@ -13,5 +13,8 @@ namespace deepen {
 // The model without large tensor payloads; the input unchanged when it is not well-formed
 // protobuf (the parser then reports the error).
 std::string strip_tensor_payloads(std::string_view model_bytes, size_t threshold_bytes = 4096);
+// Same, into `out` (cleared first; its capacity is kept, so a caller reading many models can
+// reuse one buffer).
+void strip_tensor_payloads(std::string_view model_bytes, std::string& out, size_t threshold_bytes = 4096);
 
 }  // namespace deepen
