@@ -18,7 +18,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fstream>
@@ -39,7 +38,7 @@ constexpr size_t kMaxIntValues = 64;  // integer constants larger than this are 
 bool known_elem_type(int32_t t) { return t >= 1 && t <= 16 && t != 8; /* 8 = STRING */ }
 
 // The file's bytes without large tensor payloads, into `stripped` (a buffer the caller reuses).
-// The file is mapped, so the pages that hold weights are never read.
+// The file is read around its weights, which are never read.
 void read_model_file(const std::string& path, std::string& stripped) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -54,16 +53,23 @@ void read_model_file(const std::string& path, std::string& stripped) {
     ::close(fd);
     throw Error(fmt::format("{}: the file is empty; expected an ONNX model", path));
   }
-  void* data = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (data == MAP_FAILED) throw Error(fmt::format("{}: cannot read the file ({})", path, std::strerror(errno)));
-  try {
-    strip_tensor_payloads(std::string_view(static_cast<const char*>(data), static_cast<size_t>(st.st_size)), stripped);
-  } catch (...) {
-    ::munmap(data, static_cast<size_t>(st.st_size));
-    throw;
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (!strip_tensor_payloads_from_file(fd, size, stripped)) {
+    // Not well-formed: the whole file, unchanged, for the parser to refuse.
+    stripped.resize(size);
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::pread(fd, stripped.data() + done, size - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        std::string why = n < 0 ? std::strerror(errno) : "it is shorter than its size";
+        ::close(fd);
+        throw Error(fmt::format("{}: cannot read the file ({})", path, why));
+      }
+      done += static_cast<size_t>(n);
+    }
   }
-  ::munmap(data, static_cast<size_t>(st.st_size));
+  ::close(fd);
 }
 
 Shape dims_of(const onnx::TensorShapeProto& shape, bool* known) {
