@@ -23,6 +23,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -691,7 +692,16 @@ void parse_proto(onnx::ModelProto& model, const std::string& bytes, const std::s
 }
 
 Graph parse_model(const std::string& bytes, const std::string& label, const LoadOptions& options) {
-  onnx::ModelProto model;
+  // The parsed model lives in an arena: its thousands of small messages and strings cost no
+  // malloc and free each. The arena's first block is kept from model to model.
+  constexpr size_t kFirstBlockBytes = size_t{1} << 20;
+  thread_local std::unique_ptr<char[]> first_block(new char[kFirstBlockBytes]);
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = first_block.get();
+  arena_options.initial_block_size = kFirstBlockBytes;
+  arena_options.start_block_size = kFirstBlockBytes;
+  google::protobuf::Arena arena(arena_options);
+  onnx::ModelProto& model = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
   parse_proto(model, bytes, label);
   if (!model.has_graph() || model.graph().node_size() == 0)
     throw Error(fmt::format("{}: not a valid ONNX model (it has no graph or no nodes)", label));
