@@ -27,6 +27,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <unordered_set>
 
 namespace deepen {
@@ -209,7 +210,7 @@ AttrValue convert_attribute(const onnx::AttributeProto& a) {
 
 // Sets concrete dims on the graph inputs before shape inference: --input-shape overrides, the
 // batch dimension (axis 0) when symbolic, and an error for any other symbolic dimension.
-void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string>& initializer_names,
+void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string_view>& initializer_names,
                     const LoadOptions& options, const std::string& label) {
   std::unordered_set<std::string> used_overrides;
   for (auto& input : *g.mutable_input()) {
@@ -321,7 +322,7 @@ bool data_propagation_is_bounded(const onnx::GraphProto& g) {
 // run on it give; neither sorted nor folded.
 Graph convert(const onnx::ModelProto& model, const std::string& label, int64_t opset) {
   const onnx::GraphProto& g = model.graph();
-  std::unordered_set<std::string> initializer_names;
+  std::unordered_set<std::string_view> initializer_names;
   for (const auto& init : g.initializer()) initializer_names.insert(init.name());
   Graph graph;
   graph.name = label;
@@ -564,7 +565,7 @@ namespace {
 // deepen inferred, or "" when it does not: ONNX would merge the two or fail, so the fast path
 // only goes on when the file says nothing different.
 std::string declared_type_conflict(const onnx::GraphProto& g, const Graph& graph) {
-  std::unordered_set<std::string> node_outputs;
+  std::unordered_set<std::string_view> node_outputs;
   for (const auto& n : graph.nodes) node_outputs.insert(n.outputs.begin(), n.outputs.end());
   for (const auto* list : {&g.value_info(), &g.output()})
     for (const auto& vi : *list) {
@@ -589,9 +590,9 @@ std::string declared_type_conflict(const onnx::GraphProto& g, const Graph& graph
 // is not listed has no type at all.
 std::string initializer_typing_conflict(const onnx::ModelProto& model) {
   const onnx::GraphProto& g = model.graph();
-  std::unordered_map<std::string, const onnx::ValueInfoProto*> inputs;
+  std::unordered_map<std::string_view, const onnx::ValueInfoProto*> inputs;
   for (const auto& in : g.input()) inputs[in.name()] = &in;
-  std::unordered_set<std::string> node_outputs;
+  std::unordered_set<std::string_view> node_outputs;
   for (const auto& n : g.node()) node_outputs.insert(n.output().begin(), n.output().end());
   for (const auto& init : g.initializer()) {
     if (node_outputs.count(init.name())) return fmt::format("initializer '{}' is also a node output", init.name());
@@ -618,8 +619,9 @@ std::string initializer_typing_conflict(const onnx::ModelProto& model) {
 // a Constant's tensor must be its `value`.
 std::string unusual_attributes(const onnx::GraphProto& g) {
   using A = onnx::AttributeProto;
+  std::unordered_set<std::string_view> names;
   for (const auto& n : g.node()) {
-    std::unordered_set<std::string> names;
+    names.clear();
     for (const auto& a : n.attribute()) {
       if (!names.insert(a.name()).second) return fmt::format("node '{}' repeats attribute '{}'", n.name(), a.name());
       const int fields = a.has_i() + a.has_f() + a.has_s() + a.has_t() + a.has_g() + a.has_sparse_tensor() +
@@ -650,7 +652,7 @@ std::optional<Graph> load_fast(onnx::ModelProto& model, const std::string& label
   std::optional<Graph> graph;
   try {
     onnx::GraphProto& g = *model.mutable_graph();
-    std::unordered_set<std::string> initializer_names;
+    std::unordered_set<std::string_view> initializer_names;
     for (const auto& init : g.initializer()) initializer_names.insert(init.name());
     resolve_inputs(g, initializer_names, options, label);
     *why = initializer_typing_conflict(model);
@@ -731,7 +733,7 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
   }
 
   onnx::GraphProto& g = *model.mutable_graph();
-  std::unordered_set<std::string> initializer_names;
+  std::unordered_set<std::string_view> initializer_names;
   for (const auto& init : g.initializer()) initializer_names.insert(init.name());
   check_arity(g, opset, label);
   resolve_inputs(g, initializer_names, options, label);
