@@ -387,7 +387,7 @@ Graph convert(const onnx::ModelProto& model, const std::string& label, int64_t o
 // (a stride of 0 is a SIGFPE, found by the onnx fuzz target): refuse values below 1 first.
 void check_window_attributes(const onnx::GraphProto& g, const std::string& label) {
   for (const auto& n : g.node()) {
-    const std::string& op = n.op_type();
+    const std::string_view op = n.op_type();
     if (op.find("Conv") == std::string::npos && op.find("Pool") == std::string::npos) continue;
     for (const auto& a : n.attribute()) {
       if (a.name() != "strides" && a.name() != "dilations" && a.name() != "kernel_shape") continue;

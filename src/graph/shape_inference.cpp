@@ -389,9 +389,9 @@ class Inference {
 
   std::vector<Output> infer() const {
     const Node& n = *n_;
-    const std::string& op = n.op;
+    const std::string_view op = n.op;  // compared with many literals: a view compares sizes first
     if (!n.domain.empty() && n.domain != "ai.onnx") decline("is in a domain this inference does not know");
-    static const std::set<std::string> unary{"Relu",     "Sigmoid",  "Tanh",   "LeakyRelu",  "Elu",  "Selu",
+    static const std::set<std::string, std::less<>> unary{"Relu",     "Sigmoid",  "Tanh",   "LeakyRelu",  "Elu",  "Selu",
                                              "HardSigmoid", "Erf",   "Sqrt",   "Exp",        "Log",  "Abs",
                                              "Neg",      "Reciprocal", "Floor", "Ceil",      "Softplus",
                                              "Softsign", "Sin",      "Cos",    "Identity",   "LRN"};

@@ -146,7 +146,7 @@ class Detector {
   // ---- normalisation of a single node
   std::string normalise(size_t i) const {
     const Node& n = node(i);
-    const std::string& op = n.op;
+    const std::string_view op = n.op;  // compared with many literals: a view compares sizes first
     if (op == "Conv") {
       const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
       if (!w || !w->shape_known || w->shape.size() != 4) return "other:Conv";
@@ -215,13 +215,13 @@ class Detector {
       return known(0) && known(0, true) && w && w->shape_known && w->shape.size() == 4 ? "convtranspose"
                                                                                       : "other:ConvTranspose";
     }
-    if (op == "Resize" || op == "Upsample") return known(0) && known(0, true) ? "resize" : "other:" + op;
+    if (op == "Resize" || op == "Upsample") return known(0) && known(0, true) ? "resize" : "other:" + n.op;
     if (op == "LSTM" || op == "GRU") {
       const Tensor* x = g_.find_tensor(n.inputs[0]);
       const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
       bool plain = x && w && x->shape_known && w->shape_known && x->shape.size() == 3 && w->shape.size() == 3 &&
                    n.attr_int("layout", 0) == 0;
-      return plain ? (op == "LSTM" ? "lstm" : "gru") : "other:" + op;
+      return plain ? (op == "LSTM" ? "lstm" : "gru") : "other:" + n.op;
     }
     // A constant index into an activation (x[:, 0], x[:, -1]) selects part of it, as a Slice does.
     if (op == "Gather" && n.inputs.size() == 2 && is_const(n.inputs[1]) && !is_const(n.inputs[0]) && known(0) &&
@@ -231,8 +231,8 @@ class Detector {
     if (op == "Split") return "split";
     if (op == "Slice") return "slice";
     if (op == "Pad") return "pad";
-    if (kLayoutOps.count(op)) return op;
-    return "other:" + op;
+    if (kLayoutOps.count(n.op)) return n.op;
+    return "other:" + n.op;
   }
 
   Unit single_unit(size_t i) const {
@@ -594,7 +594,7 @@ class Detector {
     size_t n0 = head.nodes.front();
     const Node& hn = node(n0);
     KernelConfig& c = k.config;
-    const std::string& op = head.op;
+    const std::string_view op = head.op;
     if (op == "conv" || op == "dwconv" || op == "gconv") {
       const Tensor& x = shaped(hn.inputs[0], n0);
       const Tensor& w = shaped(hn.inputs[1], n0);
