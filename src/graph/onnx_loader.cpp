@@ -76,6 +76,7 @@ void read_model_file(const std::string& path, std::string& stripped) {
 
 Shape dims_of(const onnx::TensorShapeProto& shape, bool* known) {
   Shape result;
+  result.reserve(static_cast<size_t>(shape.dim_size()));
   *known = true;
   for (const auto& d : shape.dim()) {
     if (d.has_dim_value()) {
@@ -106,6 +107,7 @@ void read_int_values(const onnx::TensorProto& t, Tensor& out) {
   }
   if (count > static_cast<int64_t>(kMaxIntValues)) return;
   std::vector<int64_t> values;
+  values.reserve(static_cast<size_t>(count));
   if (t.data_type() == onnx::TensorProto::INT64) {
     if (t.has_raw_data()) {
       const std::string& raw = t.raw_data();
@@ -135,6 +137,7 @@ void read_int_values(const onnx::TensorProto& t, Tensor& out) {
   } else if (t.data_type() == onnx::TensorProto::FLOAT || t.data_type() == onnx::TensorProto::DOUBLE) {
     const bool is_float = t.data_type() == onnx::TensorProto::FLOAT;
     std::vector<double> floats;
+    floats.reserve(static_cast<size_t>(count));
     if (t.has_raw_data()) {
       const std::string& raw = t.raw_data();
       size_t width = is_float ? 4 : 8;
@@ -189,6 +192,7 @@ Tensor constant_tensor(const std::string& name, const onnx::TensorProto& t, cons
   tensor.is_constant = true;
   tensor.shape_known = true;
   tensor.elem_type = t.data_type();
+  tensor.shape.reserve(static_cast<size_t>(t.dims_size()));
   for (auto d : t.dims()) {
     if (d < 0) throw Error(fmt::format("{}: constant '{}' has a negative dimension ({})", where, name, d));
     tensor.shape.push_back(d);

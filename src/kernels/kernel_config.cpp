@@ -11,6 +11,7 @@ void KernelConfig::set(std::string_view name, double value) {
       v = value;
       return;
     }
+  if (fields.empty()) fields.reserve(8);  // a kernel has a handful of fields
   fields.emplace_back(std::string(name), value);
 }
 
