@@ -331,6 +331,8 @@ Graph convert(const onnx::ModelProto& model, const std::string& label, int64_t o
   Graph graph;
   graph.name = label;
   graph.opset = opset;
+  graph.tensors.reserve(static_cast<size_t>(g.initializer_size() + g.input_size() + g.value_info_size() +
+                                            g.output_size() + g.node_size()));
 
   auto add_value_info = [&](const onnx::ValueInfoProto& vi) {
     Tensor t;

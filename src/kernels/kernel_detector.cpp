@@ -12,6 +12,7 @@
 #include <cmath>
 #include <unordered_map>
 #include <unordered_set>
+#include <string_view>
 
 namespace deepen {
 namespace {
@@ -29,8 +30,18 @@ const std::unordered_set<std::string> kLayoutOps = {"Reshape", "Flatten", "Squee
 class Detector {
  public:
   Detector(const Graph& g, const FusionRules& rules) : g_(g), rules_(rules) {
-    consumers_ = g.consumers();
-    producers_ = g.producers();
+    // As Graph::consumers() and producers(), keyed by views of the graph's own names.
+    consumers_.reserve(g.nodes.size() * 2);
+    producers_.reserve(g.nodes.size() * 2);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      for (const auto& in : g.nodes[i].inputs)
+        if (!in.empty()) {
+          auto& list = consumers_[in];
+          if (list.empty() || list.back() != i) list.push_back(i);
+        }
+      for (const auto& out : g.nodes[i].outputs)
+        if (!out.empty()) producers_[out] = i;
+    }
     for (const auto& o : g.outputs) graph_outputs_.insert(o);
     unit_of_node_.assign(g.nodes.size(), kNone);
   }
@@ -503,13 +514,14 @@ class Detector {
     std::vector<bool> used(units_.size(), false);
     std::vector<Kernel> kernels;
     kernels.reserve(units_order_.size());
+    std::vector<size_t> members, candidate;  // reused from unit to unit
     for (size_t ui : units_order_) {
       if (used[ui]) continue;
-      std::vector<size_t> members = {ui};
+      members.assign(1, ui);
       if (!units_[ui].zero_cost) {
         for (const auto& chain : chains) {
           if (chain[0] != units_[ui].op) continue;
-          std::vector<size_t> candidate = {ui};
+          candidate.assign(1, ui);
           for (size_t k = 1; k < chain.size(); ++k) {
             const Unit& prev = units_[candidate.back()];
             size_t next = consuming_unit(prev.output);
@@ -732,9 +744,9 @@ class Detector {
 
   const Graph& g_;
   const FusionRules& rules_;
-  std::unordered_map<std::string, std::vector<size_t>> consumers_;
-  std::unordered_map<std::string, size_t> producers_;
-  std::unordered_set<std::string> graph_outputs_;
+  std::unordered_map<std::string_view, std::vector<size_t>> consumers_;
+  std::unordered_map<std::string_view, size_t> producers_;
+  std::unordered_set<std::string_view> graph_outputs_;
   std::vector<size_t> unit_of_node_;
   std::vector<Unit> units_;
   std::vector<size_t> units_order_;
