@@ -127,6 +127,7 @@ int run_predict(const PredictFlags& f) {
 
   std::vector<std::string> files = model_files(f.modelpath);
   std::vector<ModelReport> reports;
+  reports.reserve(files.size());
   size_t failed = 0, bad_input = 0;
   for (const auto& file : files) {
     try {
