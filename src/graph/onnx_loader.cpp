@@ -704,10 +704,21 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
   // malloc and free each. The arena's first block is kept from model to model.
   constexpr size_t kFirstBlockBytes = size_t{1} << 20;
   thread_local std::unique_ptr<char[]> first_block(new char[kFirstBlockBytes]);
+  thread_local bool first_block_in_use = false;
   google::protobuf::ArenaOptions arena_options;
-  arena_options.initial_block = first_block.get();
-  arena_options.initial_block_size = kFirstBlockBytes;
   arena_options.start_block_size = kFirstBlockBytes;
+  const bool own_block = !first_block_in_use;  // a nested call (none today) gets fresh blocks
+  if (own_block) {
+    arena_options.initial_block = first_block.get();
+    arena_options.initial_block_size = kFirstBlockBytes;
+    first_block_in_use = true;
+  }
+  struct BlockRelease {
+    bool own;
+    ~BlockRelease() {
+      if (own) first_block_in_use = false;
+    }
+  } block_release{own_block};
   google::protobuf::Arena arena(arena_options);
   onnx::ModelProto& model = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
   parse_proto(model, bytes, label);
