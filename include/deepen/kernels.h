@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -19,10 +20,10 @@ namespace deepen {
 struct KernelConfig {
   std::vector<std::pair<std::string, double>> fields;
 
-  void set(const std::string& name, double value);
-  bool has(const std::string& name) const;
-  double get(const std::string& name) const;  // throws Error when absent
-  double get_or(const std::string& name, double fallback) const;
+  void set(std::string_view name, double value);
+  bool has(std::string_view name) const;
+  double get(std::string_view name) const;  // throws Error when absent
+  double get_or(std::string_view name, double fallback) const;
 };
 
 struct Kernel {

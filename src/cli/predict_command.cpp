@@ -127,6 +127,7 @@ int run_predict(const PredictFlags& f) {
 
   std::vector<std::string> files = model_files(f.modelpath);
   std::vector<ModelReport> reports;
+  reports.reserve(files.size());
   size_t failed = 0, bad_input = 0;
   for (const auto& file : files) {
     try {
@@ -134,13 +135,19 @@ int run_predict(const PredictFlags& f) {
       std::vector<Kernel> kernels = detect_kernels(graph, predictor.fusion_rules());
       ModelEstimate estimate = predictor.estimate_model(kernels, options);
       ModelReport r = summarise(file, std::move(kernels), std::move(estimate), purpose);
-      r.folded = graph.folded;
+      if (f.per_kernel) r.folded = graph.folded;
       if (f.strict) {
         std::string problems = strict_problems(r);
         if (!problems.empty()) {
           r.error = problems;
           ++failed;
         }
+      }
+      if (!f.per_kernel) {
+        // Only --per-kernel output reads the kernels: a folder of thousands of models need not
+        // hold every model's kernels until the end.
+        std::vector<Kernel>().swap(r.kernels);
+        std::vector<Estimate>().swap(r.estimates);
       }
       reports.push_back(std::move(r));
     } catch (const Error& e) {

@@ -39,7 +39,7 @@ int64_t normalise_index(int64_t i, int64_t size) {
 
 namespace {
 
-std::optional<Ints> elementwise(const Ints& a, const Ints& b, const std::string& op) {
+std::optional<Ints> elementwise(const Ints& a, const Ints& b, std::string_view op) {
   size_t n = std::max(a.size(), b.size());
   if (!(a.size() == n || a.size() == 1) || !(b.size() == n || b.size() == 1)) return std::nullopt;
   Ints out(n);
@@ -174,7 +174,7 @@ std::optional<Ints> evaluate_ints(const Node& n, const IntsLookup& lookup, const
   auto in = [&](size_t k) -> const Ints* {
     return k < n.inputs.size() && !n.inputs[k].empty() ? lookup(n.inputs[k]) : nullptr;
   };
-  const std::string& op = n.op;
+  const std::string_view op = n.op;  // compared with many literals: a view compares sizes first
   if (op == "Constant") {
     if (n.has_attr("value_int")) return Ints{n.attr_int("value_int", 0)};
     if (n.has_attr("value_ints")) return n.attr_ints("value_ints");

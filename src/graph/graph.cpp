@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <deque>
+#include <string_view>
 #include <unordered_set>
 
 namespace deepen {
@@ -54,6 +55,7 @@ const Tensor& Graph::tensor(const std::string& tensor_name) const {
 
 std::unordered_map<std::string, std::vector<size_t>> Graph::consumers() const {
   std::unordered_map<std::string, std::vector<size_t>> result;
+  result.reserve(nodes.size() * 2);
   for (size_t i = 0; i < nodes.size(); ++i)
     for (const auto& in : nodes[i].inputs)
       if (!in.empty()) {
@@ -65,6 +67,7 @@ std::unordered_map<std::string, std::vector<size_t>> Graph::consumers() const {
 
 std::unordered_map<std::string, size_t> Graph::producers() const {
   std::unordered_map<std::string, size_t> result;
+  result.reserve(nodes.size() * 2);
   for (size_t i = 0; i < nodes.size(); ++i)
     for (const auto& out : nodes[i].outputs)
       if (!out.empty()) result[out] = i;
@@ -72,7 +75,8 @@ std::unordered_map<std::string, size_t> Graph::producers() const {
 }
 
 void sort_topologically(Graph& graph) {
-  std::unordered_map<std::string, size_t> producer;
+  std::unordered_map<std::string_view, size_t> producer;  // views of the nodes' own names
+  producer.reserve(graph.nodes.size() * 2);
   for (size_t i = 0; i < graph.nodes.size(); ++i)
     for (const auto& out : graph.nodes[i].outputs) {
       if (out.empty()) continue;
@@ -82,8 +86,8 @@ void sort_topologically(Graph& graph) {
     }
   std::vector<size_t> pending(graph.nodes.size(), 0);
   std::vector<std::vector<size_t>> dependents(graph.nodes.size());
+  std::vector<size_t> seen_by(graph.nodes.size(), static_cast<size_t>(-1));  // the last node that read each
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    std::unordered_set<size_t> seen;
     for (const auto& in : graph.nodes[i].inputs) {
       if (in.empty()) continue;
       auto it = producer.find(in);
@@ -98,7 +102,8 @@ void sort_topologically(Graph& graph) {
       if (it->second == i)
         throw Error(fmt::format("model '{}': node '{}' ({}) reads its own output '{}': the graph has a cycle",
                                 graph.name, graph.nodes[i].name, graph.nodes[i].op, in));
-      if (seen.insert(it->second).second) {
+      if (seen_by[it->second] != i) {
+        seen_by[it->second] = i;
         ++pending[i];
         dependents[it->second].push_back(i);
       }

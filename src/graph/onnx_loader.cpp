@@ -18,15 +18,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <unordered_set>
 
 namespace deepen {
@@ -38,9 +39,9 @@ constexpr size_t kMaxIntValues = 64;  // integer constants larger than this are 
 
 bool known_elem_type(int32_t t) { return t >= 1 && t <= 16 && t != 8; /* 8 = STRING */ }
 
-// The file's bytes without large tensor payloads. The file is mapped, so the pages that hold
-// weights are never read.
-std::string read_model_file(const std::string& path) {
+// The file's bytes without large tensor payloads, into `stripped` (a buffer the caller reuses).
+// The file is read around its weights, which are never read.
+void read_model_file(const std::string& path, std::string& stripped) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw Error(fmt::format("{}: cannot open the file ({}); does it exist, and may you read it?", path,
@@ -54,22 +55,28 @@ std::string read_model_file(const std::string& path) {
     ::close(fd);
     throw Error(fmt::format("{}: the file is empty; expected an ONNX model", path));
   }
-  void* data = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (data == MAP_FAILED) throw Error(fmt::format("{}: cannot read the file ({})", path, std::strerror(errno)));
-  std::string stripped;
-  try {
-    stripped = strip_tensor_payloads(std::string_view(static_cast<const char*>(data), static_cast<size_t>(st.st_size)));
-  } catch (...) {
-    ::munmap(data, static_cast<size_t>(st.st_size));
-    throw;
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (!strip_tensor_payloads_from_file(fd, size, stripped)) {
+    // Not well-formed: the whole file, unchanged, for the parser to refuse.
+    stripped.resize(size);
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::pread(fd, stripped.data() + done, size - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        std::string why = n < 0 ? std::strerror(errno) : "it is shorter than its size";
+        ::close(fd);
+        throw Error(fmt::format("{}: cannot read the file ({})", path, why));
+      }
+      done += static_cast<size_t>(n);
+    }
   }
-  ::munmap(data, static_cast<size_t>(st.st_size));
-  return stripped;
+  ::close(fd);
 }
 
 Shape dims_of(const onnx::TensorShapeProto& shape, bool* known) {
   Shape result;
+  result.reserve(static_cast<size_t>(shape.dim_size()));
   *known = true;
   for (const auto& d : shape.dim()) {
     if (d.has_dim_value()) {
@@ -100,6 +107,7 @@ void read_int_values(const onnx::TensorProto& t, Tensor& out) {
   }
   if (count > static_cast<int64_t>(kMaxIntValues)) return;
   std::vector<int64_t> values;
+  values.reserve(static_cast<size_t>(count));
   if (t.data_type() == onnx::TensorProto::INT64) {
     if (t.has_raw_data()) {
       const std::string& raw = t.raw_data();
@@ -129,6 +137,7 @@ void read_int_values(const onnx::TensorProto& t, Tensor& out) {
   } else if (t.data_type() == onnx::TensorProto::FLOAT || t.data_type() == onnx::TensorProto::DOUBLE) {
     const bool is_float = t.data_type() == onnx::TensorProto::FLOAT;
     std::vector<double> floats;
+    floats.reserve(static_cast<size_t>(count));
     if (t.has_raw_data()) {
       const std::string& raw = t.raw_data();
       size_t width = is_float ? 4 : 8;
@@ -183,6 +192,7 @@ Tensor constant_tensor(const std::string& name, const onnx::TensorProto& t, cons
   tensor.is_constant = true;
   tensor.shape_known = true;
   tensor.elem_type = t.data_type();
+  tensor.shape.reserve(static_cast<size_t>(t.dims_size()));
   for (auto d : t.dims()) {
     if (d < 0) throw Error(fmt::format("{}: constant '{}' has a negative dimension ({})", where, name, d));
     tensor.shape.push_back(d);
@@ -204,7 +214,7 @@ AttrValue convert_attribute(const onnx::AttributeProto& a) {
 
 // Sets concrete dims on the graph inputs before shape inference: --input-shape overrides, the
 // batch dimension (axis 0) when symbolic, and an error for any other symbolic dimension.
-void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string>& initializer_names,
+void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string_view>& initializer_names,
                     const LoadOptions& options, const std::string& label) {
   std::unordered_set<std::string> used_overrides;
   for (auto& input : *g.mutable_input()) {
@@ -316,11 +326,13 @@ bool data_propagation_is_bounded(const onnx::GraphProto& g) {
 // run on it give; neither sorted nor folded.
 Graph convert(const onnx::ModelProto& model, const std::string& label, int64_t opset) {
   const onnx::GraphProto& g = model.graph();
-  std::unordered_set<std::string> initializer_names;
+  std::unordered_set<std::string_view> initializer_names;
   for (const auto& init : g.initializer()) initializer_names.insert(init.name());
   Graph graph;
   graph.name = label;
   graph.opset = opset;
+  graph.tensors.reserve(static_cast<size_t>(g.initializer_size() + g.input_size() + g.value_info_size() +
+                                            g.output_size() + g.node_size()));
 
   auto add_value_info = [&](const onnx::ValueInfoProto& vi) {
     Tensor t;
@@ -381,7 +393,7 @@ Graph convert(const onnx::ModelProto& model, const std::string& label, int64_t o
 // (a stride of 0 is a SIGFPE, found by the onnx fuzz target): refuse values below 1 first.
 void check_window_attributes(const onnx::GraphProto& g, const std::string& label) {
   for (const auto& n : g.node()) {
-    const std::string& op = n.op_type();
+    const std::string_view op = n.op_type();
     if (op.find("Conv") == std::string::npos && op.find("Pool") == std::string::npos) continue;
     for (const auto& a : n.attribute()) {
       if (a.name() != "strides" && a.name() != "dilations" && a.name() != "kernel_shape") continue;
@@ -535,7 +547,17 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
 }  // namespace
 
 Graph load_onnx(const std::string& path, const LoadOptions& options) {
-  return parse_model(read_model_file(path), path, options);
+  // One buffer per thread for the stripped bytes: reading a folder of models then allocates
+  // (and page-faults in) no fresh buffer per model. A very large one is not kept.
+  constexpr size_t kKeptBufferBytes = size_t{16} << 20;
+  thread_local std::string stripped;
+  struct Release {
+    ~Release() {
+      if (stripped.capacity() > kKeptBufferBytes) std::string().swap(stripped);
+    }
+  } release;
+  read_model_file(path, stripped);
+  return parse_model(stripped, path, options);
 }
 
 Graph load_onnx_bytes(const std::string& bytes, const std::string& label, const LoadOptions& options) {
@@ -549,7 +571,7 @@ namespace {
 // deepen inferred, or "" when it does not: ONNX would merge the two or fail, so the fast path
 // only goes on when the file says nothing different.
 std::string declared_type_conflict(const onnx::GraphProto& g, const Graph& graph) {
-  std::unordered_set<std::string> node_outputs;
+  std::unordered_set<std::string_view> node_outputs;
   for (const auto& n : graph.nodes) node_outputs.insert(n.outputs.begin(), n.outputs.end());
   for (const auto* list : {&g.value_info(), &g.output()})
     for (const auto& vi : *list) {
@@ -574,9 +596,9 @@ std::string declared_type_conflict(const onnx::GraphProto& g, const Graph& graph
 // is not listed has no type at all.
 std::string initializer_typing_conflict(const onnx::ModelProto& model) {
   const onnx::GraphProto& g = model.graph();
-  std::unordered_map<std::string, const onnx::ValueInfoProto*> inputs;
+  std::unordered_map<std::string_view, const onnx::ValueInfoProto*> inputs;
   for (const auto& in : g.input()) inputs[in.name()] = &in;
-  std::unordered_set<std::string> node_outputs;
+  std::unordered_set<std::string_view> node_outputs;
   for (const auto& n : g.node()) node_outputs.insert(n.output().begin(), n.output().end());
   for (const auto& init : g.initializer()) {
     if (node_outputs.count(init.name())) return fmt::format("initializer '{}' is also a node output", init.name());
@@ -603,8 +625,9 @@ std::string initializer_typing_conflict(const onnx::ModelProto& model) {
 // a Constant's tensor must be its `value`.
 std::string unusual_attributes(const onnx::GraphProto& g) {
   using A = onnx::AttributeProto;
+  std::unordered_set<std::string_view> names;
   for (const auto& n : g.node()) {
-    std::unordered_set<std::string> names;
+    names.clear();
     for (const auto& a : n.attribute()) {
       if (!names.insert(a.name()).second) return fmt::format("node '{}' repeats attribute '{}'", n.name(), a.name());
       const int fields = a.has_i() + a.has_f() + a.has_s() + a.has_t() + a.has_g() + a.has_sparse_tensor() +
@@ -635,7 +658,7 @@ std::optional<Graph> load_fast(onnx::ModelProto& model, const std::string& label
   std::optional<Graph> graph;
   try {
     onnx::GraphProto& g = *model.mutable_graph();
-    std::unordered_set<std::string> initializer_names;
+    std::unordered_set<std::string_view> initializer_names;
     for (const auto& init : g.initializer()) initializer_names.insert(init.name());
     resolve_inputs(g, initializer_names, options, label);
     *why = initializer_typing_conflict(model);
@@ -677,7 +700,27 @@ void parse_proto(onnx::ModelProto& model, const std::string& bytes, const std::s
 }
 
 Graph parse_model(const std::string& bytes, const std::string& label, const LoadOptions& options) {
-  onnx::ModelProto model;
+  // The parsed model lives in an arena: its thousands of small messages and strings cost no
+  // malloc and free each. The arena's first block is kept from model to model.
+  constexpr size_t kFirstBlockBytes = size_t{1} << 20;
+  thread_local std::unique_ptr<char[]> first_block(new char[kFirstBlockBytes]);
+  thread_local bool first_block_in_use = false;
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = kFirstBlockBytes;
+  const bool own_block = !first_block_in_use;  // a nested call (none today) gets fresh blocks
+  if (own_block) {
+    arena_options.initial_block = first_block.get();
+    arena_options.initial_block_size = kFirstBlockBytes;
+    first_block_in_use = true;
+  }
+  struct BlockRelease {
+    bool own;
+    ~BlockRelease() {
+      if (own) first_block_in_use = false;
+    }
+  } block_release{own_block};
+  google::protobuf::Arena arena(arena_options);
+  onnx::ModelProto& model = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
   parse_proto(model, bytes, label);
   if (!model.has_graph() || model.graph().node_size() == 0)
     throw Error(fmt::format("{}: not a valid ONNX model (it has no graph or no nodes)", label));
@@ -707,7 +750,7 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
   }
 
   onnx::GraphProto& g = *model.mutable_graph();
-  std::unordered_set<std::string> initializer_names;
+  std::unordered_set<std::string_view> initializer_names;
   for (const auto& init : g.initializer()) initializer_names.insert(init.name());
   check_arity(g, opset, label);
   resolve_inputs(g, initializer_names, options, label);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -34,7 +35,9 @@ class Inference {
   explicit Inference(Graph& graph) : g_(graph) {}
 
   void run() {
-    std::unordered_set<std::string> written;
+    std::unordered_set<std::string_view> written;
+    written.reserve(g_.nodes.size() * 2);
+    ready_.reserve(g_.tensors.size());
     for (const auto& node : g_.nodes)
       for (const auto& out : node.outputs) written.insert(out);
     for (const auto& name : g_.inputs) ready_.insert(name);
@@ -73,8 +76,9 @@ class Inference {
  private:
   Graph& g_;
   const Node* n_ = nullptr;
-  std::unordered_set<std::string> ready_;
-  mutable std::unordered_map<std::string, Ints> values_;  // integer values computed here (Shape, Gather...)
+  // Names are views of the graph's own strings (its nodes' and tensors'), which outlive this.
+  std::unordered_set<std::string_view> ready_;
+  mutable std::unordered_map<std::string_view, Ints> values_;  // integer values computed here (Shape, Gather...)
 
   [[noreturn]] void decline(const std::string& what) const {
     throw Declined{fmt::format("node '{}' ({}) {}", n_->name, n_->op, what)};
@@ -385,9 +389,9 @@ class Inference {
 
   std::vector<Output> infer() const {
     const Node& n = *n_;
-    const std::string& op = n.op;
+    const std::string_view op = n.op;  // compared with many literals: a view compares sizes first
     if (!n.domain.empty() && n.domain != "ai.onnx") decline("is in a domain this inference does not know");
-    static const std::set<std::string> unary{"Relu",     "Sigmoid",  "Tanh",   "LeakyRelu",  "Elu",  "Selu",
+    static const std::set<std::string, std::less<>> unary{"Relu",     "Sigmoid",  "Tanh",   "LeakyRelu",  "Elu",  "Selu",
                                              "HardSigmoid", "Erf",   "Sqrt",   "Exp",        "Log",  "Abs",
                                              "Neg",      "Reciprocal", "Floor", "Ceil",      "Softplus",
                                              "Softsign", "Sin",      "Cos",    "Identity",   "LRN"};

@@ -5,28 +5,29 @@
 
 namespace deepen {
 
-void KernelConfig::set(const std::string& name, double value) {
+void KernelConfig::set(std::string_view name, double value) {
   for (auto& [k, v] : fields)
     if (k == name) {
       v = value;
       return;
     }
-  fields.emplace_back(name, value);
+  if (fields.empty()) fields.reserve(8);  // a kernel has a handful of fields
+  fields.emplace_back(std::string(name), value);
 }
 
-bool KernelConfig::has(const std::string& name) const {
+bool KernelConfig::has(std::string_view name) const {
   for (const auto& f : fields)
     if (f.first == name) return true;
   return false;
 }
 
-double KernelConfig::get(const std::string& name) const {
+double KernelConfig::get(std::string_view name) const {
   for (const auto& f : fields)
     if (f.first == name) return f.second;
   throw Error(fmt::format("kernel config has no field '{}'", name));
 }
 
-double KernelConfig::get_or(const std::string& name, double fallback) const {
+double KernelConfig::get_or(std::string_view name, double fallback) const {
   for (const auto& f : fields)
     if (f.first == name) return f.second;
   return fallback;

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <unordered_map>
 #include <unordered_set>
+#include <string_view>
 
 namespace deepen {
 namespace {
@@ -29,8 +30,18 @@ const std::unordered_set<std::string> kLayoutOps = {"Reshape", "Flatten", "Squee
 class Detector {
  public:
   Detector(const Graph& g, const FusionRules& rules) : g_(g), rules_(rules) {
-    consumers_ = g.consumers();
-    producers_ = g.producers();
+    // As Graph::consumers() and producers(), keyed by views of the graph's own names.
+    consumers_.reserve(g.nodes.size() * 2);
+    producers_.reserve(g.nodes.size() * 2);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      for (const auto& in : g.nodes[i].inputs)
+        if (!in.empty()) {
+          auto& list = consumers_[in];
+          if (list.empty() || list.back() != i) list.push_back(i);
+        }
+      for (const auto& out : g.nodes[i].outputs)
+        if (!out.empty()) producers_[out] = i;
+    }
     for (const auto& o : g.outputs) graph_outputs_.insert(o);
     unit_of_node_.assign(g.nodes.size(), kNone);
   }
@@ -146,7 +157,7 @@ class Detector {
   // ---- normalisation of a single node
   std::string normalise(size_t i) const {
     const Node& n = node(i);
-    const std::string& op = n.op;
+    const std::string_view op = n.op;  // compared with many literals: a view compares sizes first
     if (op == "Conv") {
       const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
       if (!w || !w->shape_known || w->shape.size() != 4) return "other:Conv";
@@ -215,13 +226,13 @@ class Detector {
       return known(0) && known(0, true) && w && w->shape_known && w->shape.size() == 4 ? "convtranspose"
                                                                                       : "other:ConvTranspose";
     }
-    if (op == "Resize" || op == "Upsample") return known(0) && known(0, true) ? "resize" : "other:" + op;
+    if (op == "Resize" || op == "Upsample") return known(0) && known(0, true) ? "resize" : "other:" + n.op;
     if (op == "LSTM" || op == "GRU") {
       const Tensor* x = g_.find_tensor(n.inputs[0]);
       const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
       bool plain = x && w && x->shape_known && w->shape_known && x->shape.size() == 3 && w->shape.size() == 3 &&
                    n.attr_int("layout", 0) == 0;
-      return plain ? (op == "LSTM" ? "lstm" : "gru") : "other:" + op;
+      return plain ? (op == "LSTM" ? "lstm" : "gru") : "other:" + n.op;
     }
     // A constant index into an activation (x[:, 0], x[:, -1]) selects part of it, as a Slice does.
     if (op == "Gather" && n.inputs.size() == 2 && is_const(n.inputs[1]) && !is_const(n.inputs[0]) && known(0) &&
@@ -231,8 +242,8 @@ class Detector {
     if (op == "Split") return "split";
     if (op == "Slice") return "slice";
     if (op == "Pad") return "pad";
-    if (kLayoutOps.count(op)) return op;
-    return "other:" + op;
+    if (kLayoutOps.count(n.op)) return n.op;
+    return "other:" + n.op;
   }
 
   Unit single_unit(size_t i) const {
@@ -503,13 +514,14 @@ class Detector {
     std::vector<bool> used(units_.size(), false);
     std::vector<Kernel> kernels;
     kernels.reserve(units_order_.size());
+    std::vector<size_t> members, candidate;  // reused from unit to unit
     for (size_t ui : units_order_) {
       if (used[ui]) continue;
-      std::vector<size_t> members = {ui};
+      members.assign(1, ui);
       if (!units_[ui].zero_cost) {
         for (const auto& chain : chains) {
           if (chain[0] != units_[ui].op) continue;
-          std::vector<size_t> candidate = {ui};
+          candidate.assign(1, ui);
           for (size_t k = 1; k < chain.size(); ++k) {
             const Unit& prev = units_[candidate.back()];
             size_t next = consuming_unit(prev.output);
@@ -594,7 +606,7 @@ class Detector {
     size_t n0 = head.nodes.front();
     const Node& hn = node(n0);
     KernelConfig& c = k.config;
-    const std::string& op = head.op;
+    const std::string_view op = head.op;
     if (op == "conv" || op == "dwconv" || op == "gconv") {
       const Tensor& x = shaped(hn.inputs[0], n0);
       const Tensor& w = shaped(hn.inputs[1], n0);
@@ -732,9 +744,9 @@ class Detector {
 
   const Graph& g_;
   const FusionRules& rules_;
-  std::unordered_map<std::string, std::vector<size_t>> consumers_;
-  std::unordered_map<std::string, size_t> producers_;
-  std::unordered_set<std::string> graph_outputs_;
+  std::unordered_map<std::string_view, std::vector<size_t>> consumers_;
+  std::unordered_map<std::string_view, size_t> producers_;
+  std::unordered_set<std::string_view> graph_outputs_;
   std::vector<size_t> unit_of_node_;
   std::vector<Unit> units_;
   std::vector<size_t> units_order_;

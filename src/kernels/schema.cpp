@@ -213,7 +213,8 @@ std::vector<double> kernel_features(const std::string& kernel_type, const Kernel
 
 KernelWork kernel_work(const std::string& kernel_type, const KernelConfig& c) {
   KernelWork w;
-  std::string family = family_of(kernel_type);
+  const std::string family_name = family_of(kernel_type);
+  const std::string_view family = family_name;  // compared with many literals: a view compares sizes first
   const double e = kBytesPerElement;
   if (family == "conv" || family == "gconv" || family == "dwconv") {
     double cin = c.get("cin");
