@@ -378,3 +378,27 @@ TEST(TrainModelsCli, LookUpTableRoundTrip) {
 
 }  // namespace
 }  // namespace deepen
+
+namespace deepen {
+namespace {
+
+// A number from the fallback came from no booster: a kernel whose energy is the fallback's is
+// not extrapolated because the predictor's latency booster for its type would be.
+TEST(ShippedComposite, FallbackNumbersAreNeverExtrapolated) {
+  RunResult r = test::run_deepen(fmt::format(
+      "predict -p cortexA76cpu_tflite --predictor-version 1.1 --purpose energy -m {}/squeezenet_fire.onnx --per-kernel "
+      "-f json",
+      std::string(DEEPEN_TEST_MODELS)));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  size_t fallback = 0;
+  for (const auto& k : j["models"][0]["kernel_list"]) {
+    if (k["source"] != "fallback") continue;
+    ++fallback;
+    EXPECT_FALSE(k["extrapolated"].get<bool>()) << k.dump();
+  }
+  EXPECT_GT(fallback, 0u);
+}
+
+}  // namespace
+}  // namespace deepen

@@ -135,8 +135,9 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
                                                        : energy_trained[i];
     if (std::isnan(value)) e.source = "uncovered";
     else e.source = trained ? "trained" : "fallback";
-    if (!std::isnan(value) && !outside[i].empty()) {
-      // The boosters the purpose's number came from: its own, or the two it was derived from.
+    if (trained && !std::isnan(value) && !outside[i].empty()) {
+      // The boosters the purpose's number came from: its own, or the two it was derived from
+      // (a number from the fallback came from no booster, whatever the other purposes did).
       std::string own = purpose_name(options.purpose);
       std::vector<std::string> used;
       if (boosters_.count(e.scored_as) && boosters_.at(e.scored_as).count(own)) used = {own};
