@@ -174,22 +174,7 @@ CompositeFit fit_on(const std::vector<CompositeSample>& samples, const UnitTable
       check(xgb.DMatrixCreateFromMat(m.features.data(), m.configs, nf, NAN, &state[i].matrix.handle),
             "build a kernel matrix");
       check(xgb.BoosterCreate(&state[i].matrix.handle, 1, &state[i].booster), "create a booster");
-      const std::pair<const char*, std::string> settings[] = {
-          {"verbosity", "0"},
-          {"nthread", "1"},
-          {"seed", std::to_string(p.seed)},
-          {"objective", "reg:squarederror"},
-          {"tree_method", "hist"},
-          {"max_depth", std::to_string(p.max_depth)},
-          {"eta", fmt::format("{:.17g}", p.eta)},
-          {"min_child_weight", fmt::format("{:.17g}", p.min_child_weight)},
-          {"subsample", fmt::format("{:.17g}", p.subsample)},
-          {"colsample_bytree", fmt::format("{:.17g}", p.colsample)},
-          {"lambda", fmt::format("{:.17g}", p.lambda)},
-          {"base_score", "0"},
-      };
-      for (const auto& [key, value] : settings)
-        check(xgb.BoosterSetParam(state[i].booster, key, value.c_str()), "set a parameter");
+      set_training_params(state[i].booster, p, 0.0);  // margins start at 0: the bases alone
     }
     std::vector<float> grad, hess;
     std::vector<double> g, h;

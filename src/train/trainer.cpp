@@ -32,6 +32,26 @@ std::string number(double v) { return fmt::format("{:.17g}", v); }
 
 }  // namespace
 
+void set_training_params(void* booster, const TrainParams& p, double base_score) {
+  // One thread and a fixed seed: the same data and parameters give byte-identical boosters.
+  const std::pair<const char*, std::string> params[] = {
+      {"verbosity", "0"},
+      {"nthread", "1"},
+      {"seed", std::to_string(p.seed)},
+      {"objective", "reg:squarederror"},
+      {"tree_method", "hist"},
+      {"max_depth", std::to_string(p.max_depth)},
+      {"eta", number(p.eta)},
+      {"min_child_weight", number(p.min_child_weight)},
+      {"subsample", number(p.subsample)},
+      {"colsample_bytree", number(p.colsample)},
+      {"lambda", number(p.lambda)},
+      {"base_score", number(base_score)},
+  };
+  for (const auto& [key, value] : params)
+    check(xgboost_library().BoosterSetParam(booster, key, value.c_str()), "set a parameter");
+}
+
 TrainedBooster::TrainedBooster(TrainedBooster&& o) noexcept : handle_(o.handle_), spec_(std::move(o.spec_)) {
   o.handle_ = nullptr;
 }
@@ -97,21 +117,7 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
   b.spec_ = spec;
   b.spec_.ranges = feature_ranges(rows, ncols);
   check(xgb.BoosterCreate(&m.handle, 1, &b.handle_), "create a booster");
-  const std::pair<const char*, std::string> params[] = {
-      {"verbosity", "0"},
-      {"nthread", "1"},
-      {"seed", std::to_string(p.seed)},
-      {"objective", "reg:squarederror"},
-      {"tree_method", "hist"},
-      {"max_depth", std::to_string(p.max_depth)},
-      {"eta", number(p.eta)},
-      {"min_child_weight", number(p.min_child_weight)},
-      {"subsample", number(p.subsample)},
-      {"colsample_bytree", number(p.colsample)},
-      {"lambda", number(p.lambda)},
-      {"base_score", number(mean)},
-  };
-  for (const auto& [key, value] : params) check(xgb.BoosterSetParam(b.handle_, key, value.c_str()), "set a parameter");
+  set_training_params(b.handle_, p, mean);
   for (int i = 0; i < p.rounds; ++i) check(xgb.BoosterUpdateOneIter(b.handle_, i, m.handle), "train a round");
   return b;
 }

@@ -28,4 +28,9 @@ struct XGBoostLibrary {
 // loader's path. Loaded once per process; Error saying what to install when none loads.
 const XGBoostLibrary& xgboost_library();
 
+struct TrainParams;
+// Sets deepen's training parameters on a booster (one thread, the seed, squared error, hist
+// trees, p's tree settings) with the given base score; Error when XGBoost refuses one.
+void set_training_params(void* booster, const TrainParams& p, double base_score);
+
 }  // namespace deepen
