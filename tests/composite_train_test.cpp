@@ -402,3 +402,36 @@ TEST(ShippedComposite, FallbackNumbersAreNeverExtrapolated) {
 
 }  // namespace
 }  // namespace deepen
+
+namespace deepen {
+namespace {
+
+TEST(RegistryModelTerms, BadTermsAreErrorsNamingTheEntry) {
+  auto parse = [](const std::string& model) {
+    std::string yaml = "- name: p\n  version: 1.0\n  kernels: {}\n  model:\n" + model;
+    return parse_registry(yaml, "/tmp", "predictors.yaml");
+  };
+  Registry ok = parse("    latency: {per_inference: 0.2, correction: m.ubj, features: [count, gflop:conv-bn, log_kernel_sum]}\n");
+  ASSERT_EQ(ok.entries.size(), 1u);
+  EXPECT_DOUBLE_EQ(ok.entries[0].model.at("latency").per_inference, 0.2);
+  EXPECT_EQ(ok.entries[0].model.at("latency").features.size(), 3u);
+  const std::pair<std::string, std::string> bad[] = {
+      {"    latency: {per_inference: 0.2, correction: m.ubj, features: [count, flops]}\n", "unknown model feature 'flops'"},
+      {"    latency: {per_inference: 0.2, correction: m.ubj}\n", "needs its 'features'"},
+      {"    latency: {per_inference: -1}\n", "per_inference"},
+      {"    power: {per_inference: 1}\n", "latency and energy"},
+      {"    latency: {per_inference: 1, correction: ../m.ubj, features: [count]}\n", "m.ubj"},
+  };
+  for (const auto& [text, expect] : bad) {
+    try {
+      parse(text);
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(expect), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("predictor 'p'"), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace deepen
