@@ -451,3 +451,36 @@ TEST(KernelDetector, AnOpenShapeNamesTheNodeThatLeftItOpen) {
         << e.what();
   }
 }
+
+#include <deepen/zoo.h>
+
+#include "zoo/graph_builder.h"
+
+namespace {
+
+// A binary element-wise op works on its output's elements whichever operand is broadcast: a
+// per-channel scale p (1xCx1x1) times x (1xCxHxW) is the same kernel written p*x or x*p.
+TEST(KernelDetector, BroadcastOperandOrderGivesTheSameKernel) {
+  for (const std::string op : {"Mul", "Add", "Sub", "Div"}) {
+    std::vector<std::string> configs;
+    for (bool scale_first : {true, false}) {
+      deepen::zoo::GraphBuilder b("broadcast");
+      std::string x = b.input("x", {1, 16, 32, 32});
+      std::string p = b.act(b.conv(b.global_avgpool(x), 16, 1, 1, 1, true), "sigmoid");
+      std::string y = scale_first ? b.binary(op, p, x) : b.binary(op, x, p);
+      b.output(b.act(y, "tanh"));
+      deepen::Graph g = deepen::load_onnx_bytes(deepen::serialize_onnx(b.take()), op);
+      std::string found;
+      for (const auto& k : deepen::detect_kernels(g, deepen::default_fusion_rules()))
+        if (k.ops.size() == 1 && k.ops[0] == op)
+          found = k.type + " hw=" + std::to_string(k.config.get("hw")) + " cin=" +
+                  std::to_string(k.config.get("cin")) + " flops=" + std::to_string(k.flops);
+      ASSERT_FALSE(found.empty()) << op;
+      configs.push_back(found);
+    }
+    EXPECT_EQ(configs[0], configs[1]) << op;
+    EXPECT_NE(configs[0].find("hw=32"), std::string::npos) << configs[0];
+  }
+}
+
+}  // namespace

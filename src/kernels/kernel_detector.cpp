@@ -726,8 +726,11 @@ class Detector {
       double mid = node(fc1).op == "Conv" ? w.shape[0] : (node(fc1).op == "MatMul" || !trans_b ? w.shape.back() : w.shape[0]);
       c.set("mid", mid);
     } else {
-      // Element-wise and everything else: the shape of the activation it reads (or writes).
-      std::string t = head.input.empty() ? head.output : head.input;
+      // Element-wise and everything else: the shape of the activation it reads (or writes). A
+      // binary element-wise op works on its output's elements whichever operand is broadcast
+      // (x * p and p * x, p a per-channel scale, are the same kernel).
+      const bool binary = op == "add" || op == "sub" || op == "mul" || op == "div";
+      std::string t = binary && !head.output.empty() ? head.output : head.input.empty() ? head.output : head.input;
       const Tensor* x = g_.find_tensor(t);
       if (x && x->shape_known) set_activation(c, shaped(t, n0));
       else if (op.rfind("other:", 0) != 0) set_activation(c, shaped(t, n0));

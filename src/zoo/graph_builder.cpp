@@ -179,19 +179,22 @@ std::string GraphBuilder::add(const std::string& a, const std::string& b) {
 }
 
 std::string GraphBuilder::binary(const std::string& op, const std::string& a, const std::string& b) {
-  if (shape(a) != shape(b))
-    throw Error(fmt::format("{}: internal error: {} of tensors of different shapes ({}, {})", graph_.name, op, a, b));
-  std::string lower = op;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return emit(fresh(lower), op, {a, b}, shape(a));
-}
-
-std::string GraphBuilder::mul(const std::string& a, const std::string& b) {
+  // Broadcasting of equal ranks, each dimension the larger (a per-channel 1xCx1x1 operand).
   Shape s = shape(a);
   const Shape& t = shape(b);
-  for (size_t i = 0; i < s.size() && i < t.size(); ++i) s[i] = std::max(s[i], t[i]);
-  return emit(fresh("mul"), "Mul", {a, b}, s);
+  if (s.size() != t.size())
+    throw Error(fmt::format("{}: internal error: {} of tensors of different ranks ({}, {})", graph_.name, op, a, b));
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != t[i] && s[i] != 1 && t[i] != 1)
+      throw Error(fmt::format("{}: internal error: {} of tensors that do not broadcast ({}, {})", graph_.name, op, a, b));
+    s[i] = std::max(s[i], t[i]);
+  }
+  std::string lower = op;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return emit(fresh(lower), op, {a, b}, s);
 }
+
+std::string GraphBuilder::mul(const std::string& a, const std::string& b) { return binary("Mul", a, b); }
 
 std::string GraphBuilder::scale(const std::string& x, double factor) {
   std::string name = fresh("mul");

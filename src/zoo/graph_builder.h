@@ -40,7 +40,7 @@ class GraphBuilder {
   std::string mul(const std::string& a, const std::string& b);
   // x times a scalar constant (a Mul node; xautodl's Zero edge is scale(x, 0)).
   std::string scale(const std::string& x, double factor);
-  // An element-wise op of two tensors of one shape (Sub, Div, ...).
+  // An element-wise op of two tensors of one rank (Sub, Div, ...), broadcast where a dimension is 1.
   std::string binary(const std::string& op, const std::string& a, const std::string& b);
   std::string concat(const std::vector<std::string>& xs);
   std::vector<std::string> split(const std::string& x, const std::vector<int64_t>& sizes);
