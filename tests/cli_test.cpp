@@ -90,7 +90,8 @@ class Cli : public ::testing::Test {
 TEST_F(Cli, PredictFolderTable) {
   CliResult r = deepen({"predict", "--predictor", "stub", "--version", "1.0", "--purpose", "ENERGY", "--modelpath",
                         "test_models/"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // mlp_opset7 has no kernel the stub scores: no energy at all is an error for that model.
+  EXPECT_EQ(r.exit_code, 1) << r.err;
   expect_golden("predict_folder.txt", r.out);
 }
 
@@ -107,7 +108,7 @@ TEST_F(Cli, PredictCsvToFile) {
   TempDir out;
   CliResult r = deepen({"predict", "-p", "stub", "--version", "1", "-m", "test_models", "--format", "csv",
                         "--output", out.file("result.csv")});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // mlp_opset7: nothing scored (see PredictFolderTable)
   EXPECT_EQ(r.out, "");
   expect_golden("predict_folder.csv", deepen::test::read_text(out.file("result.csv")));
 }
@@ -237,7 +238,7 @@ TEST_F(Cli, RegistryProblemsExitTwo) {
 
 TEST_F(Cli, StrictMakesUncoveredKernelsAnError) {
   CliResult r = deepen({"predict", "-p", "stub", "-m", "test_models/mobilenetv1.onnx", "--strict"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.out.find("have no predictor (--strict): dwconv-relu, global-avgpool, fc"), std::string::npos) << r.out;
 }
 
@@ -260,7 +261,7 @@ TEST_F(Cli, StrictMakesExtrapolatedKernelsAnError) {
   std::vector<std::string> strict = base;
   strict.push_back("--strict");
   CliResult r = deepen(strict);
-  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.out.find("5 kernel(s) extrapolate beyond the training data (--strict): conv-relu (hw 64 > 8), conv "
                        "(hw 16 > 8)\n"),
             std::string::npos)
@@ -269,7 +270,7 @@ TEST_F(Cli, StrictMakesExtrapolatedKernelsAnError) {
 
   strict.insert(strict.end(), {"--format", "json"});
   CliResult j = deepen(strict);
-  EXPECT_EQ(j.exit_code, 1);
+  EXPECT_EQ(j.exit_code, 3);
   EXPECT_NE(j.err.find("extrapolate beyond the training data (--strict)"), std::string::npos) << j.err;
 
   // Inside the ranges, --strict passes.
@@ -278,4 +279,16 @@ TEST_F(Cli, StrictMakesExtrapolatedKernelsAnError) {
   CliResult inside = deepen(strict);
   EXPECT_EQ(inside.exit_code, 0) << inside.out << inside.err;
   EXPECT_NE(inside.out.find("\"extrapolated_kernels\": 0"), std::string::npos) << inside.out;
+}
+
+// Every model of a folder failing is told apart from some failing.
+TEST_F(Cli, EveryModelFailingExitsThree) {
+  TempDir dir;
+  write_text(dir.file("a.onnx"), "not a model");
+  write_text(dir.file("b.onnx"), "nor this");
+  CliResult all = deepen({"predict", "-p", "stub", "-m", dir.path()});
+  EXPECT_EQ(all.exit_code, 3) << all.err;
+  CliResult none = deepen({"predict", "-p", "stub", "--purpose", "energy", "-m", "test_models/mlp_opset7.onnx"});
+  EXPECT_EQ(none.exit_code, 3) << none.out << none.err;
+  EXPECT_NE((none.out + none.err).find("no energy could be predicted"), std::string::npos) << none.out << none.err;
 }

@@ -14,6 +14,7 @@ namespace deepen::cli {
 constexpr int kExitOk = 0;
 constexpr int kExitPartial = 1;
 constexpr int kExitBadInput = 2;
+constexpr int kExitAllFailed = 3;  // several models (or one under --strict), and every one failed
 
 // Each add_*_command registers a subcommand; its callback sets `exit_code`.
 void add_predict_command(CLI::App& app, int& exit_code);

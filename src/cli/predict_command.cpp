@@ -136,7 +136,14 @@ int run_predict(const PredictFlags& f) {
       ModelEstimate estimate = predictor.estimate_model(kernels, options);
       ModelReport r = summarise(file, std::move(kernels), std::move(estimate), purpose);
       if (f.per_kernel) r.folded = graph.folded;
-      if (f.strict) {
+      const double value = purpose == Purpose::Latency ? r.latency_ms
+                           : purpose == Purpose::Energy ? r.energy_mj
+                                                        : r.power_mw;
+      if (std::isnan(value) && r.kernel_count > 0) {  // nothing scored what was asked: no number at all
+        r.error = fmt::format("no {} could be predicted: none of its {} kernels could be scored for it{}",
+                              purpose_name(purpose), r.kernel_count, f.no_fallback ? " (--no-fallback leaves every kernel without a booster uncovered)" : "");
+        ++failed;
+      } else if (f.strict) {
         std::string problems = strict_problems(r);
         if (!problems.empty()) {
           r.error = problems;
@@ -181,7 +188,7 @@ int run_predict(const PredictFlags& f) {
     if (f.format == "table") std::cerr << "deepen: error: " << reports[0].error << "\n";
     return kExitBadInput;
   }
-  return kExitPartial;
+  return failed == files.size() ? kExitAllFailed : kExitPartial;
 }
 
 }  // namespace
