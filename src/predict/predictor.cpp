@@ -157,10 +157,6 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
   return out;
 }
 
-}  // namespace deepen
-
-namespace deepen {
-
 ModelEstimate Predictor::estimate_model(const std::vector<Kernel>& kernels, const PredictOptions& options) const {
   ModelEstimate m;
   m.kernels = estimate(kernels, options);

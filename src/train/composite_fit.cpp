@@ -320,6 +320,12 @@ Metrics model_metrics(const std::vector<CompositeSample>& samples, const std::ve
   return compute_metrics(p, y);
 }
 
+std::vector<size_t> every_index(size_t n) {
+  std::vector<size_t> all(n);
+  for (size_t i = 0; i < n; ++i) all[i] = i;
+  return all;
+}
+
 void check_samples(const std::vector<CompositeSample>& samples) {
   if (samples.empty()) throw Error("composite training: no samples");
   for (const auto& s : samples)
@@ -339,18 +345,13 @@ TrainedBooster TrainedBooster::adopt(void* handle, BoosterSpec spec) {
 CompositeFit fit_composite(const std::vector<CompositeSample>& samples, const FusionRules& rules,
                            const CompositeParams& params, bool with_correction) {
   check_samples(samples);
-  UnitTable table = build_units(samples, rules);
-  std::vector<size_t> all(samples.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  return fit_on(samples, table, all, rules, params, with_correction);
+  return fit_on(samples, build_units(samples, rules), every_index(samples.size()), rules, params, with_correction);
 }
 
 std::vector<double> CompositeFit::predict(const std::vector<CompositeSample>& samples, bool with_correction) const {
   UnitTable table = build_units(samples, rules);
-  std::vector<size_t> all(samples.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   std::vector<double> out(samples.size(), 0.0);
-  predict_on(*this, samples, table, all, with_correction ? nullptr : &out, with_correction ? &out : nullptr);
+  predict_on(*this, samples, table, every_index(samples.size()), with_correction ? nullptr : &out, with_correction ? &out : nullptr);
   return out;
 }
 
