@@ -51,15 +51,17 @@ done_with() {  # done_with CSV...
 # Phone CPU with Cortex-A76 cores under TFLite. The released files do not name the phone; the
 # authors' own script trains this predictor from a folder named for the Huawei P40 Pro (Kirin
 # 990 5G). Version 1.0: latency fallback from that SoC's published figures: 4 Cortex-A76 cores
-# (2 x 2.86 GHz, 2 x 2.36 GHz) x 16 fp32 FLOP/cycle = 167 GFLOP/s, LPDDR4X-4266 on 64 bits = 34.1 GB/s.
+# (2 x 2.86 GHz, 2 x 2.36 GHz) x 16 fp32 FLOP/cycle = 167 GFLOP/s, LPDDR4X-4266 on 64 bits = 34.1 GB/s,
+# used as DeepEn2023 (and nn-Meter) measured: TFLite on one thread, so one core's quarter of the
+# peak, at the default sustained share (50%) and per-kernel overhead (0.01 ms).
 if wanted cortexA76cpu_tflite; then
   train --dataset "$SHARED/deepen2023/conv-bn-relu_cpu.csv" \
     --name cortexA76cpu_tflite --version 1.0 \
     --data-note "DeepEn2023 kernel-level dataset (Tu et al., SEC 2023), phone CPU" \
     --device "Cortex-A76 phone CPU (likely Huawei P40 Pro, Kirin 990 5G)" \
-    --framework "TFLite, CPU" \
+    --framework "TFLite, CPU, 1 thread" \
     --purpose energy --fusion-rules scripts/fusion-rules/tflite-v1.0.yaml \
-    --peak-gflops 167 --bandwidth-gbs 34.1
+    --peak-gflops 167 --bandwidth-gbs 34.1 --cores 4 --runtime-threads 1
   # Version 1.1: the same energy, and latency learned from Once-for-All's measured blocks on a
   # Samsung Note10 (Snapdragon 855, Cortex-A76-class Kryo 485), five input resolutions.
   note10=$(import note10_blocks --format lut "$SHARED"/luts/ofa_note10/*_lookup_table.yaml)
@@ -67,7 +69,7 @@ if wanted cortexA76cpu_tflite; then
     --name cortexA76cpu_tflite --version 1.1 \
     --data-note "energy: DeepEn2023 kernel-level dataset (Tu et al., SEC 2023), phone CPU; latency: Once-for-All's measured block look-up tables of a Samsung Note10 (Cai et al., ICLR 2020)" \
     --device "Cortex-A76 phone CPU (energy: likely Huawei P40 Pro, Kirin 990 5G; latency: Samsung Note10, Snapdragon 855 Kryo 485)" \
-    --framework "TFLite, CPU" \
+    --framework "TFLite, CPU (energy: 1 thread; latency: threads not stated by Once-for-All)" \
     --purpose energy --purpose latency --fusion-rules "$RULES"
 fi
 

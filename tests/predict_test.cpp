@@ -169,15 +169,15 @@ TEST(Predictor, EstimatesComeFromBoostersAndSayWhere) {
     const auto& k = kernels[i];
     const auto& e = estimates[i];
     if (k.type == "conv-relu") {
-      EXPECT_EQ(e.source, "trained");
+      EXPECT_EQ(e.source, deepen::Source::Trained);
       EXPECT_EQ(e.scored_as, "conv-bn-relu");
       double want = k.config.get("hw") < 20 ? 1.0 : std::exp(1.0);
       EXPECT_NEAR(e.energy_mj, want, 1e-6);
       expected += want;
     } else if (k.zero_cost) {
-      EXPECT_EQ(e.source, "zero-cost");
+      EXPECT_EQ(e.source, deepen::Source::ZeroCost);
     } else {
-      EXPECT_EQ(e.source, "uncovered") << k.type;
+      EXPECT_EQ(e.source, deepen::Source::Uncovered) << k.type;
       EXPECT_TRUE(std::isnan(e.energy_mj));
     }
   }
@@ -228,7 +228,7 @@ TEST(Predictor, FallbackFillsKernelsWithoutBoosters) {
   for (size_t i = 0; i < kernels.size(); ++i) {
     const auto& k = kernels[i];
     if (k.type == "dwconv-relu") {
-      EXPECT_EQ(est[i].source, "fallback");
+      EXPECT_EQ(est[i].source, deepen::Source::Fallback);
       EXPECT_NEAR(est[i].energy_mj, 100 * k.flops / 1e9 + 10 * k.bytes / 1e6 + 0.5, 1e-9);
       double roofline = std::max(k.flops / 10e6, k.bytes / 5e6) + 0.01;
       EXPECT_NEAR(est[i].latency_ms, roofline, 1e-12);
@@ -241,8 +241,14 @@ TEST(Predictor, FallbackFillsKernelsWithoutBoosters) {
   auto by_latency = p.estimate(kernels, latency);
   for (size_t i = 0; i < kernels.size(); ++i) {
     if (kernels[i].type == "conv-relu") {
-      EXPECT_EQ(est[i].source, "trained");
-      EXPECT_EQ(by_latency[i].source, "fallback");
+      EXPECT_EQ(est[i].source, deepen::Source::Trained);
+      EXPECT_EQ(by_latency[i].source, deepen::Source::Fallback);
+      // Each purpose says where its own number came from, whichever purpose was asked.
+      for (const auto& e : {est[i], by_latency[i]}) {
+        EXPECT_EQ(e.energy_source, deepen::Source::Trained);
+        EXPECT_EQ(e.latency_source, deepen::Source::Fallback);
+        EXPECT_EQ(e.power_source, deepen::Source::Fallback);
+      }
       EXPECT_DOUBLE_EQ(by_latency[i].energy_mj, est[i].energy_mj);
     }
   }
@@ -252,9 +258,26 @@ TEST(Predictor, FallbackFillsKernelsWithoutBoosters) {
   deepen::PredictOptions no_fallback;
   no_fallback.use_fallback = false;
   auto bare = p.estimate(kernels, no_fallback);
+  // A roofline from specs as the registry records it: 1 thread of 4 cores at 50% of peak.
+  std::string spec_yaml = deepen::test::read_text(dir.file("predictors.yaml"));
+  std::string from = "latency: {peak_gflops: 10, bandwidth_gbs: 5, ms_per_kernel: 0.01}";
+  spec_yaml.replace(spec_yaml.find(from), from.size(),
+                    "latency: {peak_gflops: 80, bandwidth_gbs: 10, ms_per_kernel: 0.01, threads: 1, cores: 4, "
+                    "sustained: 0.5}");
+  write_text(dir.file("predictors.yaml"), spec_yaml);
+  deepen::Predictor spec = deepen::Predictor::load(deepen::load_registry(dir.path()), "withfallback");
+  auto by_spec = spec.estimate(kernels, latency);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const auto& k = kernels[i];
+    if (by_spec[i].source != deepen::Source::Fallback) continue;
+    EXPECT_NEAR(by_spec[i].latency_ms, std::max(k.flops / 10e6, k.bytes / 5e6) + 0.01, 1e-12) << k.type;
+  }
+  spec_yaml.replace(spec_yaml.find("threads: 1"), 10, "threads: 5");
+  write_text(dir.file("predictors.yaml"), spec_yaml);
+  EXPECT_THROW(deepen::Predictor::load(deepen::load_registry(dir.path()), "withfallback"), deepen::Error);
   for (size_t i = 0; i < kernels.size(); ++i) {
     if (kernels[i].type == "dwconv-relu") {
-      EXPECT_EQ(bare[i].source, "uncovered");
+      EXPECT_EQ(bare[i].source, deepen::Source::Uncovered);
     }
   }
 }
@@ -475,7 +498,7 @@ TEST(Predictor, KernelsOutsideTheTrainingRangesAreFlagged) {
   EXPECT_EQ(est[2].extrapolated_why, "hw 224 > 32, cin 512 > 64");
   EXPECT_TRUE(est[3].extrapolated);
   EXPECT_EQ(est[3].extrapolated_why, "cin 8 < 16");
-  for (const auto& e : est) EXPECT_EQ(e.source, "trained");
+  for (const auto& e : est) EXPECT_EQ(e.source, deepen::Source::Trained);
 
   // Latency comes from a booster without ranges: nothing is flagged for it. Power is energy over
   // latency: it extrapolates where the energy booster does, and says which booster.

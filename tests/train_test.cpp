@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <tuple>
 
 namespace fs = std::filesystem;
 using namespace deepen;
@@ -327,8 +328,47 @@ TEST(Fallback, SpecsFillWhatTheDataLacks) {
                                         "lat.csv");
   FallbackModel l = build_fallback(lat, specs);
   EXPECT_TRUE(l.has_latency);
-  EXPECT_NEAR(l.energy_mj_per_gflop, 1000.0 * 4 / 200, 1e-9);
-  EXPECT_NEAR(l.energy_mj_per_mb, 4.0 / 20, 1e-9);
+  // At 4 W, a GFLOP at the sustained half of 200 GFLOP/s takes 10 ms: 40 mJ; a MB at half of
+  // 20 GB/s takes 0.1 ms: 0.4 mJ; the 0.01 ms a kernel pays: 0.04 mJ.
+  EXPECT_NEAR(l.energy_mj_per_gflop, 1000.0 * 4 / (200 * 0.5), 1e-9);
+  EXPECT_NEAR(l.energy_mj_per_mb, 4.0 / (20 * 0.5), 1e-9);
+  EXPECT_NEAR(l.energy_mj_per_kernel, 4.0 * 0.01, 1e-12);
+}
+
+TEST(Fallback, SpecRooflineUsesTheRuntimesThreadsSustainedRateAndOverhead) {
+  // A 4-core chip of 160 GFLOP/s and 20 GB/s, measured on 1 thread that sustains 40% of peak,
+  // 0.03 ms a kernel: 16 GFLOP/s and 8 GB/s.
+  DeviceSpecs specs;
+  specs.peak_gflops = 160;
+  specs.bandwidth_gbs = 20;
+  specs.cores = 4;
+  specs.threads = 1;
+  specs.sustained = 0.4;
+  specs.kernel_overhead_ms = 0.03;
+  FallbackModel m = build_fallback(KernelDataset{}, specs);
+  ASSERT_TRUE(m.has_latency);
+  EXPECT_DOUBLE_EQ(m.effective_gflops(), 16);
+  EXPECT_DOUBLE_EQ(m.effective_gbs(), 8);
+  // A 3x3 conv of 64 to 64 channels on 56x56: 115.6 MMAC, 231.2 MFLOP: 14.45 ms compute-bound.
+  double flops = 2.0 * 56 * 56 * 64 * 64 * 9;
+  EXPECT_NEAR(m.latency_ms(flops, 1.7e6), flops / 16e6 + 0.03, 1e-9);
+  // 16 MB of element-wise traffic: memory-bound at 8 GB/s, 2 ms.
+  EXPECT_NEAR(m.latency_ms(4e6, 16e6), 2.0 + 0.03, 1e-9);
+  EXPECT_NE(m.note.find("1 thread(s) of 4 cores, 40% of peak sustained (16 GFLOP/s, 8 GB/s), 0.03 ms per kernel"),
+            std::string::npos)
+      << m.note;
+  // Without a core count the peak is the runtime's whole; threads without cores, more threads
+  // than cores, or a sustained share outside (0, 1] are refused.
+  specs.cores = 0;
+  specs.threads = 0;
+  EXPECT_DOUBLE_EQ(build_fallback(KernelDataset{}, specs).effective_gflops(), 64);
+  for (auto [threads, cores, sustained] : {std::tuple{2.0, 0.0, 0.5}, {8.0, 4.0, 0.5}, {1.0, 4.0, 0.0},
+                                           {1.0, 4.0, 1.5}}) {
+    specs.threads = threads;
+    specs.cores = cores;
+    specs.sustained = sustained;
+    EXPECT_THROW(build_fallback(KernelDataset{}, specs), Error) << threads << " " << cores << " " << sustained;
+  }
 }
 
 // ---- registry --------------------------------------------------------------------------------
@@ -436,7 +476,7 @@ TEST(TrainPredictor, TrainRegisterPredictRoundTrip) {
   std::vector<Estimate> est = p.estimate(kernels_from_rows(d.rows));
   std::vector<double> predicted, measured;
   for (size_t i = 0; i < d.rows.size(); ++i) {
-    EXPECT_EQ(est[i].source, "trained");
+    EXPECT_EQ(est[i].source, deepen::Source::Trained);
     predicted.push_back(est[i].energy_mj);
     measured.push_back(d.rows[i].targets.at("energy_mj"));
   }
@@ -487,7 +527,7 @@ TEST(TrainPredictor, SeveralKernelTypesAndPurposes) {
   KernelDataset d = read_dataset_csv(q.datasets[0]);
   std::vector<Estimate> est = p.estimate(kernels_from_rows(d.rows));
   for (const auto& e : est) {
-    EXPECT_EQ(e.source, "trained");
+    EXPECT_EQ(e.source, deepen::Source::Trained);
     EXPECT_GT(e.latency_ms, 0);
     EXPECT_GT(e.energy_mj, 0);
     EXPECT_GT(e.power_mw, 0);
@@ -803,7 +843,7 @@ TEST(TrainPredictor, RegistersTheTrainingRangesAndFlagsWhatLiesBeyond) {
   // No training row counts as outside; a kernel twice as large as the largest one does.
   Predictor p = Predictor::load(reg, "ranged_device");
   for (const Estimate& e : p.estimate(kernels_from_rows(d.rows))) {
-    EXPECT_EQ(e.source, "trained");
+    EXPECT_EQ(e.source, deepen::Source::Trained);
     EXPECT_FALSE(e.extrapolated) << e.extrapolated_why;
   }
   KernelConfig big;

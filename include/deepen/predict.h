@@ -74,12 +74,19 @@ struct FallbackModel {
   double energy_mj_per_gflop = 0, energy_mj_per_mb = 0, energy_mj_per_kernel = 0;
   bool has_latency = false;
   double peak_gflops = 0, bandwidth_gbs = 0, latency_ms_per_kernel = 0;
+  // A roofline from published specs says how the runtime used the chip: threads of its cores
+  // (the peak is the whole chip's, so the runtime gets threads/cores of it) and the share of
+  // peak compute and bandwidth it sustains. A fitted roofline needs neither (1 of 1, 1).
+  double threads = 1, cores = 1, sustained = 1;
   std::string note;  // where the coefficients came from
   double energy_mj(double flops, double bytes) const {
     return energy_mj_per_gflop * flops / 1e9 + energy_mj_per_mb * bytes / 1e6 + energy_mj_per_kernel;
   }
+  // The rates the runtime gets: GFLOP/s and GB/s.
+  double effective_gflops() const { return peak_gflops * threads / cores * sustained; }
+  double effective_gbs() const { return bandwidth_gbs * sustained; }
   double latency_ms(double flops, double bytes) const {
-    return std::max(flops / (peak_gflops * 1e6), bytes / (bandwidth_gbs * 1e6)) + latency_ms_per_kernel;
+    return std::max(flops / (effective_gflops() * 1e6), bytes / (effective_gbs() * 1e6)) + latency_ms_per_kernel;
   }
 };
 
@@ -149,16 +156,28 @@ class Booster {
   std::string path_;
 };
 
+// Where a number came from: a trained booster (or numbers of trained boosters it was derived
+// from), the analytical fallback, nowhere because the kernel does no work, or nowhere at all.
+enum class Source { Trained, Fallback, ZeroCost, Uncovered };
+const char* source_name(Source s);  // trained, fallback, zero-cost, uncovered
+
 struct Estimate {
   double latency_ms = NAN;
   double energy_mj = NAN;
   double power_mw = NAN;
-  std::string source;     // of the purpose asked: trained, fallback, zero-cost, uncovered
+  Source source = Source::Uncovered;  // of the purpose asked
+  // Of each purpose: a kernel whose energy booster is trained and whose latency comes from the
+  // roofline is trained for energy, fallback for latency, and fallback for power.
+  Source latency_source = Source::Uncovered, energy_source = Source::Uncovered, power_source = Source::Uncovered;
   std::string scored_as;  // the kernel type whose predictor gave the number
   // The number for the purpose asked came (in part) from a booster whose training rows did not
   // reach this kernel's features; why: those features and the range, "hw 224 > 32, cin 512 > 64".
   bool extrapolated = false;
   std::string extrapolated_why;
+  double value(Purpose p) const { return p == Purpose::Latency ? latency_ms : p == Purpose::Power ? power_mw : energy_mj; }
+  Source source_of(Purpose p) const {
+    return p == Purpose::Latency ? latency_source : p == Purpose::Power ? power_source : energy_source;
+  }
 };
 
 struct PredictOptions {

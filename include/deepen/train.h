@@ -166,9 +166,15 @@ CrossValidation cross_validate(const std::vector<float>& rows, size_t ncols, con
 
 // Published figures of a device, for the parts of the fallback its data cannot fit.
 struct DeviceSpecs {
-  double peak_gflops = 0;    // 0: unknown
+  double peak_gflops = 0;    // the whole chip's peak; 0: unknown
   double bandwidth_gbs = 0;  // 0: unknown
   double power_w = 0;        // typical power under load; 0: unknown
+  // How the runtime the predictor stands for uses the chip: threads of its cores (the runtime
+  // gets threads/cores of the peak; 0: every core), the share of peak compute and bandwidth it
+  // sustains on real layers, and a cost every kernel pays (dispatch, setup, synchronisation).
+  double threads = 0, cores = 0;
+  double sustained = 0.5;
+  double kernel_overhead_ms = 0.01;
 };
 
 
@@ -177,6 +183,9 @@ FallbackModel fit_energy_fallback(const std::vector<WorkSample>& samples);
 // latency_ms = max(flops / peak, bytes / bandwidth) + c, peak and bandwidth searched on a
 // logarithmic grid, c >= 0 by least squares on relative error.
 FallbackModel fit_latency_fallback(const std::vector<WorkSample>& samples);
+// The latency roofline the specs give: the runtime's share of the peak (threads of cores), the
+// sustained share, the per-kernel overhead. Throws Error for specs out of range.
+FallbackModel spec_roofline(const DeviceSpecs& specs);
 // The fallback of a new predictor: fitted where the data has the purpose, else from specs.
 FallbackModel build_fallback(const KernelDataset& data, const DeviceSpecs& specs);
 // The same from work samples; the sources name them in the note ("measured kernels", ...).

@@ -54,7 +54,7 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
       }
       double v = value(est[i]);
       row[column] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
-      row["source"] = est[i].source;
+      row["source"] = source_name(est[i].source);
       row["extrapolated"] = est[i].extrapolated;
       if (est[i].extrapolated) row["extrapolated_why"] = est[i].extrapolated_why;
       rows.push_back(row);
@@ -68,7 +68,7 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
     for (size_t i = 0; i < data.rows.size(); ++i) {
       for (size_t c = 0; c < data.header.size(); ++c) out << (c ? "," : "") << csv_escape(data.rows[i].cells[c]);
       double v = value(est[i]);
-      out << "," << (std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string()) << "," << est[i].source << ","
+      out << "," << (std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string()) << "," << source_name(est[i].source) << ","
           << (est[i].extrapolated ? "true" : "false") << "," << csv_escape(est[i].extrapolated_why) << "\n";
     }
   }
@@ -83,7 +83,7 @@ std::string strict_problems(const ModelReport& r) {
   for (size_t i = 0; i < r.kernels.size(); ++i) {
     const std::string& type = r.kernels[i].type;
     const Estimate& e = r.estimates[i];
-    if (e.source == "uncovered" && std::find(uncovered.begin(), uncovered.end(), type) == uncovered.end())
+    if (e.source == Source::Uncovered && std::find(uncovered.begin(), uncovered.end(), type) == uncovered.end())
       uncovered.push_back(type);
     if (!e.extrapolated) continue;
     // A type once, with the why of its first such kernel (its first three features).

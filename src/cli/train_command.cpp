@@ -99,6 +99,21 @@ void add_train_command(CLI::App& app, int& exit_code) {
                   "Published peak GFLOP/s, for the latency fallback when the data has no latency");
   cmd->add_option("--bandwidth-gbs", q.specs.bandwidth_gbs,
                   "Published memory bandwidth GB/s, for the latency fallback when the data has no latency");
+  cmd->add_option("--cores", q.specs.cores, "How many cores --peak-gflops covers (with --runtime-threads)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--runtime-threads", q.specs.threads,
+                  "Threads the measured runtime used, of --cores: the fallback gets that share of the peak "
+                  "(default: every core)")
+      ->check(CLI::PositiveNumber)
+      ->needs("--cores");
+  cmd->add_option("--sustained", q.specs.sustained,
+                  "Share of peak compute and bandwidth the runtime sustains, for the latency fallback from specs")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--kernel-overhead-ms", q.specs.kernel_overhead_ms,
+                  "What every kernel costs beyond its roofline (ms), for the latency fallback from specs")
+      ->check(CLI::Range(0.0, 1000.0))
+      ->capture_default_str();
   cmd->add_option("--power-w", q.specs.power_w,
                   "Typical power under load (W), for the energy fallback when the data has no energy");
   cmd->add_flag("--tune", q.tune,

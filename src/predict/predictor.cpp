@@ -73,7 +73,7 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
     const Kernel& k = kernels[i];
     if (k.zero_cost) {
       out[i].latency_ms = out[i].energy_mj = 0;
-      out[i].source = "zero-cost";
+      out[i].source = out[i].latency_source = out[i].energy_source = out[i].power_source = Source::ZeroCost;
       continue;
     }
     std::string as = rules_.scored_as(k.type);
@@ -112,7 +112,7 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
   for (size_t i = 0; i < kernels.size(); ++i) {
     Estimate& e = out[i];
     const Kernel& k = kernels[i];
-    if (e.source == "zero-cost") continue;
+    if (e.source == Source::ZeroCost) continue;
     if (options.use_fallback && k.type.rfind("other:", 0) != 0) {
       if (fb.has_energy && std::isnan(e.energy_mj) && std::isnan(e.power_mw))
         e.energy_mj = fb.energy_mj(k.flops, k.bytes);
@@ -127,15 +127,14 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       e.power_mw = e.energy_mj / e.latency_ms * 1000.0;
       power_trained[i] = energy_trained[i] && latency_trained[i];
     }
-    double value = options.purpose == Purpose::Latency ? e.latency_ms
-                   : options.purpose == Purpose::Power ? e.power_mw
-                                                       : e.energy_mj;
-    bool trained = options.purpose == Purpose::Latency ? latency_trained[i]
-                   : options.purpose == Purpose::Power ? power_trained[i]
-                                                       : energy_trained[i];
-    if (std::isnan(value)) e.source = "uncovered";
-    else e.source = trained ? "trained" : "fallback";
-    if (trained && !std::isnan(value) && !outside[i].empty()) {
+    auto source = [](double value, bool trained) {
+      return std::isnan(value) ? Source::Uncovered : trained ? Source::Trained : Source::Fallback;
+    };
+    e.latency_source = source(e.latency_ms, latency_trained[i]);
+    e.energy_source = source(e.energy_mj, energy_trained[i]);
+    e.power_source = source(e.power_mw, power_trained[i]);
+    e.source = e.source_of(options.purpose);
+    if (e.source == Source::Trained && !outside[i].empty()) {
       // The boosters the purpose's number came from: its own, or the two it was derived from
       // (a number from the fallback came from no booster, whatever the other purposes did).
       std::string own = purpose_name(options.purpose);
@@ -152,7 +151,7 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       }
       e.extrapolated = !whys.empty();
     }
-    if (e.source != "trained") e.scored_as = e.source == "fallback" ? "fallback" : "";
+    if (e.source != Source::Trained) e.scored_as = e.source == Source::Fallback ? "fallback" : "";
   }
   return out;
 }

@@ -97,4 +97,14 @@ double from_booster(const BoosterSpec& spec, double output, const KernelWork& wo
   return std::exp(output) * base_of(spec, work);
 }
 
+const char* source_name(Source s) {
+  switch (s) {
+    case Source::Trained: return "trained";
+    case Source::Fallback: return "fallback";
+    case Source::ZeroCost: return "zero-cost";
+    case Source::Uncovered: return "uncovered";
+  }
+  return "uncovered";
+}
+
 }  // namespace deepen

@@ -165,6 +165,17 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
       e.fallback.latency_ms_per_kernel = number(la, "ms_per_kernel", fw);
       if (e.fallback.peak_gflops <= 0 || e.fallback.bandwidth_gbs <= 0)
         throw Error(fmt::format("{}: latency needs positive peak_gflops and bandwidth_gbs", fw));
+      // How a roofline from published specs is used (absent in a fitted one): threads of cores
+      // and the share of peak sustained.
+      if (la["cores"]) e.fallback.cores = number(la, "cores", fw);
+      e.fallback.threads = la["threads"] ? number(la, "threads", fw) : e.fallback.cores;
+      if (la["sustained"]) e.fallback.sustained = number(la, "sustained", fw);
+      if (e.fallback.cores < 1 || e.fallback.threads < 1 || e.fallback.threads > e.fallback.cores)
+        throw Error(fmt::format("{}: latency: threads ({}) must be from 1 to cores ({})", fw, e.fallback.threads,
+                                e.fallback.cores));
+      if (e.fallback.sustained <= 0 || e.fallback.sustained > 1)
+        throw Error(fmt::format("{}: latency: sustained must be a share of peak in (0, 1], not {}", fw,
+                                e.fallback.sustained));
     }
     if (const YAML::Node n = f["note"]) e.fallback.note = n.as<std::string>();
   }

@@ -24,10 +24,10 @@ ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std
       continue;
     }
     ++r.kernel_count;
-    if (e.source == "trained") {
+    if (e.source == Source::Trained) {
       ++r.trained_count;
       trained_flops += k.flops;
-    } else if (e.source == "fallback") {
+    } else if (e.source == Source::Fallback) {
       ++r.fallback_count;
     } else {
       ++r.uncovered_count;

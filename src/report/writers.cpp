@@ -74,7 +74,7 @@ void write_table(std::ostream& out, const std::vector<ModelReport>& reports, con
       const Kernel& k = r.kernels[i];
       const Estimate& e = r.estimates[i];
       out << fmt::format("  {:>3}  {:<26} {:>12}  {:<9}  {:<44}  {}\n", i + 1, k.type,
-                         format_number(value_of(e, ctx.purpose)), e.source, config_text(k.config),
+                         format_number(value_of(e, ctx.purpose)), source_name(e.source), config_text(k.config),
                          join(k.nodes, ", "));
       if (e.extrapolated) out << fmt::format("  {:>3}  extrapolated: {}\n", "", e.extrapolated_why);
     }
@@ -143,7 +143,7 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
                         {"latency_ms", number_or_null(e.latency_ms)},
                         {"energy_mj", number_or_null(e.energy_mj)},
                         {"power_mw", number_or_null(e.power_mw)},
-                        {"source", e.source},
+                        {"source", source_name(e.source)},
                         {"scored_as", e.scored_as},
                         {"extrapolated", e.extrapolated}};
         if (e.extrapolated) item["extrapolated_why"] = e.extrapolated_why;
@@ -183,7 +183,7 @@ void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const
       out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_cell(r.model), i + 1, csv_cell(k.type),
                          csv_cell(config_text(k.config)), csv_cell(join(k.nodes, " ")), csv_number(k.flops),
                          csv_number(k.params), csv_number(e.latency_ms), csv_number(e.energy_mj),
-                         csv_number(e.power_mw), e.source, e.extrapolated ? "true" : "false",
+                         csv_number(e.power_mw), source_name(e.source), e.extrapolated ? "true" : "false",
                          csv_cell(e.extrapolated_why));
     }
   }

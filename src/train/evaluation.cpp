@@ -89,7 +89,7 @@ EvalResult evaluate_kernels(const Predictor& predictor, Purpose purpose, const K
   std::vector<EvalPoint> points;
   for (size_t i = 0; i < rows.size(); ++i) {
     double v = value_of(est[i], purpose);
-    points.push_back({rows[i].kernel, rows[i].targets.at(field), v, std::isfinite(v) ? est[i].source : "uncovered"});
+    points.push_back({rows[i].kernel, rows[i].targets.at(field), v, source_name(std::isfinite(v) ? est[i].source : Source::Uncovered)});
   }
   return summarise_points(std::move(points));
 }

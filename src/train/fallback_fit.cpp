@@ -137,6 +137,30 @@ FallbackModel fit_latency_fallback(const std::vector<WorkSample>& samples) {
   return m;
 }
 
+FallbackModel spec_roofline(const DeviceSpecs& specs) {
+  if (!(specs.peak_gflops > 0) || !(specs.bandwidth_gbs > 0))
+    throw Error("fallback: a roofline from specs needs a positive peak GFLOP/s and bandwidth GB/s");
+  if (!(specs.sustained > 0 && specs.sustained <= 1))
+    throw Error(fmt::format("fallback: the sustained share of peak must be in (0, 1], not {}", specs.sustained));
+  if (specs.threads < 0 || specs.cores < 0 || (specs.cores > 0 && specs.threads > specs.cores) ||
+      (specs.threads > 0 && specs.cores == 0))
+    throw Error(fmt::format("fallback: {} thread(s) of {} cores: threads need the core count, and at most that many",
+                            specs.threads, specs.cores));
+  if (!(specs.kernel_overhead_ms >= 0))
+    throw Error(fmt::format("fallback: the per-kernel overhead must be 0 ms or more, not {}", specs.kernel_overhead_ms));
+  FallbackModel m;
+  m.has_latency = true;
+  m.peak_gflops = specs.peak_gflops;
+  m.bandwidth_gbs = specs.bandwidth_gbs;
+  if (specs.cores > 0) {
+    m.cores = specs.cores;
+    m.threads = specs.threads > 0 ? specs.threads : specs.cores;
+  }
+  m.sustained = specs.sustained;
+  m.latency_ms_per_kernel = specs.kernel_overhead_ms;
+  return m;
+}
+
 FallbackModel build_fallback(const KernelDataset& data, const DeviceSpecs& specs) {
   std::vector<WorkSample> energy, latency;
   for (const auto& r : data.rows) {
@@ -169,11 +193,20 @@ FallbackModel build_fallback(const std::vector<WorkSample>& latency, const std::
     notes.push_back(fmt::format("latency roofline fitted on {} {} (in-sample MAPE {:.0f}%, {:.0f}% within ±10%)",
                                 latency.size(), latency_source, fit.mape, 100 * fit.acc10));
   } else if (specs.peak_gflops > 0 && specs.bandwidth_gbs > 0) {
+    const FallbackModel roof = spec_roofline(specs);
     m.has_latency = true;
-    m.peak_gflops = specs.peak_gflops;
-    m.bandwidth_gbs = specs.bandwidth_gbs;
-    notes.push_back(fmt::format("latency roofline from published specs ({} GFLOP/s, {} GB/s)", specs.peak_gflops,
-                                specs.bandwidth_gbs));
+    m.peak_gflops = roof.peak_gflops;
+    m.bandwidth_gbs = roof.bandwidth_gbs;
+    m.threads = roof.threads;
+    m.cores = roof.cores;
+    m.sustained = roof.sustained;
+    m.latency_ms_per_kernel = roof.latency_ms_per_kernel;
+    notes.push_back(fmt::format(
+        "latency roofline from published specs ({} GFLOP/s, {} GB/s){}, {:g}% of peak sustained ({:.3g} GFLOP/s, "
+        "{:.3g} GB/s), {:g} ms per kernel",
+        specs.peak_gflops, specs.bandwidth_gbs,
+        m.cores > 1 ? fmt::format(" on {:g} thread(s) of {:g} cores", m.threads, m.cores) : std::string(),
+        100 * m.sustained, m.effective_gflops(), m.effective_gbs(), m.latency_ms_per_kernel));
   }
   if (!energy.empty()) {
     FallbackModel e = fit_energy_fallback(energy);
@@ -191,13 +224,16 @@ FallbackModel build_fallback(const std::vector<WorkSample>& latency, const std::
     notes.push_back(fmt::format("energy fitted on {} {} (in-sample MAPE {:.0f}%, {:.0f}% within ±10%)",
                                 energy.size(), energy_source, fit.mape, 100 * fit.acc10));
   } else if (specs.power_w > 0 && specs.peak_gflops > 0 && specs.bandwidth_gbs > 0) {
-    // At power P (W), a GFLOP at peak takes 1/peak s and costs P/peak J = 1000 P/peak mJ; a MB at
-    // bandwidth B GB/s takes 1e-3/B s and costs P/B mJ.
+    // At power P (W), a GFLOP at the runtime's rate F (GFLOP/s) takes 1/F s and costs P/F J =
+    // 1000 P/F mJ; a MB at B GB/s takes 1e-3/B s and costs P/B mJ; a kernel's overhead of c ms
+    // costs P·c mJ.
+    const FallbackModel roof = spec_roofline(specs);
     m.has_energy = true;
-    m.energy_mj_per_gflop = 1000.0 * specs.power_w / specs.peak_gflops;
-    m.energy_mj_per_mb = specs.power_w / specs.bandwidth_gbs;
-    notes.push_back(fmt::format("energy from published specs ({} W at {} GFLOP/s, {} GB/s)", specs.power_w,
-                                specs.peak_gflops, specs.bandwidth_gbs));
+    m.energy_mj_per_gflop = 1000.0 * specs.power_w / roof.effective_gflops();
+    m.energy_mj_per_mb = specs.power_w / roof.effective_gbs();
+    m.energy_mj_per_kernel = specs.power_w * roof.latency_ms_per_kernel;
+    notes.push_back(fmt::format("energy from published specs ({} W at {:.3g} GFLOP/s, {:.3g} GB/s)", specs.power_w,
+                                roof.effective_gflops(), roof.effective_gbs()));
   }
   for (const auto& n : notes) m.note += (m.note.empty() ? "" : "; ") + n;
   return m;

@@ -352,7 +352,11 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     if (fb.has_latency)
       e << YAML::Key << "latency" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "peak_gflops"
         << YAML::Value << g6(fb.peak_gflops) << YAML::Key << "bandwidth_gbs" << YAML::Value << g6(fb.bandwidth_gbs)
-        << YAML::Key << "ms_per_kernel" << YAML::Value << g6(fb.latency_ms_per_kernel) << YAML::EndMap;
+        << YAML::Key << "ms_per_kernel" << YAML::Value << g6(fb.latency_ms_per_kernel);
+    if (fb.has_latency && (fb.cores != 1 || fb.threads != 1 || fb.sustained != 1))
+      e << YAML::Key << "threads" << YAML::Value << g6(fb.threads) << YAML::Key << "cores" << YAML::Value
+        << g6(fb.cores) << YAML::Key << "sustained" << YAML::Value << g6(fb.sustained);
+    if (fb.has_latency) e << YAML::EndMap;
     e << YAML::Key << "note" << YAML::Value << fb.note;
     e << YAML::EndMap;
   }
