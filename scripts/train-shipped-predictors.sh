@@ -48,6 +48,11 @@ done_with() {  # done_with CSV...
 }
 
 # ---- Energy from DeepEn2023's measured kernels ------------------------------------------------
+# The power a phone can draw, for the power-envelope warning: the DeepEn2023 data holds energy
+# only, so it comes from published figures (a whole phone: about 0.1 W idle to 8 W at full SoC
+# load; a Kirin 990 5G with every CPU core busy draws about 6 W).
+PHONE_POWER=(--power-envelope-w 0.1 8 --power-envelope-note
+  "a phone: about 0.1 W idle to 8 W at full SoC load (published figures; the data holds no power)")
 # Phone CPU with Cortex-A76 cores under TFLite. The released files do not name the phone; the
 # authors' own script trains this predictor from a folder named for the Huawei P40 Pro (Kirin
 # 990 5G). Version 1.0: latency fallback from that SoC's published figures: 4 Cortex-A76 cores
@@ -61,7 +66,7 @@ if wanted cortexA76cpu_tflite; then
     --device "Cortex-A76 phone CPU (likely Huawei P40 Pro, Kirin 990 5G)" \
     --framework "TFLite, CPU, 1 thread" \
     --purpose energy --fusion-rules scripts/fusion-rules/tflite-v1.0.yaml \
-    --peak-gflops 167 --bandwidth-gbs 34.1 --cores 4 --runtime-threads 1
+    --peak-gflops 167 --bandwidth-gbs 34.1 --cores 4 --runtime-threads 1 "${PHONE_POWER[@]}"
   # Version 1.1: the same energy, and latency learned from Once-for-All's measured blocks on a
   # Samsung Note10 (Snapdragon 855, Cortex-A76-class Kryo 485), five input resolutions.
   note10=$(import note10_blocks --format lut "$SHARED"/luts/ofa_note10/*_lookup_table.yaml)
@@ -70,7 +75,7 @@ if wanted cortexA76cpu_tflite; then
     --data-note "energy: DeepEn2023 kernel-level dataset (Tu et al., SEC 2023), phone CPU; latency: Once-for-All's measured block look-up tables of a Samsung Note10 (Cai et al., ICLR 2020)" \
     --device "Cortex-A76 phone CPU (energy: likely Huawei P40 Pro, Kirin 990 5G; latency: Samsung Note10, Snapdragon 855 Kryo 485)" \
     --framework "TFLite, CPU (energy: 1 thread; latency: threads not stated by Once-for-All)" \
-    --purpose energy --purpose latency --fusion-rules "$RULES"
+    --purpose energy --purpose latency --fusion-rules "$RULES" "${PHONE_POWER[@]}"
 fi
 
 # The mobile GPU of the same study. The released files do not name the phone or the GPU, so the
@@ -81,7 +86,7 @@ if wanted mobilegpu_tflite; then
     --data-note "DeepEn2023 kernel-level dataset (Tu et al., SEC 2023), mobile GPU" \
     --device "Mobile GPU of the DeepEn2023 study (the released files do not name the phone)" \
     --framework "TFLite, GPU delegate" \
-    --purpose energy --fusion-rules scripts/fusion-rules/tflite-v1.0.yaml
+    --purpose energy --fusion-rules scripts/fusion-rules/tflite-v1.0.yaml "${PHONE_POWER[@]}"
 fi
 
 # ---- Latency from whole NAS-Bench-201 networks: LatBench (Dudziak et al., BRP-NAS, NeurIPS 2020)

@@ -55,6 +55,17 @@ class Cli : public ::testing::Test {
     conv-bn-relu:
       energy: {booster: energy.json, transform: log}
       latency: latency.json
+- name: enveloped
+  version: 1
+  folder: stub
+  device: Test device with a power envelope
+  purposes: [energy, latency, power]
+  fusion_rules: rules.yaml
+  kernels:
+    conv-bn-relu:
+      energy: {booster: energy.json, transform: log}
+      latency: latency.json
+  power_envelope: {min_w: 0.6, max_w: 1, note: by hand}
 - name: missing
   version: 1
   folder: stub
@@ -97,7 +108,7 @@ TEST_F(Cli, PredictFolderTable) {
 
 TEST_F(Cli, PredictPerKernelJson) {
   CliResult r = deepen({"predict", "-p", "stub", "--purpose", "power", "-m", "test_models/resnet_basic.onnx",
-                        "--per-kernel", "--format", "json"});
+                        "--per-kernel", "--format", "json", "--all-purposes"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   expect_golden("predict_resnet_per_kernel.json", r.out);
   // Six convs at 2 ms each; energy e^1 for the two 32x32 convs and 1 for the rest.
@@ -291,4 +302,67 @@ TEST_F(Cli, EveryModelFailingExitsThree) {
   CliResult none = deepen({"predict", "-p", "stub", "--purpose", "energy", "-m", "test_models/mlp_opset7.onnx"});
   EXPECT_EQ(none.exit_code, 3) << none.out << none.err;
   EXPECT_NE((none.out + none.err).find("no energy could be predicted"), std::string::npos) << none.out << none.err;
+}
+
+// Only the purpose asked is reported unless --all-purposes asks for the others; each purpose of a
+// kernel says where its own number came from.
+TEST_F(Cli, PurposesNotAskedAreLeftOutUnlessAllPurposes) {
+  CliResult energy = deepen({"predict", "-p", "stub", "--purpose", "energy", "-m", "test_models/resnet_basic.onnx",
+                             "-f", "json", "--per-kernel"});
+  ASSERT_EQ(energy.exit_code, 0) << energy.err;
+  EXPECT_EQ(energy.out.find("\"latency_ms\""), std::string::npos) << energy.out;
+  EXPECT_EQ(energy.out.find("\"power_mw\""), std::string::npos) << energy.out;
+  EXPECT_NE(energy.out.find("\"energy_mj\": 7.718281828459045"), std::string::npos) << energy.out;
+  EXPECT_NE(energy.out.find("\"sources\": {\n            \"energy\": \"trained\"\n          }"), std::string::npos)
+      << energy.out;
+  CliResult all = deepen({"predict", "-p", "stub", "--purpose", "energy", "-m", "test_models/resnet_basic.onnx",
+                          "-f", "json", "--all-purposes"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_NE(all.out.find("\"latency_ms\": 12.0"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("\"power_mw\": 643.19"), std::string::npos) << all.out;
+  // CSV keeps its columns: a purpose not asked leaves its cells empty.
+  CliResult csv = deepen({"predict", "-p", "stub", "--purpose", "latency", "-m", "test_models/resnet_basic.onnx",
+                          "-f", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_NE(csv.out.find("test_models/resnet_basic.onnx,12,,,11,"), std::string::npos) << csv.out;
+  CliResult kernels = deepen({"predict", "-p", "stub", "--purpose", "latency", "-m", "test_models/resnet_basic.onnx",
+                              "-f", "csv", "--per-kernel", "--all-purposes"});
+  ASSERT_EQ(kernels.exit_code, 0) << kernels.err;
+  EXPECT_NE(kernels.out.find(",latency_source,energy_source,power_source\n"), std::string::npos) << kernels.out;
+  EXPECT_NE(kernels.out.find(",2,2.71828,1359.14,trained,false,,trained,trained,trained\n"), std::string::npos)
+      << kernels.out;
+  EXPECT_NE(kernels.out.find(",,,,uncovered,false,,uncovered,uncovered,uncovered\n"), std::string::npos)
+      << kernels.out;
+}
+
+// A predicted power outside the predictor's envelope is warned about and flagged; the exit code
+// stays 0 (the numbers are there, with a reason to doubt them).
+TEST_F(Cli, PowerOutsideTheEnvelopeIsWarnedAndFlagged) {
+  // Convs of 2 ms at 1 or e mJ: 500 or 1359 mW, both outside 0.6-1 W; the model's 643 mW inside.
+  CliResult r = deepen({"predict", "-p", "enveloped", "--purpose", "power", "-m", "test_models/resnet_basic.onnx",
+                        "-f", "json", "--per-kernel"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"power_outside_envelope\": false,\n      \"power_outside_envelope_kernels\": 6"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\"power_outside_envelope\": true"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("warning: test_models/resnet_basic.onnx: 6 kernel(s) have a power outside 0.6-1 W "
+                       "(conv-relu 1.36 W, conv-relu 0.5 W, conv 0.5 W, ...)"),
+            std::string::npos)
+      << r.err;
+  // Energy alone shows no power: nothing to warn about.
+  CliResult energy = deepen({"predict", "-p", "enveloped", "--purpose", "energy", "-m", "test_models/resnet_basic.onnx"});
+  ASSERT_EQ(energy.exit_code, 0) << energy.err;
+  EXPECT_EQ(energy.err.find("warning"), std::string::npos) << energy.err;
+  // A model outside it: tf_style_nhwc's one conv, of e mJ in 2 ms, is 1.36 W.
+  CliResult high = deepen({"predict", "-p", "enveloped", "--purpose", "energy", "--all-purposes", "-m",
+                           "test_models/tf_style_nhwc.onnx"});
+  ASSERT_EQ(high.exit_code, 0) << high.err;
+  EXPECT_NE(high.err.find("tf_style_nhwc.onnx: predicted power 1.36 W is outside enveloped's plausible 0.6-1 W; 1 "
+                          "kernel(s) have a power outside 0.6-1 W (conv-relu 1.36 W)"),
+            std::string::npos)
+      << high.err;
+  // list says what the envelope is.
+  CliResult list = deepen({"list"});
+  EXPECT_NE(list.out.find("power:     plausible 0.6-1 W (by hand)"), std::string::npos) << list.out;
 }

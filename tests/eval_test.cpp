@@ -79,6 +79,14 @@ struct TrainedFixture {
   }
 };
 
+const EvalGroup& group(const EvalResult& r, const std::string& name) {
+  for (const auto& g : r.groups)
+    if (g.name == name) return g;
+  static const EvalGroup none;
+  ADD_FAILURE() << "no group " << name;
+  return none;
+}
+
 }  // namespace
 
 TEST(Evaluate, KernelsOfAnotherTypeUseTheFallbackOrStayUncovered) {
@@ -86,18 +94,17 @@ TEST(Evaluate, KernelsOfAnotherTypeUseTheFallbackOrStayUncovered) {
   Predictor p = Predictor::load(load_registry(t.registry), "gen");
   KernelDataset d = parse_dataset_csv(generated_csv(100, 77, true) + "dwconv-bn-relu,14,32,,3,1,0.05,dw\n", "test.csv");
   EvalResult r = evaluate_kernels(p, Purpose::Energy, d);
-  ASSERT_EQ(r.groups.size(), 3u);
   EXPECT_EQ(r.groups[0].name, "conv-bn-relu");
-  EXPECT_EQ(r.groups[0].metrics.n, 100u);
-  EXPECT_GT(r.groups[0].metrics.acc20, 0.8);
+  EXPECT_EQ(group(r, "conv-bn-relu").metrics.n + r.in_sample, 100u);
+  EXPECT_GT(group(r, "conv-bn-relu").metrics.acc20, 0.8);
   EXPECT_EQ(r.groups[1].name, "dwconv-bn-relu");
   EXPECT_EQ(r.groups[1].fallback, 1u);
   PredictOptions no_fallback;
   no_fallback.use_fallback = false;
   EvalResult u = evaluate_kernels(p, Purpose::Energy, d, no_fallback);
-  EXPECT_EQ(u.groups[1].uncovered, 1u);
-  EXPECT_EQ(u.groups[1].metrics.n, 0u);
-  EXPECT_EQ(u.groups.back().metrics.n, 100u);
+  EXPECT_EQ(group(u, "dwconv-bn-relu").uncovered, 1u);
+  EXPECT_EQ(group(u, "dwconv-bn-relu").metrics.n, 0u);
+  EXPECT_EQ(group(u, "all").metrics.n + u.in_sample, 100u);
 }
 
 TEST(Evaluate, ModelsCsvNamesOnnxFilesRelativeToIt) {
@@ -174,5 +181,42 @@ TEST(Evaluate, TenThousandRowsAreAllScored) {
   KernelDataset d = parse_dataset_csv(generated_csv(10000, 9, true), "big.csv");
   Predictor p = Predictor::load(load_registry(t.registry), "gen");
   EvalResult r = evaluate_kernels(p, Purpose::Energy, d);
-  EXPECT_EQ(r.groups.back().metrics.n, 10000u);
+  // The generated configurations repeat: some are in the training set, counted apart.
+  ASSERT_GT(r.in_sample, 0u);
+  EXPECT_EQ(group(r, "all").metrics.n + group(r, "all (in-sample)").metrics.n, 10000u);
+  EXPECT_EQ(group(r, "all (in-sample)").metrics.n, r.in_sample);
+}
+
+// Rows whose configuration the predictor was trained on are counted apart: on them a predictor
+// fits (in-sample), on the others it predicts.
+TEST(Evaluate, InSampleRowsAreCountedApart) {
+  TrainedFixture t;
+  Predictor p = Predictor::load(load_registry(t.registry), "gen");
+  ASSERT_FALSE(p.training_set().empty());
+  KernelDataset train = read_dataset_csv(t.dir.file("train.csv"));
+  EvalResult same = evaluate_kernels(p, Purpose::Energy, train);
+  EXPECT_EQ(same.in_sample, train.rows.size());
+  EXPECT_EQ(group(same, "all").metrics.n, 0u);  // nothing held out
+  EXPECT_EQ(group(same, "conv-bn-relu (in-sample)").metrics.n, train.rows.size());
+  // A configuration nobody trained on (hw 9 is not among the generated sizes) is held out.
+  KernelDataset mixed = parse_dataset_csv(generated_csv(10, 31, true) + "conv-bn-relu,9,32,64,3,1,0.05,new\n", "m.csv");
+  EvalResult m = evaluate_kernels(p, Purpose::Energy, mixed);
+  EXPECT_EQ(m.in_sample, 10u);  // the first ten training rows again
+  EXPECT_EQ(group(m, "all").metrics.n, 1u);
+  // The table says which figure is which.
+  RunResult cli = run_deepen(fmt::format("eval -p gen -d {} --predictors {}",
+                                         t.dir.write("m.csv", generated_csv(10, 31, true) + "conv-bn-relu,9,32,64,3,1,0.05,new\n"), t.registry));
+  ASSERT_EQ(cli.exit_code, 0) << cli.out;
+  EXPECT_NE(cli.out.find("all (in-sample)"), std::string::npos) << cli.out;
+  EXPECT_NE(cli.out.find("(in-sample): the "), std::string::npos) << cli.out;
+  // A predictor whose entry records no training set says so.
+  std::string yaml = read_file(t.registry + "/predictors.yaml");
+  size_t at = yaml.find("  training_set: ");
+  ASSERT_NE(at, std::string::npos);
+  yaml.erase(at, yaml.find('\n', at) - at + 1);
+  t.dir.write("predictors/predictors.yaml", yaml);
+  RunResult old = run_deepen(fmt::format("eval -p gen -d {} --predictors {}", t.dir.file("train.csv"), t.registry));
+  ASSERT_EQ(old.exit_code, 0) << old.out;
+  EXPECT_NE(old.out.find("records no training set"), std::string::npos) << old.out;
+  EXPECT_EQ(old.out.find("in-sample)"), std::string::npos) << old.out;
 }

@@ -560,8 +560,8 @@ TEST(Report, ExtrapolationInTableJsonAndCsv) {
   EXPECT_EQ(m["kernel_list"][1]["extrapolated"], true);
   EXPECT_EQ(m["kernel_list"][1]["extrapolated_why"], "hw 224 > 32");
   deepen::write_csv(csv, reps, ctx);
-  EXPECT_NE(csv.str().find(",source,extrapolated,extrapolated_why\n"), std::string::npos) << csv.str();
-  EXPECT_NE(csv.str().find(",trained,true,hw 224 > 32\n"), std::string::npos) << csv.str();
+  EXPECT_NE(csv.str().find(",source,extrapolated,extrapolated_why,latency_source,energy_source,power_source\n"), std::string::npos) << csv.str();
+  EXPECT_NE(csv.str().find(",trained,true,hw 224 > 32,,trained,\n"), std::string::npos) << csv.str();
   ctx.per_kernel = false;
   deepen::write_csv(summary_csv, reps, ctx);
   EXPECT_NE(summary_csv.str().find(",params,error,extrapolated_share\n"), std::string::npos) << summary_csv.str();

@@ -532,6 +532,29 @@ TEST(TrainPredictor, SeveralKernelTypesAndPurposes) {
     EXPECT_GT(e.energy_mj, 0);
     EXPECT_GT(e.power_mw, 0);
   }
+  // The rows hold energy and latency: the power envelope is half to twice their measured power.
+  double lo = INFINITY, hi = 0;
+  for (const auto& row : d.rows) {
+    double mw = row.targets.at("energy_mj") / row.targets.at("latency_ms") * 1000;
+    lo = std::min(lo, mw), hi = std::max(hi, mw);
+  }
+  ASSERT_TRUE(p.entry().power_envelope.known());
+  EXPECT_NEAR(p.entry().power_envelope.min_mw, lo / 2, 1e-6 * lo);
+  EXPECT_NEAR(p.entry().power_envelope.max_mw, hi * 2, 1e-6 * hi);
+  EXPECT_NE(p.entry().power_envelope.note.find("measured on 120 rows"), std::string::npos)
+      << p.entry().power_envelope.note;
+  // Published figures given at training win over the data's.
+  q.power_envelope.min_mw = 100, q.power_envelope.max_mw = 5000, q.power_envelope.note = "spec sheet";
+  q.version = "2.0";
+  train_predictor(q);
+  Predictor p2 = Predictor::load(load_registry(q.predictors_dir), "multi", "2.0");
+  EXPECT_EQ(p2.entry().power_envelope.min_mw, 100);
+  EXPECT_EQ(p2.entry().power_envelope.max_mw, 5000);
+  EXPECT_EQ(p2.entry().power_envelope.note, "spec sheet");
+  // Energy alone: no power measured, no envelope.
+  KernelDataset energy_only = parse_dataset_csv("kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,32,64,3,1,0.5\n",
+                                                "e.csv");
+  EXPECT_FALSE(measured_power_envelope(energy_only).known());
 }
 
 TEST(TrainPredictor, TuneRecordsTheChosenParameters) {
@@ -682,6 +705,26 @@ TEST(TrainCli, TrainsRegistersAndPredictsKernels) {
   RunResult list = run_deepen(fmt::format("list --predictors {}", reg));
   EXPECT_NE(list.out.find("cli_dev 1.0"), std::string::npos) << list.out;
   EXPECT_NE(list.out.find("5-fold group CV, seed 3"), std::string::npos) << list.out;
+}
+
+TEST(TrainCli, PowerEnvelopeFlagIsRecordedAndChecked) {
+  TempDir dir;
+  std::string csv = dir.write("kernels.csv", generated_csv(60, 8, true));
+  std::string reg = dir.file("predictors");
+  RunResult t = run_deepen(fmt::format("train --dataset {} --name env_dev --device d --framework f --predictors {} "
+                                       "--rounds 20 --power-envelope-w 0.5 4 --power-envelope-note 'data sheet'",
+                                       csv, reg));
+  ASSERT_EQ(t.exit_code, 0) << t.out;
+  EXPECT_NE(t.out.find("power envelope: 0.5-4 W (data sheet)"), std::string::npos) << t.out;
+  EXPECT_NE(deepen::test::read_text(reg + "/predictors.yaml")
+                .find("power_envelope: {min_w: 0.5, max_w: 4, note: data sheet}"),
+            std::string::npos);
+  for (const char* bad : {"--power-envelope-w 4 0.5", "--power-envelope-w -1 2", "--power-envelope-w 1"}) {
+    RunResult b = run_deepen(fmt::format("train --dataset {} --name env_bad --device d --framework f --predictors {} "
+                                         "--rounds 20 {}",
+                                         csv, reg, bad));
+    EXPECT_EQ(b.exit_code, 2) << bad << ": " << b.out;
+  }
 }
 
 TEST(TrainCli, BadCsvIsAUserError) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace deepen {
@@ -107,6 +108,16 @@ struct ModelTerms {
 std::vector<double> model_features(const std::vector<std::string>& names, const std::vector<Kernel>& kernels,
                                    const FusionRules& rules, double kernel_sum);
 
+// The power a device can plausibly draw, in mW: a predicted power outside it says that the
+// predicted energy and latency disagree (they came from different data, runtimes or fallbacks),
+// and is flagged. From the device's measured power or its published figures; max 0: unknown.
+struct PowerEnvelope {
+  double min_mw = 0, max_mw = 0;
+  std::string note;  // where the bounds came from
+  bool known() const { return max_mw > 0; }
+  bool outside(double mw) const { return known() && std::isfinite(mw) && (mw < min_mw || mw > max_mw); }
+};
+
 struct PredictorEntry {
   std::string name;
   std::string version;
@@ -119,6 +130,8 @@ struct PredictorEntry {
   YAML::Node accuracy;  // free-form: {type: {purpose: {acc10, mape, n, ...}}}
   FallbackModel fallback;
   std::map<std::string, ModelTerms> model;  // purpose (latency, energy) -> terms learned from whole networks
+  PowerEnvelope power_envelope;
+  std::string training_set;  // file of what it was trained on (TrainingSet), relative to the folder
   std::string folder;  // absolute path of the predictor's folder
 };
 
@@ -174,6 +187,7 @@ struct Estimate {
   // reach this kernel's features; why: those features and the range, "hw 224 > 32, cin 512 > 64".
   bool extrapolated = false;
   std::string extrapolated_why;
+  bool power_outside_envelope = false;  // the kernel's power is outside its device's PowerEnvelope
   double value(Purpose p) const { return p == Purpose::Latency ? latency_ms : p == Purpose::Power ? power_mw : energy_mj; }
   Source source_of(Purpose p) const {
     return p == Purpose::Latency ? latency_source : p == Purpose::Power ? power_source : energy_source;
@@ -195,11 +209,28 @@ struct ModelEstimate {
   std::vector<Estimate> kernels;
   double latency_ms_per_inference = 0, energy_mj_per_inference = 0;
   double latency_factor = 1, energy_factor = 1;
+  PowerEnvelope power_envelope;  // the predictor's: the model's power is checked against it
 };
 
 // How many times a kernel's configuration runs: its batch (or matrix rows) where the schema's
 // features leave them out.
 double kernel_repeats(const Kernel& k);
+
+// What a predictor was trained on (the entry's `training_set` file): fingerprints of the distinct
+// kernel configurations (kernel rows) and models (composite rows) per purpose, so that deepen eval
+// can count the rows a predictor saw apart from the others.
+uint64_t kernel_fingerprint(const std::string& scored_as, const std::vector<float>& features);
+uint64_t kernel_fingerprint(const Kernel& kernel, const FusionRules& rules);  // 0: no schema
+uint64_t model_fingerprint(const std::vector<Kernel>& kernels, const FusionRules& rules);
+struct TrainingSet {
+  std::map<std::string, std::unordered_set<uint64_t>> kernels, models;  // purpose -> fingerprints
+  bool empty() const { return kernels.empty() && models.empty(); }
+  bool has_kernel(const std::string& purpose, uint64_t fingerprint) const;
+  bool has_model(const std::string& purpose, uint64_t fingerprint) const;
+  std::string to_text() const;
+  static TrainingSet parse(const std::string& text, const std::string& label);
+  static TrainingSet load(const std::string& path);
+};
 
 class Predictor {
  public:
@@ -212,10 +243,13 @@ class Predictor {
   std::vector<Estimate> estimate(const std::vector<Kernel>& kernels, const PredictOptions& options = {}) const;
   // estimate() and then the model-level terms (ModelTerms) of the entry, for whole models.
   ModelEstimate estimate_model(const std::vector<Kernel>& kernels, const PredictOptions& options = {}) const;
+  // What it was trained on; empty when the entry records nothing (trained before deepen did).
+  const TrainingSet& training_set() const { return training_set_; }
 
  private:
   PredictorEntry entry_;
   FusionRules rules_;
+  TrainingSet training_set_;
   // type -> target ("latency", "energy", "power") -> booster
   std::map<std::string, std::map<std::string, std::shared_ptr<Booster>>> boosters_;
   std::map<std::string, std::shared_ptr<Booster>> corrections_;  // purpose -> model-level correction

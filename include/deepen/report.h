@@ -31,6 +31,11 @@ struct ModelReport {
   // included in the totals above, owned by no kernel.
   double latency_ms_per_inference = 0, energy_mj_per_inference = 0;
   double latency_factor = 1, energy_factor = 1;  // the model-level correction the kernels carry
+  // The model's power is outside its predictor's plausible envelope (PowerEnvelope), and how
+  // many kernels' powers are.
+  bool power_envelope_known = false;  // the predictor has one: the two flags below mean something
+  bool power_outside_envelope = false;
+  size_t power_outside_kernels = 0;
   std::vector<std::string> folded;  // nodes folded at load time
   std::vector<Kernel> kernels;
   std::vector<Estimate> estimates;
@@ -50,7 +55,14 @@ struct ReportContext {
   std::string device;
   Purpose purpose = Purpose::Energy;
   bool per_kernel = false;
+  // Report latency, energy and power, not only the purpose asked (whose figures are the ones
+  // the estimates' sources and the coverage are about).
+  bool all_purposes = false;
 };
+
+// The purposes a report shows: the one asked first, then (all_purposes) the other two.
+std::vector<Purpose> reported_purposes(const ReportContext& context);
+double value_of(const ModelReport& report, Purpose purpose);
 
 void write_table(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);
 void write_json(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);

@@ -304,6 +304,9 @@ struct TrainRequest {
   std::string fusion_rules_path;  // empty: default rules
   TrainParams params;
   DeviceSpecs specs;
+  // The power the device can plausibly draw (published figures), with where they came from;
+  // unknown (max 0): derived from rows that hold both energy and latency, if any.
+  PowerEnvelope power_envelope;
   bool force = false;
   // Pick max_depth, eta and rounds per booster from a small grid by cross-validated MAPE (the
   // figure then reported was tuned on the same folds, so it is slightly optimistic).
@@ -329,6 +332,7 @@ struct TrainedComposite {
   CompositeCrossValidation cv;
   std::vector<std::string> kernel_types;
   std::vector<WorkSample> kernel_costs;  // every learned configuration's cost, for the fallback
+  std::vector<uint64_t> model_fingerprints, kernel_fingerprints;  // what it was trained on (TrainingSet)
   std::vector<std::string> files;        // the models CSVs, with their rows
   std::vector<size_t> file_rows;
 };
@@ -338,7 +342,13 @@ struct TrainResult {
   std::vector<TrainedKernel> kernels;
   std::vector<TrainedComposite> composites;
   FallbackModel fallback;
+  PowerEnvelope power_envelope;
+  TrainingSet training_set;  // written as training_set.v<version>.txt
 };
+
+// The power envelope of a device from its measured rows (kernel rows holding power, or energy
+// and latency): half the lowest to twice the highest measured power; unknown without such rows.
+PowerEnvelope measured_power_envelope(const KernelDataset& data);
 
 // One purpose of train_predictor learned from the request's models CSVs and the kernel rows of
 // `data` that hold that purpose's value: cross-validated over models, then fitted on all; the
@@ -359,6 +369,9 @@ struct EvalPoint {
   std::string kernel;  // kernel type, or the model file at model level
   double measured = 0, predicted = 0;
   std::string source;  // trained, fallback, uncovered
+  // The predictor was trained on this configuration (or model): its accuracy here says how well
+  // it fits, not how well it predicts, so it is counted apart.
+  bool in_sample = false;
 };
 
 struct EvalGroup {
@@ -370,7 +383,12 @@ struct EvalGroup {
 
 struct EvalResult {
   std::vector<EvalPoint> points;
-  std::vector<EvalGroup> groups;  // per kernel type (sorted), then "all"
+  // Per kernel type (sorted), then "all", of the rows the predictor was not trained on; when some
+  // rows are in its training set, the same of those, named "<type> (in-sample)" and
+  // "all (in-sample)", after them. Groups without rows are left out ("all" never is).
+  std::vector<EvalGroup> groups;
+  size_t in_sample = 0;  // rows in the predictor's training set
+  bool training_set_known = false;  // the predictor records its training set
 };
 
 EvalResult evaluate_kernels(const Predictor& predictor, Purpose purpose, const KernelDataset& data,

@@ -56,6 +56,8 @@ int run_eval(const EvalFlags& f) {
                                 {"purpose", purpose_name(purpose)},    {"unit", unit},
                                 {"data", f.dataset.empty() ? f.models : f.dataset},
                                 {"level", f.dataset.empty() ? "model" : "kernel"},
+                                {"training_set_known", r.training_set_known},
+                                {"in_sample_rows", r.in_sample},
                                 {"groups", groups}};
     out << j.dump(2) << "\n";
   } else if (f.format == "csv") {
@@ -82,6 +84,16 @@ int run_eval(const EvalFlags& f) {
     }
     out << "rows: scored rows (uncovered ones are not in the metrics); ±N%: share of rows predicted within ±N% of "
            "the measured value\n";
+    const char* row_kind = f.dataset.empty() ? "models" : "kernel configurations";
+    if (r.in_sample > 0)
+      out << fmt::format("(in-sample): the {} rows whose {} the predictor was trained on: how well it fits them, "
+                         "not how well it predicts; the other groups hold the rest\n",
+                         r.in_sample, row_kind);
+    else if (r.training_set_known)
+      out << fmt::format("no row is among the {} the predictor was trained on: every figure is held out\n", row_kind);
+    else
+      out << "this predictor records no training set (trained before deepen kept one): rows it was trained on "
+             "cannot be told apart\n";
   }
   emit(out.str(), f.output);
   if (!f.plot.empty()) {

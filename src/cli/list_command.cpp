@@ -84,6 +84,10 @@ int run_list(const ListFlags& f) {
       for (const auto& [purpose, terms] : e.model)
         model[purpose] = {{"per_inference", terms.per_inference}, {"correction", !terms.correction.empty()}};
       if (!e.model.empty()) list.back()["model"] = model;
+      if (e.power_envelope.known())
+        list.back()["power_envelope"] = {{"min_w", e.power_envelope.min_mw / 1000},
+                                         {"max_w", e.power_envelope.max_mw / 1000},
+                                         {"note", e.power_envelope.note}};
     }
     out << nlohmann::ordered_json{{"registry", registry.root}, {"predictors", list}}.dump(2) << "\n";
   } else {
@@ -109,6 +113,9 @@ int run_list(const ListFlags& f) {
                            : e.fallback.has_energy                          ? "energy"
                                                                             : "latency",
                            e.fallback.note.empty() ? "" : " (" + e.fallback.note + ")");
+      if (e.power_envelope.known())
+        out << fmt::format("  power:     plausible {:g}-{:g} W ({}); a predicted power outside it is flagged\n",
+                           e.power_envelope.min_mw / 1000, e.power_envelope.max_mw / 1000, e.power_envelope.note);
       out << fmt::format("  data:      {}\n", e.data.empty() ? "-" : e.data);
       if (e.accuracy && e.accuracy.IsMap())
         for (const auto& kv : e.accuracy)

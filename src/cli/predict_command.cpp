@@ -24,7 +24,7 @@ namespace {
 struct PredictFlags {
   std::string predictor, version, purpose = "energy", modelpath, kernels, format = "table", output, predictors;
   std::vector<std::string> input_shapes;
-  bool per_kernel = false, strict = false, no_fallback = false;
+  bool per_kernel = false, strict = false, no_fallback = false, all_purposes = false;
 };
 
 // --kernels: the rows of a kernel CSV, as read, with the prediction and its source added.
@@ -37,9 +37,6 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
   options.purpose = purpose;
   std::vector<Estimate> est = predictor.estimate(kernels_from_rows(data.rows), options);
   std::string column = "predicted_" + purpose_field(purpose);
-  auto value = [&](const Estimate& e) {
-    return purpose == Purpose::Latency ? e.latency_ms : purpose == Purpose::Energy ? e.energy_mj : e.power_mw;
-  };
   std::ostringstream out;
   if (f.format == "json") {
     auto rows = nlohmann::ordered_json::array();
@@ -52,7 +49,7 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
         if (!cell.empty() && end == cell.c_str() + cell.size() && std::isfinite(d)) row[data.header[c]] = d;
         else row[data.header[c]] = cell;
       }
-      double v = value(est[i]);
+      double v = est[i].value(purpose);
       row[column] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
       row["source"] = source_name(est[i].source);
       row["extrapolated"] = est[i].extrapolated;
@@ -67,7 +64,7 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
     out << "," << column << ",source,extrapolated,extrapolated_why\n";
     for (size_t i = 0; i < data.rows.size(); ++i) {
       for (size_t c = 0; c < data.header.size(); ++c) out << (c ? "," : "") << csv_escape(data.rows[i].cells[c]);
-      double v = value(est[i]);
+      double v = est[i].value(purpose);
       out << "," << (std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string()) << "," << source_name(est[i].source) << ","
           << (est[i].extrapolated ? "true" : "false") << "," << csv_escape(est[i].extrapolated_why) << "\n";
     }
@@ -110,6 +107,28 @@ std::string strict_problems(const ModelReport& r) {
   return out;
 }
 
+// What a warning says of a model whose power, or some of whose kernels' power, is outside the
+// predictor's envelope.
+std::string power_envelope_warning(const ModelReport& r, const PowerEnvelope& envelope, const std::string& name) {
+  std::string out = r.model + ": ";
+  if (r.power_outside_envelope)
+    out += fmt::format("predicted power {:.3g} W is outside {}'s plausible {:g}-{:g} W", r.power_mw / 1000, name,
+                       envelope.min_mw / 1000, envelope.max_mw / 1000);
+  if (r.power_outside_kernels > 0) {
+    out += fmt::format("{}{} kernel(s) have a power outside {:g}-{:g} W", r.power_outside_envelope ? "; " : "",
+                       r.power_outside_kernels, envelope.min_mw / 1000, envelope.max_mw / 1000);
+    std::string worst;  // the first few, with their power
+    size_t shown = 0;
+    for (size_t i = 0; i < r.estimates.size() && shown < 3; ++i)
+      if (r.estimates[i].power_outside_envelope) {
+        worst += fmt::format("{}{} {:.3g} W", shown ? ", " : " (", r.kernels[i].type, r.estimates[i].power_mw / 1000);
+        ++shown;
+      }
+    if (shown) out += worst + (r.power_outside_kernels > shown ? ", ...)" : ")");
+  }
+  return out + ": its energy and latency estimates disagree (different data, runtimes or fallbacks)";
+}
+
 int run_predict(const PredictFlags& f) {
   Purpose purpose = parse_purpose(f.purpose);
   if (f.modelpath.empty() == f.kernels.empty())
@@ -129,6 +148,9 @@ int run_predict(const PredictFlags& f) {
   std::vector<ModelReport> reports;
   reports.reserve(files.size());
   size_t failed = 0, bad_input = 0;
+  std::vector<std::string> warnings;
+  const PowerEnvelope& envelope = predictor.entry().power_envelope;
+  const bool shows_power = purpose == Purpose::Power || f.all_purposes;
   for (const auto& file : files) {
     try {
       Graph graph = load_onnx(file, load);
@@ -136,10 +158,7 @@ int run_predict(const PredictFlags& f) {
       ModelEstimate estimate = predictor.estimate_model(kernels, options);
       ModelReport r = summarise(file, std::move(kernels), std::move(estimate), purpose);
       if (f.per_kernel) r.folded = graph.folded;
-      const double value = purpose == Purpose::Latency ? r.latency_ms
-                           : purpose == Purpose::Energy ? r.energy_mj
-                                                        : r.power_mw;
-      if (std::isnan(value) && r.kernel_count > 0) {  // nothing scored what was asked: no number at all
+      if (std::isnan(value_of(r, purpose)) && r.kernel_count > 0) {  // nothing scored what was asked: no number at all
         r.error = fmt::format("no {} could be predicted: none of its {} kernels could be scored for it{}",
                               purpose_name(purpose), r.kernel_count, f.no_fallback ? " (--no-fallback leaves every kernel without a booster uncovered)" : "");
         ++failed;
@@ -150,6 +169,10 @@ int run_predict(const PredictFlags& f) {
           ++failed;
         }
       }
+      // A power outside what the device can draw says that the energy and latency it comes from
+      // disagree: warn whenever power is shown.
+      if (envelope.known() && shows_power && r.error.empty() && (r.power_outside_envelope || r.power_outside_kernels))
+        warnings.push_back(power_envelope_warning(r, envelope, predictor.entry().name));
       if (!f.per_kernel) {
         // Only --per-kernel output reads the kernels: a folder of thousands of models need not
         // hold every model's kernels until the end.
@@ -166,6 +189,7 @@ int run_predict(const PredictFlags& f) {
       ++bad_input;
     }
   }
+  for (const auto& w : warnings) std::cerr << "deepen: warning: " << w << "\n";
   for (const auto& r : reports) {
     if (r.error.empty() || f.format == "table") continue;
     const bool names_model = r.error.compare(0, r.model.size() + 1, r.model + ":") == 0;  // the loader's errors do
@@ -178,6 +202,7 @@ int run_predict(const PredictFlags& f) {
   ctx.device = predictor.entry().device;
   ctx.purpose = purpose;
   ctx.per_kernel = f.per_kernel;
+  ctx.all_purposes = f.all_purposes;
   std::ostringstream text;
   if (f.format == "json") write_json(text, reports, ctx);
   else if (f.format == "csv") write_csv(text, reports, ctx);
@@ -208,6 +233,8 @@ void add_predict_command(CLI::App& app, int& exit_code) {
                                   "with predicted_<target> and source added (csv or json)");
   models->excludes(kernels);
   cmd->add_flag("--per-kernel", flags->per_kernel, "Show every kernel: type, config, nodes, estimate, source");
+  cmd->add_flag("--all-purposes", flags->all_purposes,
+                "Show latency, energy and power, each with its own source (default: only the purpose asked)");
   cmd->add_option("--format,-f", flags->format, "Output format")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <iostream>
 #include <memory>
 
@@ -14,11 +15,22 @@ namespace {
 struct TrainFlags {
   TrainRequest request;
   std::string predictors;
+  std::vector<double> power_envelope_w;  // MIN MAX
+  std::string power_envelope_note;
   bool quiet = false;
 };
 
 int run_train(TrainFlags& f) {
   f.request.predictors_dir = predictors_dir(f.predictors);
+  if (!f.power_envelope_w.empty()) {
+    double lo = f.power_envelope_w[0], hi = f.power_envelope_w[1];
+    if (!(lo >= 0) || !(hi > lo) || !std::isfinite(hi))
+      throw Error(fmt::format("--power-envelope-w {} {}: give MIN and MAX watts with 0 <= MIN < MAX", lo, hi));
+    f.request.power_envelope.min_mw = lo * 1000;
+    f.request.power_envelope.max_mw = hi * 1000;
+    f.request.power_envelope.note =
+        f.power_envelope_note.empty() ? "given at training (--power-envelope-w)" : f.power_envelope_note;
+  }
   TrainResult r = train_predictor(f.request, [&](const std::string& line) {
     if (!f.quiet) std::cerr << line << "\n";
   });
@@ -42,6 +54,9 @@ int run_train(TrainFlags& f) {
                              k.cv.folds);
   }
   if (!r.fallback.note.empty()) std::cout << "  fallback: " << r.fallback.note << "\n";
+  if (r.power_envelope.known())
+    std::cout << fmt::format("  power envelope: {:g}-{:g} W ({})\n", r.power_envelope.min_mw / 1000,
+                             r.power_envelope.max_mw / 1000, r.power_envelope.note);
   return kExitOk;
 }
 
@@ -114,6 +129,13 @@ void add_train_command(CLI::App& app, int& exit_code) {
                   "What every kernel costs beyond its roofline (ms), for the latency fallback from specs")
       ->check(CLI::Range(0.0, 1000.0))
       ->capture_default_str();
+  cmd->add_option("--power-envelope-w", f->power_envelope_w,
+                  "MIN MAX: the power (W) the device can plausibly draw, from published figures; a predicted "
+                  "power outside it is flagged (default: half to twice the power the data measured, if any)")
+      ->expected(2);
+  cmd->add_option("--power-envelope-note", f->power_envelope_note,
+                  "Where --power-envelope-w comes from (recorded in the registry)")
+      ->needs("--power-envelope-w");
   cmd->add_option("--power-w", q.specs.power_w,
                   "Typical power under load (W), for the energy fallback when the data has no energy");
   cmd->add_flag("--tune", q.tune,

@@ -29,6 +29,8 @@ Predictor Predictor::load(const Registry& registry, const std::string& name, con
                                 purpose, terms.correction, b->num_features(), terms.features.size()));
       p.corrections_[purpose] = std::move(b);
     }
+  if (!p.entry_.training_set.empty())
+    p.training_set_ = TrainingSet::load(resolve_in_folder(p.entry_, p.entry_.training_set));
   return p;
 }
 
@@ -152,6 +154,7 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       e.extrapolated = !whys.empty();
     }
     if (e.source != Source::Trained) e.scored_as = e.source == Source::Fallback ? "fallback" : "";
+    e.power_outside_envelope = entry_.power_envelope.outside(e.power_mw);
   }
   return out;
 }
@@ -179,8 +182,11 @@ ModelEstimate Predictor::estimate_model(const std::vector<Kernel>& kernels, cons
   }
   if (!entry_.model.empty())
     for (Estimate& e : m.kernels)  // power follows its parts when both were corrected
-      if (std::isfinite(e.energy_mj) && std::isfinite(e.latency_ms) && e.latency_ms > 0)
+      if (std::isfinite(e.energy_mj) && std::isfinite(e.latency_ms) && e.latency_ms > 0) {
         e.power_mw = e.energy_mj / e.latency_ms * 1000.0;
+        e.power_outside_envelope = entry_.power_envelope.outside(e.power_mw);
+      }
+  m.power_envelope = entry_.power_envelope;
   return m;
 }
 

@@ -179,6 +179,16 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
     }
     if (const YAML::Node n = f["note"]) e.fallback.note = n.as<std::string>();
   }
+  e.training_set = scalar(node, "training_set", where, false);
+  if (const YAML::Node pe = node["power_envelope"]) {
+    std::string pw = where + ": power_envelope";
+    if (!pe.IsMap()) throw Error(fmt::format("{} must be a map {{min_w, max_w, note}}", pw));
+    e.power_envelope.min_mw = 1000.0 * number(pe, "min_w", pw);
+    e.power_envelope.max_mw = 1000.0 * number(pe, "max_w", pw);
+    if (!(e.power_envelope.max_mw > e.power_envelope.min_mw))
+      throw Error(fmt::format("{}: max_w must be above min_w", pw));
+    if (const YAML::Node n = pe["note"]) e.power_envelope.note = n.as<std::string>();
+  }
   if (const YAML::Node m = node["model"]) {
     std::string mw = where + ": model";
     if (!m.IsMap()) throw Error(fmt::format("{} must map purposes to {{per_inference, correction, features}}", mw));

@@ -38,6 +38,7 @@ ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std
       if (e.extrapolated) weight_extrapolated += weight;
     }
     if (e.extrapolated) ++r.extrapolated_count;
+    if (e.power_outside_envelope) ++r.power_outside_kernels;
     if (!std::isnan(e.latency_ms)) any_latency = true, latency += e.latency_ms;
     else latency_complete = false;
     if (!std::isnan(e.energy_mj)) any_energy = true, energy += e.energy_mj;
@@ -70,6 +71,8 @@ ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, Mod
   r.energy_mj += r.energy_mj_per_inference;
   if (!std::isnan(r.latency_ms) && !std::isnan(r.energy_mj) && r.latency_ms > 0)
     r.power_mw = r.energy_mj / r.latency_ms * 1000.0;
+  r.power_envelope_known = estimate.power_envelope.known();
+  r.power_outside_envelope = estimate.power_envelope.outside(r.power_mw);
   return r;
 }
 

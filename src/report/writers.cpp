@@ -14,12 +14,6 @@ using nlohmann::ordered_json;
 
 ordered_json number_or_null(double v) { return std::isnan(v) ? ordered_json(nullptr) : ordered_json(v); }
 
-double value_of(const Estimate& e, Purpose p) {
-  return p == Purpose::Latency ? e.latency_ms : p == Purpose::Power ? e.power_mw : e.energy_mj;
-}
-double value_of(const ModelReport& r, Purpose p) {
-  return p == Purpose::Latency ? r.latency_ms : p == Purpose::Power ? r.power_mw : r.energy_mj;
-}
 
 std::string config_text(const KernelConfig& c) {
   std::string s;
@@ -44,37 +38,61 @@ std::string csv_number(double v) { return std::isnan(v) ? "" : fmt::format("{:.6
 
 std::string percent(double share) { return fmt::format("{:.0f}%", share * 100); }
 
+bool shows(const ReportContext& ctx, Purpose p) { return ctx.all_purposes || ctx.purpose == p; }
+
 }  // namespace
 
+std::vector<Purpose> reported_purposes(const ReportContext& ctx) {
+  std::vector<Purpose> out = {ctx.purpose};
+  if (ctx.all_purposes)
+    for (Purpose p : {Purpose::Latency, Purpose::Energy, Purpose::Power})
+      if (p != ctx.purpose) out.push_back(p);
+  return out;
+}
+
+double value_of(const ModelReport& r, Purpose p) {
+  return p == Purpose::Latency ? r.latency_ms : p == Purpose::Power ? r.power_mw : r.energy_mj;
+}
+
 void write_table(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& ctx) {
-  const std::string head = fmt::format("{} ({})", purpose_name(ctx.purpose), purpose_unit(ctx.purpose));
+  const std::vector<Purpose> purposes = reported_purposes(ctx);
+  auto head_of = [](Purpose p) { return fmt::format("{} ({})", purpose_name(p), purpose_unit(p)); };
+  const std::string head = head_of(ctx.purpose);
+  std::string also_heads;  // --all-purposes: the other purposes' columns after the asked one
+  for (size_t i = 1; i < purposes.size(); ++i) also_heads += fmt::format("  {:>14}", head_of(purposes[i]));
   size_t name_width = 5;
   for (const auto& r : reports) name_width = std::max(name_width, r.model.size());
   name_width = std::min<size_t>(name_width, 60);
   out << fmt::format("predictor {} {} ({})\n", ctx.predictor, ctx.version, ctx.device);
-  out << fmt::format("{:<{}}  {:>14}  {:>7}  {:>9}  {:>9}  {:>9}  {:>10}\n", "model", name_width, head, "kernels",
-                     "coverage", "flops cov", "fallback", "MFLOPs");
+  out << fmt::format("{:<{}}  {:>14}{}  {:>7}  {:>9}  {:>9}  {:>9}  {:>10}\n", "model", name_width, head, also_heads,
+                     "kernels", "coverage", "flops cov", "fallback", "MFLOPs");
   for (const auto& r : reports) {
     if (!r.error.empty()) {
       out << fmt::format("{:<{}}  error: {}\n", r.model, name_width, r.error);
       continue;
     }
     double fallback_share = r.kernel_count ? static_cast<double>(r.fallback_count) / r.kernel_count : 0.0;
-    out << fmt::format("{:<{}}  {:>14}  {:>7}  {:>9}  {:>9}  {:>9}  {:>10}\n", r.model, name_width,
-                       format_number(value_of(r, ctx.purpose)), r.kernel_count, percent(r.coverage_kernels),
+    std::string also;
+    for (size_t i = 1; i < purposes.size(); ++i) also += fmt::format("  {:>14}", format_number(value_of(r, purposes[i])));
+    out << fmt::format("{:<{}}  {:>14}{}  {:>7}  {:>9}  {:>9}  {:>9}  {:>10}\n", r.model, name_width,
+                       format_number(value_of(r, ctx.purpose)), also, r.kernel_count, percent(r.coverage_kernels),
                        percent(r.coverage_flops), percent(fallback_share), format_number(r.flops / 1e6));
     if (r.extrapolated_count)
       out << fmt::format("  {} kernel(s) extrapolate beyond their predictor's training data ({} of the estimate){}\n",
                          r.extrapolated_count, percent(r.extrapolated_share),
                          ctx.per_kernel ? "" : "; --per-kernel says which and why");
     if (!ctx.per_kernel) continue;
-    out << fmt::format("  {:>3}  {:<26} {:>12}  {:<9}  {:<44}  {}\n", "#", "kernel", head, "source", "config",
-                       "nodes");
+    // One value and source column per purpose reported, the asked one first.
+    std::string heads;
+    for (Purpose p : purposes) heads += fmt::format(" {:>12}  {:<9}", head_of(p), "source");
+    out << fmt::format("  {:>3}  {:<26}{}  {:<44}  {}\n", "#", "kernel", heads, "config", "nodes");
     for (size_t i = 0; i < r.kernels.size(); ++i) {
       const Kernel& k = r.kernels[i];
       const Estimate& e = r.estimates[i];
-      out << fmt::format("  {:>3}  {:<26} {:>12}  {:<9}  {:<44}  {}\n", i + 1, k.type,
-                         format_number(value_of(e, ctx.purpose)), source_name(e.source), config_text(k.config),
+      std::string cells;
+      for (Purpose p : purposes)
+        cells += fmt::format(" {:>12}  {:<9}", format_number(e.value(p)), source_name(e.source_of(p)));
+      out << fmt::format("  {:>3}  {:<26}{}  {:<44}  {}\n", i + 1, k.type, cells, config_text(k.config),
                          join(k.nodes, ", "));
       if (e.extrapolated) out << fmt::format("  {:>3}  extrapolated: {}\n", "", e.extrapolated_why);
     }
@@ -108,9 +126,13 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
       models.push_back(m);
       continue;
     }
-    m["latency_ms"] = number_or_null(r.latency_ms);
-    m["energy_mj"] = number_or_null(r.energy_mj);
-    m["power_mw"] = number_or_null(r.power_mw);
+    // The purposes reported, in a fixed order; the others are left out (--all-purposes).
+    for (Purpose p : {Purpose::Latency, Purpose::Energy, Purpose::Power})
+      if (shows(ctx, p)) m[purpose_field(p)] = number_or_null(value_of(r, p));
+    if (shows(ctx, Purpose::Power) && r.power_envelope_known && !std::isnan(r.power_mw)) {
+      m["power_outside_envelope"] = r.power_outside_envelope;
+      m["power_outside_envelope_kernels"] = r.power_outside_kernels;
+    }
     m["kernels"] = r.kernel_count;
     m["zero_cost_kernels"] = r.zero_cost_count;
     m["coverage"] = {{"kernels", r.coverage_kernels}, {"flops", r.coverage_flops}, {"trained", r.trained_count},
@@ -139,14 +161,20 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
                         {"macs", k.macs},
                         {"flops", k.flops},
                         {"params", k.params},
-                        {"bytes", k.bytes},
-                        {"latency_ms", number_or_null(e.latency_ms)},
-                        {"energy_mj", number_or_null(e.energy_mj)},
-                        {"power_mw", number_or_null(e.power_mw)},
-                        {"source", source_name(e.source)},
-                        {"scored_as", e.scored_as},
-                        {"extrapolated", e.extrapolated}};
+                        {"bytes", k.bytes}};
+        ordered_json sources = ordered_json::object();
+        for (Purpose p : {Purpose::Latency, Purpose::Energy, Purpose::Power})
+          if (shows(ctx, p)) {
+            item[purpose_field(p)] = number_or_null(e.value(p));
+            sources[purpose_name(p)] = source_name(e.source_of(p));
+          }
+        item["source"] = source_name(e.source);  // of the purpose asked
+        item["sources"] = sources;
+        item["scored_as"] = e.scored_as;
+        item["extrapolated"] = e.extrapolated;
         if (e.extrapolated) item["extrapolated_why"] = e.extrapolated_why;
+        if (shows(ctx, Purpose::Power) && r.power_envelope_known && !std::isnan(e.power_mw))
+          item["power_outside_envelope"] = e.power_outside_envelope;
         list.push_back(std::move(item));
       }
       m["kernel_list"] = list;
@@ -167,24 +195,29 @@ void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const
         out << csv_cell(r.model) << ",,,,,,,,," << csv_cell(r.error) << ",\n";
         continue;
       }
-      out << fmt::format("{},{},{},{},{},{:.4f},{:.4f},{},{},,{:.4f}\n", csv_cell(r.model), csv_number(r.latency_ms),
-                         csv_number(r.energy_mj), csv_number(r.power_mw), r.kernel_count, r.coverage_kernels,
+      auto shown = [&](Purpose p) { return csv_number(shows(ctx, p) ? value_of(r, p) : NAN); };
+      out << fmt::format("{},{},{},{},{},{:.4f},{:.4f},{},{},,{:.4f}\n", csv_cell(r.model), shown(Purpose::Latency),
+                         shown(Purpose::Energy), shown(Purpose::Power), r.kernel_count, r.coverage_kernels,
                          r.coverage_flops, csv_number(r.flops), csv_number(r.params), r.extrapolated_share);
     }
     return;
   }
   out << "model,index,type,config,nodes,flops,params,latency_ms,energy_mj,power_mw,source,extrapolated,"
-         "extrapolated_why\n";
+         "extrapolated_why,latency_source,energy_source,power_source\n";
   for (const auto& r : reports) {
     if (!r.error.empty()) continue;
     for (size_t i = 0; i < r.kernels.size(); ++i) {
       const Kernel& k = r.kernels[i];
       const Estimate& e = r.estimates[i];
-      out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_cell(r.model), i + 1, csv_cell(k.type),
-                         csv_cell(config_text(k.config)), csv_cell(join(k.nodes, " ")), csv_number(k.flops),
-                         csv_number(k.params), csv_number(e.latency_ms), csv_number(e.energy_mj),
-                         csv_number(e.power_mw), source_name(e.source), e.extrapolated ? "true" : "false",
-                         csv_cell(e.extrapolated_why));
+      // A purpose not reported leaves its value and source cells empty.
+      auto value = [&](Purpose p) { return csv_number(shows(ctx, p) ? e.value(p) : NAN); };
+      auto source = [&](Purpose p) { return shows(ctx, p) ? std::string(source_name(e.source_of(p))) : std::string(); };
+      out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_cell(r.model), i + 1,
+                         csv_cell(k.type), csv_cell(config_text(k.config)), csv_cell(join(k.nodes, " ")),
+                         csv_number(k.flops), csv_number(k.params), value(Purpose::Latency), value(Purpose::Energy),
+                         value(Purpose::Power), source_name(e.source), e.extrapolated ? "true" : "false",
+                         csv_cell(e.extrapolated_why), source(Purpose::Latency), source(Purpose::Energy),
+                         source(Purpose::Power));
     }
   }
 }

@@ -101,6 +101,9 @@ TrainedComposite train_composite(const TrainRequest& req, const std::string& pur
     samples.push_back(std::move(s));
   }
   out.kernel_rows = rows.size();
+  for (const auto& s : samples)  // what it is trained on, for eval's in-sample split
+    (s.kernel_row ? out.kernel_fingerprints : out.model_fingerprints)
+        .push_back(s.kernel_row ? kernel_fingerprint(s.kernels[0], rules) : model_fingerprint(s.kernels, rules));
 
   CompositeParams params;
   params.booster = req.params;

@@ -19,8 +19,13 @@ namespace fs = std::filesystem;
 namespace deepen {
 namespace {
 
-double value_of(const Estimate& e, Purpose p) {
-  return p == Purpose::Latency ? e.latency_ms : p == Purpose::Energy ? e.energy_mj : e.power_mw;
+// Whether the predictor was trained on this kernel configuration (model: this model) for the
+// purpose; power counts as seen when energy and latency (or power) were.
+bool trained_on(const Predictor& predictor, Purpose purpose, uint64_t fingerprint, bool model) {
+  const TrainingSet& t = predictor.training_set();
+  auto has = [&](const char* p) { return model ? t.has_model(p, fingerprint) : t.has_kernel(p, fingerprint); };
+  if (purpose == Purpose::Power) return has("power") || (has("energy") && has("latency"));
+  return has(purpose_name(purpose).c_str());
 }
 
 EvalGroup group_of(const std::string& name, const std::vector<const EvalPoint*>& points) {
@@ -61,15 +66,21 @@ std::vector<Kernel> kernels_from_rows(const std::vector<DatasetRow>& rows) {
 
 EvalResult summarise_points(std::vector<EvalPoint> points) {
   EvalResult r;
-  std::map<std::string, std::vector<const EvalPoint*>> by;
-  std::vector<const EvalPoint*> all;
   r.points = std::move(points);
-  for (const auto& p : r.points) {
-    by[p.kernel].push_back(&p);
-    all.push_back(&p);
+  for (const auto& p : r.points) r.in_sample += p.in_sample;
+  for (bool in_sample : {false, true}) {
+    if (in_sample && r.in_sample == 0) break;
+    std::map<std::string, std::vector<const EvalPoint*>> by;
+    std::vector<const EvalPoint*> all;
+    for (const auto& p : r.points)
+      if (p.in_sample == in_sample) {
+        by[p.kernel].push_back(&p);
+        all.push_back(&p);
+      }
+    const std::string suffix = in_sample ? " (in-sample)" : "";
+    for (const auto& [name, pts] : by) r.groups.push_back(group_of(name + suffix, pts));
+    r.groups.push_back(group_of("all" + suffix, all));
   }
-  for (const auto& [name, pts] : by) r.groups.push_back(group_of(name, pts));
-  r.groups.push_back(group_of("all", all));
   return r;
 }
 
@@ -88,10 +99,14 @@ EvalResult evaluate_kernels(const Predictor& predictor, Purpose purpose, const K
   std::vector<Estimate> est = predictor.estimate(kernels, asked);
   std::vector<EvalPoint> points;
   for (size_t i = 0; i < rows.size(); ++i) {
-    double v = value_of(est[i], purpose);
-    points.push_back({rows[i].kernel, rows[i].targets.at(field), v, source_name(std::isfinite(v) ? est[i].source : Source::Uncovered)});
+    double v = est[i].value(purpose);
+    points.push_back({rows[i].kernel, rows[i].targets.at(field), v,
+                      source_name(std::isfinite(v) ? est[i].source : Source::Uncovered),
+                      trained_on(predictor, purpose, kernel_fingerprint(kernels[i], predictor.fusion_rules()), false)});
   }
-  return summarise_points(std::move(points));
+  EvalResult r = summarise_points(std::move(points));
+  r.training_set_known = !predictor.training_set().empty();
+  return r;
 }
 
 std::vector<MeasuredModel> read_measured_models(const std::string& csv_path, Purpose purpose) {
@@ -163,18 +178,22 @@ EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const st
     PredictOptions asked = options;
     asked.purpose = purpose;
     ModelReport r = summarise(row.path, kernels, predictor.estimate_model(kernels, asked), purpose);
-    double v = purpose == Purpose::Latency ? r.latency_ms : purpose == Purpose::Energy ? r.energy_mj : r.power_mw;
+    double v = value_of(r, purpose);
     // A model with uncovered kernels has a partial total: it is measured but flagged.
     std::string source = !std::isfinite(v)        ? "uncovered"
                          : r.uncovered_count > 0  ? "partial"
                          : r.fallback_count > 0   ? "fallback"
                                                   : "trained";
-    points.push_back({row.model, row.value, v, source});
+    points.push_back({row.model, row.value, v, source,
+                      trained_on(predictor, purpose, model_fingerprint(kernels, predictor.fusion_rules()), true)});
   }
   EvalResult result = summarise_points(points);
-  // Per-model groups say nothing: keep only the overall one.
-  EvalGroup all = result.groups.back();
-  result.groups.assign(1, all);
+  // Per-model groups say nothing: keep only the overall ones.
+  std::vector<EvalGroup> overall;
+  for (auto& g : result.groups)
+    if (g.name == "all" || g.name == "all (in-sample)") overall.push_back(std::move(g));
+  result.groups = std::move(overall);
+  result.training_set_known = !predictor.training_set().empty();
   return result;
 }
 

@@ -55,6 +55,26 @@ std::string reproduce_command(const TrainRequest& req, const std::string& purpos
 
 }  // namespace
 
+PowerEnvelope measured_power_envelope(const KernelDataset& data) {
+  double lo = INFINITY, hi = 0;
+  size_t n = 0;
+  for (const auto& r : data.rows) {
+    double mw = NAN;
+    if (auto p = r.targets.find("power_mw"); p != r.targets.end()) mw = p->second;
+    auto e = r.targets.find("energy_mj"), l = r.targets.find("latency_ms");
+    if (std::isnan(mw) && e != r.targets.end() && l != r.targets.end() && l->second > 0)
+      mw = e->second / l->second * 1000.0;
+    if (!(mw > 0) || !std::isfinite(mw)) continue;
+    lo = std::min(lo, mw), hi = std::max(hi, mw), ++n;
+  }
+  PowerEnvelope pe;
+  if (n == 0) return pe;
+  pe.min_mw = lo / 2;
+  pe.max_mw = hi * 2;
+  pe.note = fmt::format("half to twice the {:.3g}-{:.3g} W measured on {} rows", lo / 1000, hi / 1000, n);
+  return pe;
+}
+
 TrainResult train_predictor(const TrainRequest& req, const std::function<void(const std::string&)>& progress) {
   check_name(req.name);
   if (req.datasets.empty() && req.models.empty())
@@ -149,6 +169,9 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
       }
       std::vector<float> x = feature_matrix(type, rows);
       size_t ncols = find_schema(type)->feature_names.size();
+      for (size_t r = 0; r < rows.size(); ++r)
+        result.training_set.kernels[purpose].insert(
+            kernel_fingerprint(type, std::vector<float>(x.begin() + r * ncols, x.begin() + (r + 1) * ncols)));
       std::vector<double> y;
       for (const DatasetRow* r : rows) y.push_back(r->targets.at(field));
       TrainedKernel tk;
@@ -213,8 +236,15 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     }
     result.fallback = build_fallback(latency, energy, req.specs, latency_source, energy_source);
   }
+  result.power_envelope = req.power_envelope.known() ? req.power_envelope : measured_power_envelope(all);
   std::string rules_file = fmt::format("fusion_rules.v{}.yaml", v);
   pending.push_back({rules_file, rules_text});
+  for (const auto& c : result.composites) {
+    result.training_set.models[c.purpose].insert(c.model_fingerprints.begin(), c.model_fingerprints.end());
+    result.training_set.kernels[c.purpose].insert(c.kernel_fingerprints.begin(), c.kernel_fingerprints.end());
+  }
+  std::string training_set_file = fmt::format("training_set.v{}.txt", v);
+  pending.push_back({training_set_file, result.training_set.to_text()});
 
   // The registry entry.
   const TrainParams& p = req.params;
@@ -341,6 +371,11 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     }
     e << YAML::EndMap;
   }
+  e << YAML::Key << "training_set" << YAML::Value << training_set_file;
+  if (const PowerEnvelope& pe = result.power_envelope; pe.known())
+    e << YAML::Key << "power_envelope" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "min_w"
+      << YAML::Value << g6(pe.min_mw / 1000) << YAML::Key << "max_w" << YAML::Value << g6(pe.max_mw / 1000)
+      << YAML::Key << "note" << YAML::Value << pe.note << YAML::EndMap;
   const FallbackModel& fb = result.fallback;
   if (fb.has_energy || fb.has_latency) {
     e << YAML::Key << "fallback" << YAML::Value << YAML::BeginMap;
