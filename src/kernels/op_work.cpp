@@ -41,6 +41,10 @@ struct OpRule {
   bool weights = true;     // its floating-point constant inputs are weights (Resize's scales are not)
 };
 
+// An op that forms a kernel family (Relu, Softmax, a 2-D Conv, ...) is counted by the family's
+// formula (schema.cpp, kernel_work), which its boosters were trained with; its row here counts
+// it where no family applies (a 1-D Conv, a Clip that is not relu6, a Gemm of two activations);
+// its `weights` column applies to every kernel (node_weights).
 // clang-format off
 const OpRule kRules[] = {
     // products
