@@ -10,8 +10,10 @@
 
 #include "test_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <stdexcept>
 
 using deepen::test::model;
 
@@ -484,3 +486,146 @@ TEST(KernelDetector, BroadcastOperandOrderGivesTheSameKernel) {
 }
 
 }  // namespace
+
+// ---- The work of ops deepen does not score: counted from their semantics, so that coverage is
+// the share of real work and an unscored op never looks free.
+namespace {
+
+void equation(deepen::Node& n, const char* eq) { n.attrs["equation"] = std::string(eq); }
+
+deepen::Node& add_node(TinyGraph& t, const std::string& op, std::vector<std::string> in, const std::string& out,
+                       deepen::Shape shape) {
+  t.tensor(out, std::move(shape));
+  t.g.outputs.push_back(out);
+  return t.g.nodes.emplace_back(deepen::Node{out, op, "", {}, std::move(in), {out}});
+}
+
+void int_argument(TinyGraph& t, const std::string& name, std::vector<int64_t> values) {
+  t.weight(name, {static_cast<int64_t>(values.size())});
+  t.g.tensors[name].elem_type = 7;  // int64: an argument, not a weight
+  t.g.tensors[name].int_values = std::move(values);
+  t.g.tensors[name].has_int_values = true;
+}
+
+const deepen::Kernel& kernel_of(const std::vector<deepen::Kernel>& ks, const std::string& node) {
+  for (const auto& k : ks)
+    if (!k.nodes.empty() && k.nodes.back() == node) return k;
+  throw std::runtime_error("no kernel ends in node " + node);
+}
+
+}  // namespace
+
+TEST(OpWork, EinsumIsTheProductOfItsIndicesAndCountsItsWeights) {
+  TinyGraph t;
+  t.tensor("x", {2, 16, 32});
+  t.g.inputs = {"x"};
+  t.weight("w", {32, 64});
+  equation(add_node(t, "Einsum", {"x", "w"}, "proj", {2, 16, 64}), "bij,jk->bik");       // a weight
+  equation(add_node(t, "Einsum", {"proj", "proj"}, "scores", {2, 16, 16}), "bqd,bkd->bqk");  // two activations
+  equation(add_node(t, "Einsum", {"scores"}, "swapped", {2, 16, 16}), "bqk->bkq");      // a permutation
+  equation(add_node(t, "Einsum", {"scores"}, "rowsum", {2, 16}), "bqk->bq");            // a sum
+  equation(add_node(t, "Einsum", {"x", "x"}, "gated", {2, 16, 32}), "...j,...j->...j");  // a product, no sum
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  ASSERT_EQ(ks.size(), 5u);
+  const auto& proj = kernel_of(ks, "proj");
+  EXPECT_EQ(proj.type, "other:Einsum");
+  EXPECT_DOUBLE_EQ(proj.macs, 2.0 * 16 * 32 * 64);  // b, i, j, k
+  EXPECT_DOUBLE_EQ(proj.flops, 2 * proj.macs);
+  EXPECT_DOUBLE_EQ(proj.params, 32.0 * 64);
+  EXPECT_DOUBLE_EQ(proj.bytes, (2.0 * 16 * 32 + 32 * 64 + 2 * 16 * 64) * 4);
+  const auto& scores = kernel_of(ks, "scores");
+  EXPECT_DOUBLE_EQ(scores.macs, 2.0 * 16 * 16 * 64);  // b, q, k, d
+  EXPECT_DOUBLE_EQ(scores.flops, 2 * scores.macs);
+  EXPECT_DOUBLE_EQ(scores.params, 0);
+  EXPECT_DOUBLE_EQ(scores.bytes, (2 * 2.0 * 16 * 64 + 2 * 16 * 16) * 4);
+  const auto& swapped = kernel_of(ks, "swapped");
+  EXPECT_DOUBLE_EQ(swapped.flops, 0);  // moves data only
+  EXPECT_DOUBLE_EQ(swapped.bytes, 2 * 2.0 * 16 * 16 * 4);
+  EXPECT_DOUBLE_EQ(kernel_of(ks, "rowsum").flops, 2.0 * 16 * 16);  // one add per summed element
+  const auto& gated = kernel_of(ks, "gated");
+  EXPECT_DOUBLE_EQ(gated.macs, 2.0 * 16 * 32);  // "..." counts as indices too
+  EXPECT_DOUBLE_EQ(gated.flops, 2.0 * 16 * 32);  // one multiply each, nothing summed
+}
+
+TEST(OpWork, MatMulBroadcastsItsBatchDimsAndCountsAConstantOperand) {
+  TinyGraph t;
+  t.tensor("a", {16, 8});       // broadcast over b's batch of 4
+  t.tensor("b", {4, 8, 16});
+  t.tensor("c", {4, 16, 8});
+  t.g.inputs = {"a", "b", "c"};
+  t.weight("w3", {4, 8, 32});   // a constant 3-D operand: weights, but not a 2-D fc
+  add_node(t, "MatMul", {"a", "b"}, "ab", {4, 16, 16});
+  add_node(t, "MatMul", {"c", "w3"}, "cw", {4, 16, 32});
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+  ASSERT_EQ(ks.size(), 2u);
+  EXPECT_EQ(ks[0].type, "matmul");
+  EXPECT_DOUBLE_EQ(ks[0].config.get("rows"), 4.0 * 16);
+  EXPECT_DOUBLE_EQ(ks[0].macs, 4.0 * 16 * 8 * 16);  // was 16 x 8 x 16: the batch of b was lost
+  EXPECT_DOUBLE_EQ(ks[0].bytes, (16.0 * 8 + 4 * 8 * 16 + 4 * 16 * 16) * 4);  // a is read once
+  EXPECT_DOUBLE_EQ(ks[0].params, 0);
+  EXPECT_EQ(ks[1].type, "matmul");
+  EXPECT_DOUBLE_EQ(ks[1].macs, 4.0 * 16 * 8 * 32);
+  EXPECT_DOUBLE_EQ(ks[1].params, 4.0 * 8 * 32);
+}
+
+TEST(OpWork, ElementWiseDataMovementAndOtherOpsCountTheirElements) {
+  TinyGraph t;
+  t.tensor("x", {1, 32, 8, 8});
+  t.tensor("p", {1, 32, 1, 1});
+  t.tensor("cond", {1, 1, 8, 8});
+  t.tensor("ids", {1, 5});
+  t.tensor("s", {1, 8, 100});
+  t.g.inputs = {"x", "p", "cond", "ids", "s"};
+  const double n = 32.0 * 8 * 8;  // elements of x
+  int_argument(t, "shape", {1, 32, 8, 8});
+  int_argument(t, "repeats", {1, 1, 8, 8});
+  int_argument(t, "axes", {2, 3});
+  t.weight("table", {1000, 32});
+  t.weight("w1d", {16, 8, 3});
+  t.weight("b1d", {16});
+  t.weight("scale", {1, 32, 1, 1});
+  add_node(t, "Expand", {"p", "shape"}, "expanded", {1, 32, 8, 8});
+  add_node(t, "Tile", {"p", "repeats"}, "tiled", {1, 32, 8, 8});
+  add_node(t, "Where", {"cond", "x", "expanded"}, "chosen", {1, 32, 8, 8});
+  add_node(t, "ReduceSum", {"x", "axes"}, "summed", {1, 32, 1, 1});
+  add_node(t, "Gather", {"table", "ids"}, "embedded", {1, 5, 32});
+  add_node(t, "Transpose", {"x"}, "nhwc", {1, 8, 8, 32});
+  add_node(t, "Conv", {"s", "w1d", "b1d"}, "conv1d", {1, 16, 98});
+  add_node(t, "Erf", {"x"}, "erf", {1, 32, 8, 8});
+  add_node(t, "Mul", {"chosen", "scale"}, "scaled", {1, 32, 8, 8});
+  t.g.outputs.erase(std::remove(t.g.outputs.begin(), t.g.outputs.end(), "chosen"), t.g.outputs.end());
+  auto ks = deepen::detect_kernels(t.g, deepen::default_fusion_rules());
+
+  const auto& expand = kernel_of(ks, "expanded");
+  EXPECT_EQ(expand.type, "other:Expand");
+  EXPECT_DOUBLE_EQ(expand.flops, 0);
+  EXPECT_DOUBLE_EQ(expand.bytes, (32 + n) * 4);  // reads p, writes the broadcast; the shape is an argument
+  EXPECT_DOUBLE_EQ(expand.params, 0);
+  EXPECT_DOUBLE_EQ(kernel_of(ks, "tiled").bytes, (32 + n) * 4);
+  const auto& where = kernel_of(ks, "chosen");
+  EXPECT_EQ(where.type, "other:Where");
+  EXPECT_DOUBLE_EQ(where.flops, n);  // one select per output element
+  EXPECT_DOUBLE_EQ(where.bytes, (64 + n + n + n) * 4);
+  const auto& sum = kernel_of(ks, "summed");
+  EXPECT_DOUBLE_EQ(sum.flops, n);  // one add per input element
+  EXPECT_DOUBLE_EQ(sum.bytes, (n + 32) * 4);
+  const auto& gather = kernel_of(ks, "embedded");
+  EXPECT_EQ(gather.type, "other:Gather");
+  EXPECT_DOUBLE_EQ(gather.bytes, 2 * 5.0 * 32 * 4);   // the rows it picks, not the whole table
+  EXPECT_DOUBLE_EQ(gather.params, 1000.0 * 32);      // but the table is the model's weights
+  const auto& transpose = kernel_of(ks, "nhwc");
+  EXPECT_TRUE(transpose.zero_cost);
+  EXPECT_DOUBLE_EQ(transpose.flops, 0);
+  EXPECT_DOUBLE_EQ(transpose.bytes, 2 * n * 4);
+  const auto& conv1d = kernel_of(ks, "conv1d");
+  EXPECT_EQ(conv1d.type, "other:Conv");
+  EXPECT_DOUBLE_EQ(conv1d.macs, 16.0 * 98 * 8 * 3);
+  EXPECT_DOUBLE_EQ(conv1d.flops, 2 * conv1d.macs);
+  EXPECT_DOUBLE_EQ(conv1d.params, 16.0 * 8 * 3 + 16);
+  EXPECT_DOUBLE_EQ(conv1d.bytes, (800.0 + 16 * 8 * 3 + 16 + 16 * 98) * 4);
+  EXPECT_DOUBLE_EQ(kernel_of(ks, "erf").flops, n);
+  const auto& scaled = kernel_of(ks, "scaled");
+  EXPECT_EQ(scaled.type, "mul");
+  EXPECT_DOUBLE_EQ(scaled.flops, n);
+  EXPECT_DOUBLE_EQ(scaled.params, 32);  // the per-channel scale it reads
+}

@@ -91,6 +91,17 @@ std::pair<std::string, Shape> parse_input_shape(const std::string& spec);
 // Puts nodes in topological order; throws Error on a cycle or an input that nobody produces.
 void sort_topologically(Graph& graph);
 
+// The indices of an Einsum equation over its inputs' shapes: each letter's dimension, the
+// broadcast shape of "...", the output's letters and shape (ONNX 1.12's inference gives only the
+// output's rank). nullopt when the equation does not fit the shapes.
+struct EinsumIndices {
+  std::map<char, int64_t> dims;
+  Shape ellipsis;
+  std::string output_letters;
+  Shape output;
+};
+std::optional<EinsumIndices> einsum_indices(std::string equation, const std::vector<const Shape*>& inputs);
+
 // Loads an ONNX model file. Throws Error with a message naming the file and what is wrong.
 Graph load_onnx(const std::string& path, const LoadOptions& options = {});
 // Same, from the bytes of a model; `label` names it in errors.

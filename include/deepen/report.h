@@ -21,6 +21,8 @@ struct ModelReport {
   size_t trained_count = 0, fallback_count = 0, uncovered_count = 0;
   double coverage_kernels = 0;  // share of working kernels scored by a trained booster
   double coverage_flops = 0;    // share of FLOPs in such kernels
+  double uncovered_kernels = 0;  // share of working kernels scored by nothing (source uncovered)
+  double uncovered_flops = 0;    // share of FLOPs in such kernels
   // Kernels whose number for the purpose came from a booster beyond its training ranges, and the
   // share of the model's estimate they make (by latency for latency, by energy for energy and
   // power: the model's power is its energy over its latency).
@@ -70,5 +72,11 @@ void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const
 
 // Formats a number for tables: 4 significant digits, or "-" for NaN.
 std::string format_number(double value);
+// Formats a share (0..1) as a percentage with as many decimals as it takes (up to 2) never to
+// round a share below 1 up to 100% nor one above 0 down to 0%: 0.9995 is "99.95%", 0.99999
+// ">99.99%", 0.96 "96%"; "-" for NaN.
+std::string format_share(double share);
+// The same rule for scripts: a share with `decimals` decimals, more where fewer would read 1 or 0.
+std::string format_share_decimal(double share, int decimals = 4);
 
 }  // namespace deepen

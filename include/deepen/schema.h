@@ -35,4 +35,13 @@ struct KernelWork {
 };
 KernelWork kernel_work(const std::string& kernel_type, const KernelConfig& config);
 
+// Work of one ONNX node from its op's semantics and its tensors' shapes (MACs of a convolution,
+// matrix product or Einsum, FLOPs per element of element-wise ops and reductions, bytes of data
+// movement, weights read): what a kernel of type other:X is counted as. Zero where an output's
+// shape is open; an op deepen has no rule for counts one FLOP per output element.
+KernelWork node_work(const Graph& graph, const Node& node);
+// Elements of the weights a node reads: its constant non-integer inputs of more than one element
+// (scalar arguments and index tensors are not weights; nor are Resize's and Pad's arguments).
+double node_weights(const Graph& graph, const Node& node);
+
 }  // namespace deepen

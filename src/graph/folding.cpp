@@ -353,11 +353,11 @@ void expand_shape(Graph& graph, const Node& node) {
   out.shape_known = true;
 }
 
-// The output shape of an Einsum (ONNX 1.12's inference gives only its rank): each letter's
-// dimension from the inputs, "..." broadcast over the inputs; without "->" the output is the
-// ellipsis then the letters used once, in alphabetical order. nullopt when the equation does
-// not fit the shapes.
-std::optional<Shape> einsum_shape(std::string equation, const std::vector<const Shape*>& inputs) {
+}  // namespace
+
+// Each letter's dimension from the inputs, "..." broadcast over the inputs; without "->" the
+// output is the ellipsis then the letters used once, in alphabetical order.
+std::optional<EinsumIndices> einsum_indices(std::string equation, const std::vector<const Shape*>& inputs) {
   equation.erase(std::remove(equation.begin(), equation.end(), ' '), equation.end());
   const size_t arrow = equation.find("->");
   const std::string lhs = equation.substr(0, arrow);
@@ -402,28 +402,31 @@ std::optional<Shape> einsum_shape(std::string equation, const std::vector<const 
       ++uses[t[k]];
     }
   }
-  Shape out;
+  EinsumIndices result;
+  Shape& out = result.output;
   if (arrow == std::string::npos) {
     out = ellipsis;
     for (const auto& [c, n] : uses)
-      if (n == 1) out.push_back(dim_of[c]);
-    return out;
+      if (n == 1) out.push_back(dim_of[c]), result.output_letters.push_back(c);
+  } else {
+    std::string rhs = equation.substr(arrow + 2);
+    const size_t dots = rhs.find("...");
+    if (dots != std::string::npos) rhs.erase(dots, 3);
+    for (size_t k = 0; k <= rhs.size(); ++k) {
+      if (dots != std::string::npos && k == dots) out.insert(out.end(), ellipsis.begin(), ellipsis.end());
+      if (k == rhs.size()) break;
+      auto it = dim_of.find(rhs[k]);
+      if (it == dim_of.end()) return std::nullopt;
+      out.push_back(it->second);
+      result.output_letters.push_back(rhs[k]);
+    }
+    if (dots == std::string::npos && has_ellipsis && !ellipsis.empty()) return std::nullopt;
   }
-  std::string rhs = equation.substr(arrow + 2);
-  const size_t dots = rhs.find("...");
-  if (dots != std::string::npos) rhs.erase(dots, 3);
-  for (size_t k = 0; k <= rhs.size(); ++k) {
-    if (dots != std::string::npos && k == dots) out.insert(out.end(), ellipsis.begin(), ellipsis.end());
-    if (k == rhs.size()) break;
-    auto it = dim_of.find(rhs[k]);
-    if (it == dim_of.end()) return std::nullopt;
-    out.push_back(it->second);
-  }
-  if (dots == std::string::npos && has_ellipsis && !ellipsis.empty()) return std::nullopt;
-  return out;
+  result.dims = std::move(dim_of);
+  result.ellipsis = std::move(ellipsis);
+  return result;
 }
 
-}  // namespace
 
 void fold_constants(Graph& graph) {
   std::unordered_map<std::string, std::string> alias;
@@ -535,8 +538,8 @@ void fold_constants(Graph& graph) {
       }
       const std::string equation = node.attr_string("equation", "");
       if (!out.shape_known && shapes.size() == node.inputs.size() && !equation.empty())
-        if (auto s = einsum_shape(equation, shapes)) {
-          out.shape = *s;
+        if (auto s = einsum_indices(equation, shapes)) {
+          out.shape = s->output;
           out.shape_known = true;
         }
     }

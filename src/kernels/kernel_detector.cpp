@@ -602,7 +602,11 @@ class Detector {
     }
     k.zero_cost = head.zero_cost;
     k.output = units_[members.back()].output;
-    if (k.zero_cost) return k;
+    if (k.zero_cost) {  // no arithmetic; a Transpose still moves its tensor, and says how much
+      for (size_t m : members)
+        for (size_t n : units_[m].nodes) k.bytes += node_work(g_, node(n)).bytes;
+      return k;
+    }
     size_t n0 = head.nodes.front();
     const Node& hn = node(n0);
     KernelConfig& c = k.config;
@@ -679,16 +683,23 @@ class Detector {
         c.set("hw_out", static_cast<double>(y.shape[2]));
         c.set("w_out", static_cast<double>(y.shape[3]));
       }
-    } else if (op == "matmul") {
+    } else if (op == "matmul") {  // (..., M, K) x (..., K, N), the batch dims broadcast against each other
       const Tensor& a = shaped(hn.inputs[0], n0);
       const Tensor& b = shaped(hn.inputs[1], n0);
-      double rows = 1, b_elements = 1;
-      for (size_t d = 0; d + 1 < a.shape.size(); ++d) rows *= static_cast<double>(a.shape[d]);
+      const size_t ra = a.shape.size(), rb = b.shape.size(), batch_rank = std::max(ra, rb) - 2;
+      double rows = static_cast<double>(a.shape[ra - 2]), a_elements = 1, b_elements = 1;
+      for (size_t d = 0; d < batch_rank; ++d) {
+        int64_t da = d + ra >= batch_rank + 2 ? a.shape[d + ra - batch_rank - 2] : 1;
+        int64_t db = d + rb >= batch_rank + 2 ? b.shape[d + rb - batch_rank - 2] : 1;
+        rows *= static_cast<double>(std::max(da, db));
+      }
+      for (auto d : a.shape) a_elements *= static_cast<double>(d);
       for (auto d : b.shape) b_elements *= static_cast<double>(d);
       c.set("rows", rows);
       c.set("cin", static_cast<double>(a.shape.back()));
       c.set("cout", static_cast<double>(b.shape.back()));
       c.set("b_elements", b_elements);
+      if (a_elements != rows * static_cast<double>(a.shape.back())) c.set("a_elements", a_elements);  // a broadcast
     } else if (op == "maxpool" || op == "avgpool") {
       const Tensor& x = shaped(hn.inputs[0], n0);
       const Tensor& y = shaped(hn.outputs[0], n0);
@@ -735,6 +746,17 @@ class Detector {
       if (x && x->shape_known) set_activation(c, shaped(t, n0));
       else if (op.rfind("other:", 0) != 0) set_activation(c, shaped(t, n0));
     }
+    if (op.rfind("other:", 0) == 0) {  // no family's formula: the op's own semantics
+      for (size_t m : members)
+        for (size_t n : units_[m].nodes) {
+          KernelWork w = node_work(g_, node(n));
+          k.macs += w.macs;
+          k.flops += w.flops;
+          k.params += w.params;
+          k.bytes += w.bytes;
+        }
+      return k;
+    }
     KernelWork work = kernel_work(k.type, c);
     double batch = c.get_or("batch", 1.0);
     if (op == "fc" || op == "matmul") batch = 1.0;  // rows already count the batch
@@ -742,6 +764,9 @@ class Detector {
     k.flops = work.flops * batch;
     k.params = work.params;
     k.bytes = work.bytes * batch;
+    if (k.params == 0)  // a family without weights of its own: those its nodes read (x * scale, a constant B)
+      for (size_t m : members)
+        for (size_t n : units_[m].nodes) k.params += node_weights(g_, node(n));
     return k;
   }
 

@@ -251,11 +251,11 @@ KernelWork kernel_work(const std::string& kernel_type, const KernelConfig& c) {
     double cin = c.get("cin"), out = c.has("hw_out") ? out_area(c) : in_area(c);
     w.flops = out * cin;
     w.bytes = (in_area(c) + out) * cin * e;
-  } else if (family == "matmul") {  // rows x cin times cin x cout, b_elements in the second operand
+  } else if (family == "matmul") {  // rows x cin times cin x cout; a_elements and b_elements in the operands
     double rows = c.get("rows"), cin = c.get("cin"), cout = c.get("cout");
     w.macs = rows * cin * cout;
     w.flops = 2 * w.macs;
-    w.bytes = (rows * (cin + cout) + c.get_or("b_elements", cin * cout)) * e;
+    w.bytes = (c.get_or("a_elements", rows * cin) + rows * cout + c.get_or("b_elements", cin * cout)) * e;
   } else if (family == "layernorm" || family == "gelu") {  // one flop per element per op they decompose into
     double elements = in_area(c) * c.get("cin");
     w.flops = elements * (family == "layernorm" ? 9.0 : 5.0);

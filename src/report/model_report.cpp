@@ -2,13 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <string>
+
 namespace deepen {
 
 ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std::vector<Estimate> estimates,
                       Purpose purpose) {
   ModelReport r;
   r.model = model;
-  double trained_flops = 0;
+  double trained_flops = 0, uncovered_flops = 0;
   bool any_latency = false, any_energy = false;
   double latency = 0, energy = 0;
   double weight_all = 0, weight_extrapolated = 0;
@@ -31,6 +34,7 @@ ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std
       ++r.fallback_count;
     } else {
       ++r.uncovered_count;
+      uncovered_flops += k.flops;
     }
     double weight = purpose == Purpose::Latency ? e.latency_ms : e.energy_mj;
     if (!std::isnan(weight)) {
@@ -54,6 +58,8 @@ ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std
     r.power_mw = r.energy_mj / r.latency_ms * 1000.0;
   r.coverage_kernels = r.kernel_count ? static_cast<double>(r.trained_count) / r.kernel_count : 1.0;
   r.coverage_flops = r.flops > 0 ? trained_flops / r.flops : r.coverage_kernels;
+  r.uncovered_kernels = r.kernel_count ? static_cast<double>(r.uncovered_count) / r.kernel_count : 0.0;
+  r.uncovered_flops = r.flops > 0 ? uncovered_flops / r.flops : r.uncovered_kernels;
   r.extrapolated_share = weight_all > 0 ? weight_extrapolated / weight_all : 0.0;
   r.kernels = std::move(kernels);
   r.estimates = std::move(estimates);
@@ -87,6 +93,27 @@ std::string format_number(double value) {
   if (a >= 10) return fmt::format("{:.2f}", value);
   if (a >= 1) return fmt::format("{:.3f}", value);
   return fmt::format("{:.4f}", value);
+}
+
+std::string format_share(double share) {
+  if (std::isnan(share)) return "-";
+  const double pct = share * 100;
+  for (int decimals = 0; decimals <= 2; ++decimals) {
+    std::string text = fmt::format("{:.{}f}", pct, decimals);
+    const double shown = std::stod(text);
+    if ((shown < 100 || share >= 1) && (shown > 0 || share <= 0)) return text + "%";
+  }
+  return share > 0.5 ? ">99.99%" : "<0.01%";
+}
+
+std::string format_share_decimal(double share, int decimals) {
+  if (std::isnan(share)) return "";
+  for (int d = decimals; d <= 17; ++d) {
+    std::string text = fmt::format("{:.{}f}", share, d);
+    const double shown = std::stod(text);
+    if ((shown < 1 || share >= 1) && (shown > 0 || share <= 0)) return text;
+  }
+  return fmt::format("{:.17g}", share);
 }
 
 }  // namespace deepen

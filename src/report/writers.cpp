@@ -36,7 +36,7 @@ std::string csv_cell(const std::string& s) {
 
 std::string csv_number(double v) { return std::isnan(v) ? "" : fmt::format("{:.6g}", v); }
 
-std::string percent(double share) { return fmt::format("{:.0f}%", share * 100); }
+std::string percent(double share) { return format_share(share); }  // never 100% for less, never 0% for more
 
 bool shows(const ReportContext& ctx, Purpose p) { return ctx.all_purposes || ctx.purpose == p; }
 
@@ -64,8 +64,8 @@ void write_table(std::ostream& out, const std::vector<ModelReport>& reports, con
   for (const auto& r : reports) name_width = std::max(name_width, r.model.size());
   name_width = std::min<size_t>(name_width, 60);
   out << fmt::format("predictor {} {} ({})\n", ctx.predictor, ctx.version, ctx.device);
-  out << fmt::format("{:<{}}  {:>14}{}  {:>7}  {:>9}  {:>9}  {:>9}  {:>10}\n", "model", name_width, head, also_heads,
-                     "kernels", "coverage", "flops cov", "fallback", "MFLOPs");
+  out << fmt::format("{:<{}}  {:>14}{}  {:>7}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>10}\n", "model", name_width, head,
+                     also_heads, "kernels", "coverage", "flops cov", "fallback", "uncovered", "unc flops", "MFLOPs");
   for (const auto& r : reports) {
     if (!r.error.empty()) {
       out << fmt::format("{:<{}}  error: {}\n", r.model, name_width, r.error);
@@ -74,9 +74,10 @@ void write_table(std::ostream& out, const std::vector<ModelReport>& reports, con
     double fallback_share = r.kernel_count ? static_cast<double>(r.fallback_count) / r.kernel_count : 0.0;
     std::string also;
     for (size_t i = 1; i < purposes.size(); ++i) also += fmt::format("  {:>14}", format_number(value_of(r, purposes[i])));
-    out << fmt::format("{:<{}}  {:>14}{}  {:>7}  {:>9}  {:>9}  {:>9}  {:>10}\n", r.model, name_width,
+    out << fmt::format("{:<{}}  {:>14}{}  {:>7}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>10}\n", r.model, name_width,
                        format_number(value_of(r, ctx.purpose)), also, r.kernel_count, percent(r.coverage_kernels),
-                       percent(r.coverage_flops), percent(fallback_share), format_number(r.flops / 1e6));
+                       percent(r.coverage_flops), percent(fallback_share), percent(r.uncovered_kernels),
+                       percent(r.uncovered_flops), format_number(r.flops / 1e6));
     if (r.extrapolated_count)
       out << fmt::format("  {} kernel(s) extrapolate beyond their predictor's training data ({} of the estimate){}\n",
                          r.extrapolated_count, percent(r.extrapolated_share),
@@ -136,7 +137,8 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
     m["kernels"] = r.kernel_count;
     m["zero_cost_kernels"] = r.zero_cost_count;
     m["coverage"] = {{"kernels", r.coverage_kernels}, {"flops", r.coverage_flops}, {"trained", r.trained_count},
-                     {"fallback", r.fallback_count}, {"uncovered", r.uncovered_count}};
+                     {"fallback", r.fallback_count}, {"uncovered", r.uncovered_count},
+                     {"uncovered_kernels", r.uncovered_kernels}, {"uncovered_flops", r.uncovered_flops}};
     m["extrapolated_kernels"] = r.extrapolated_count;
     m["extrapolated_share"] = r.extrapolated_share;
     m["macs"] = r.macs;
@@ -189,16 +191,18 @@ void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const
   if (!ctx.per_kernel) {
     // New columns go after error, so that scripts reading columns by position keep working.
     out << "model,latency_ms,energy_mj,power_mw,kernels,coverage_kernels,coverage_flops,flops,params,error,"
-           "extrapolated_share\n";
+           "extrapolated_share,uncovered_kernels,uncovered_flops\n";
     for (const auto& r : reports) {
       if (!r.error.empty()) {
-        out << csv_cell(r.model) << ",,,,,,,,," << csv_cell(r.error) << ",\n";
+        out << csv_cell(r.model) << ",,,,,,,,," << csv_cell(r.error) << ",,,\n";
         continue;
       }
       auto shown = [&](Purpose p) { return csv_number(shows(ctx, p) ? value_of(r, p) : NAN); };
-      out << fmt::format("{},{},{},{},{},{:.4f},{:.4f},{},{},,{:.4f}\n", csv_cell(r.model), shown(Purpose::Latency),
-                         shown(Purpose::Energy), shown(Purpose::Power), r.kernel_count, r.coverage_kernels,
-                         r.coverage_flops, csv_number(r.flops), csv_number(r.params), r.extrapolated_share);
+      out << fmt::format("{},{},{},{},{},{},{},{},{},,{},{},{}\n", csv_cell(r.model), shown(Purpose::Latency),
+                         shown(Purpose::Energy), shown(Purpose::Power), r.kernel_count,
+                         format_share_decimal(r.coverage_kernels), format_share_decimal(r.coverage_flops),
+                         csv_number(r.flops), csv_number(r.params), format_share_decimal(r.extrapolated_share),
+                         format_share_decimal(r.uncovered_kernels), format_share_decimal(r.uncovered_flops));
     }
     return;
   }
