@@ -383,9 +383,9 @@ struct EvalGroup {
 
 struct EvalResult {
   std::vector<EvalPoint> points;
-  // Per kernel type (sorted), then "all", of the rows the predictor was not trained on; when some
-  // rows are in its training set, the same of those, named "<type> (in-sample)" and
-  // "all (in-sample)", after them. Groups without rows are left out ("all" never is).
+  // Per kernel type (sorted), then "all". When some rows are in the predictor's training set,
+  // those of the rows it was not trained on are named "<type> (held-out)" and "all (held-out)",
+  // followed by the same of the others, "<type> (in-sample)" and "all (in-sample)".
   std::vector<EvalGroup> groups;
   size_t in_sample = 0;  // rows in the predictor's training set
   bool training_set_known = false;  // the predictor records its training set

@@ -78,6 +78,11 @@ int run_eval(const EvalFlags& f) {
                        "±20%", "fallback", "uncovered");
     for (const auto& g : r.groups) {
       const Metrics& m = g.metrics;
+      if (m.n == 0) {  // no scored row: no figure, rather than zeros that read as a result
+        out << fmt::format("{:<{}}  {:>6}  {:>10}  {:>7}  {:>7}  {:>6}  {:>6}  {:>6}  {:>8}  {:>9}\n", g.name, w, 0, "-",
+                           "-", "-", "-", "-", "-", g.fallback, g.uncovered);
+        continue;
+      }
       out << fmt::format("{:<{}}  {:>6}  {:>10.4g}  {:>7.2f}  {:>7.2f}  {:>6}  {:>6}  {:>6}  {:>8}  {:>9}\n", g.name,
                          w, m.n, m.rmse, m.mape, m.rmspe, pct(m.acc5), pct(m.acc10), pct(m.acc20), g.fallback,
                          g.uncovered);
@@ -87,7 +92,7 @@ int run_eval(const EvalFlags& f) {
     const char* row_kind = f.dataset.empty() ? "models" : "kernel configurations";
     if (r.in_sample > 0)
       out << fmt::format("(in-sample): the {} rows whose {} the predictor was trained on: how well it fits them, "
-                         "not how well it predicts; the other groups hold the rest\n",
+                         "not how well it predicts; (held-out): the others, the figures to judge it by\n",
                          r.in_sample, row_kind);
     else if (r.training_set_known)
       out << fmt::format("no row is among the {} the predictor was trained on: every figure is held out\n", row_kind);

@@ -77,7 +77,7 @@ EvalResult summarise_points(std::vector<EvalPoint> points) {
         by[p.kernel].push_back(&p);
         all.push_back(&p);
       }
-    const std::string suffix = in_sample ? " (in-sample)" : "";
+    const std::string suffix = in_sample ? " (in-sample)" : r.in_sample > 0 ? " (held-out)" : "";
     for (const auto& [name, pts] : by) r.groups.push_back(group_of(name + suffix, pts));
     r.groups.push_back(group_of("all" + suffix, all));
   }
@@ -191,7 +191,7 @@ EvalResult evaluate_models(const Predictor& predictor, Purpose purpose, const st
   // Per-model groups say nothing: keep only the overall ones.
   std::vector<EvalGroup> overall;
   for (auto& g : result.groups)
-    if (g.name == "all" || g.name == "all (in-sample)") overall.push_back(std::move(g));
+    if (g.name.rfind("all", 0) == 0) overall.push_back(std::move(g));
   result.groups = std::move(overall);
   result.training_set_known = !predictor.training_set().empty();
   return result;
