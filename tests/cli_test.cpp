@@ -366,3 +366,16 @@ TEST_F(Cli, PowerOutsideTheEnvelopeIsWarnedAndFlagged) {
   CliResult list = deepen({"list"});
   EXPECT_NE(list.out.find("power:     plausible 0.6-1 W (by hand)"), std::string::npos) << list.out;
 }
+
+// Predictor names are matched in any letter case; an unknown one gets the closest name.
+TEST_F(Cli, PredictorNamesIgnoreCaseAndSuggestTheClosest) {
+  CliResult upper = deepen({"predict", "-p", "STUB", "--predictor-version", "1.0", "-m", "test_models/resnet_basic.onnx"});
+  EXPECT_EQ(upper.exit_code, 0) << upper.err;
+  EXPECT_NE(upper.out.find("predictor stub 1.0"), std::string::npos) << upper.out;
+  CliResult typo = deepen({"predict", "-p", "envelopped", "-m", "test_models/resnet_basic.onnx"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("unknown predictor 'envelopped'; did you mean 'enveloped'?"), std::string::npos) << typo.err;
+  CliResult far = deepen({"predict", "-p", "qqqqqqqq", "-m", "test_models/resnet_basic.onnx"});
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
+}

@@ -719,6 +719,11 @@ TEST(TrainCli, PowerEnvelopeFlagIsRecordedAndChecked) {
   EXPECT_NE(deepen::test::read_text(reg + "/predictors.yaml")
                 .find("power_envelope: {min_w: 0.5, max_w: 4, note: data sheet}"),
             std::string::npos);
+  // A name that differs from a registered one only in case would shadow it.
+  RunResult shadow = run_deepen(fmt::format(
+      "train --dataset {} --name ENV_dev --device d --framework f --predictors {} --rounds 20", csv, reg));
+  EXPECT_EQ(shadow.exit_code, 2) << shadow.out;
+  EXPECT_NE(shadow.out.find("already registered as 'env_dev'"), std::string::npos) << shadow.out;
   for (const char* bad : {"--power-envelope-w 4 0.5", "--power-envelope-w -1 2", "--power-envelope-w 1"}) {
     RunResult b = run_deepen(fmt::format("train --dataset {} --name env_bad --device d --framework f --predictors {} "
                                          "--rounds 20 {}",

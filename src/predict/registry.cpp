@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -326,11 +327,38 @@ std::string default_predictors_dir() {
   return (fs::path(DEEPEN_SOURCE_DIR) / "predictors").string();
 }
 
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Levenshtein distance, for "did you mean".
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+// Names match in any letter case (cortexa76cpu_tflite is cortexA76cpu_tflite).
 const PredictorEntry& Registry::find(const std::string& name, const std::string& version) const {
   const PredictorEntry* best = nullptr;
   std::string versions;
+  const std::string wanted = lower(name);
   for (const auto& e : entries) {
-    if (e.name != name) continue;
+    if (lower(e.name) != wanted) continue;
     versions += (versions.empty() ? "" : ", ") + e.version;
     if (!version.empty()) {
       if (compare_versions(e.version, version) == 0) return e;
@@ -341,11 +369,22 @@ const PredictorEntry& Registry::find(const std::string& name, const std::string&
   if (best) return *best;
   if (!versions.empty())
     throw Error(fmt::format("predictor '{}' has no version {} (available: {})", name, version, versions));
-  std::string names;
+  std::vector<std::string> names;
   for (const auto& e : entries)
-    if (names.find(e.name) == std::string::npos) names += (names.empty() ? "" : ", ") + e.name;
-  throw Error(fmt::format("unknown predictor '{}' (available: {}; see deepen list)", name,
-                          names.empty() ? "none" : names));
+    if (std::find(names.begin(), names.end(), e.name) == names.end()) names.push_back(e.name);
+  // The closest names, when close: a typo, a missing suffix, a prefix typed alone.
+  std::string suggestion;
+  size_t best_distance = std::max<size_t>(3, wanted.size() / 3) + 1;
+  for (const auto& n : names) {
+    std::string ln = lower(n);
+    size_t d = ln.rfind(wanted, 0) == 0 && wanted.size() >= 4 ? 1 : edit_distance(wanted, ln);
+    if (d < best_distance) best_distance = d, suggestion = n;
+  }
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw Error(fmt::format("unknown predictor '{}'{} (available: {}; see deepen list)", name,
+                          suggestion.empty() ? "" : fmt::format("; did you mean '{}'?", suggestion),
+                          list.empty() ? "none" : list));
 }
 
 }  // namespace deepen

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -129,10 +130,21 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
   {
     fs::path reg = fs::path(req.predictors_dir) / "predictors.yaml";
     std::error_code ec;
-    if (!req.force && fs::exists(reg, ec)) {
+    if (fs::exists(reg, ec)) {
       Registry r = load_registry(req.predictors_dir);
+      // Names are matched in any letter case: one that differs from a registered name only in
+      // case would shadow it.
+      auto lower = [](std::string s) {
+        for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+      };
       for (const auto& e : r.entries)
-        if (e.name == req.name && compare_versions(e.version, result.version) == 0)
+        if (e.name != req.name && lower(e.name) == lower(req.name))
+          throw Error(fmt::format("{}: predictor '{}' is already registered as '{}'; names differ by more than "
+                                  "letter case (or use '{}')",
+                                  reg.string(), req.name, e.name, e.name));
+      for (const auto& e : r.entries)
+        if (!req.force && e.name == req.name && compare_versions(e.version, result.version) == 0)
           throw Error(fmt::format("{}: predictor '{}' version {} already exists; give another --version, or "
                                   "--force to overwrite it",
                                   reg.string(), req.name, result.version));
