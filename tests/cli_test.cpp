@@ -9,6 +9,7 @@
 
 #include "test_util.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -204,6 +205,18 @@ TEST_F(Cli, BadModelsExitTwoWithTheFileNamed) {
   CliResult ok = deepen({"predict", "-p", "stub", "-m", tmp.file("symbolic.onnx"), "--input-shape",
                          "input:1x3x64x64"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  // A wrong rank, or a name the model does not have, is an error naming the inputs it has.
+  CliResult rank = deepen({"predict", "-p", "stub", "-m", tmp.file("symbolic.onnx"), "--input-shape", "input:1x3x64"});
+  EXPECT_EQ(rank.exit_code, 2) << rank.err;
+  EXPECT_NE(rank.err.find("--input-shape input gives 3 dimensions, but input 'input' has 4 (input:batchx3xheightx64)"),
+            std::string::npos)
+      << rank.err;
+  CliResult name = deepen({"predict", "-p", "stub", "-m", tmp.file("symbolic.onnx"), "--input-shape", "x:1x3x64x64"});
+  EXPECT_EQ(name.exit_code, 2) << name.err;
+  EXPECT_NE(name.err.find("--input-shape names 'x', which is not an input of this model (its inputs: "
+                          "input:batchx3xheightx64)"),
+            std::string::npos)
+      << name.err;
 }
 
 TEST_F(Cli, FolderWithABrokenModelReportsTheOthersAndExitsOne) {
@@ -378,4 +391,19 @@ TEST_F(Cli, PredictorNamesIgnoreCaseAndSuggestTheClosest) {
   CliResult far = deepen({"predict", "-p", "qqqqqqqq", "-m", "test_models/resnet_basic.onnx"});
   EXPECT_EQ(far.exit_code, 2);
   EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
+}
+
+// Models come from one or more -m (files or folders) and positional paths, each file once.
+TEST_F(Cli, SeveralModelPathsAndPositionalOnes) {
+  CliResult r = deepen({"predict", "-p", "stub", "-m", "test_models/resnet_basic.onnx", "-m",
+                        "test_models/mobilenetv1.onnx", "test_models/resnet_basic.onnx", "-f", "csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\ntest_models/resnet_basic.onnx,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ntest_models/mobilenetv1.onnx,"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;  // header and two models
+  CliResult positional = deepen({"predict", "-p", "stub", "test_models/mobilenetv1.onnx", "-f", "csv"});
+  EXPECT_EQ(positional.exit_code, 0) << positional.err;
+  EXPECT_NE(positional.out.find("\ntest_models/mobilenetv1.onnx,"), std::string::npos) << positional.out;
+  CliResult none = deepen({"predict", "-p", "stub"});
+  EXPECT_EQ(none.exit_code, 2) << none.err;
 }

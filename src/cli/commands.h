@@ -29,6 +29,8 @@ void add_dataset_command(CLI::App& app, int& exit_code);
 
 // The .onnx files a --modelpath names: the file itself, or every .onnx in the folder, sorted.
 std::vector<std::string> model_files(const std::string& modelpath);
+// Every path's files, in the order given, each file once.
+std::vector<std::string> model_files(const std::vector<std::string>& modelpaths);
 // Writes text to stdout, or to a file (atomically) when path is non-empty.
 void emit(const std::string& text, const std::string& path);
 // The registry folder: the --predictors flag if given, else the default.

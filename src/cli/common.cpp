@@ -29,6 +29,14 @@ std::vector<std::string> model_files(const std::string& modelpath) {
   return files;
 }
 
+std::vector<std::string> model_files(const std::vector<std::string>& modelpaths) {
+  std::vector<std::string> files;
+  for (const auto& path : modelpaths)
+    for (auto& file : model_files(path))
+      if (std::find(files.begin(), files.end(), file) == files.end()) files.push_back(std::move(file));
+  return files;
+}
+
 void emit(const std::string& text, const std::string& path) {
   if (path.empty() || path == "-") {
     std::cout << text;

@@ -22,7 +22,8 @@ namespace deepen::cli {
 namespace {
 
 struct PredictFlags {
-  std::string predictor, version, purpose = "energy", modelpath, kernels, format = "table", output, predictors;
+  std::string predictor, version, purpose = "energy", kernels, format = "table", output, predictors;
+  std::vector<std::string> modelpaths;  // -m (repeatable) and positional paths: files or folders
   std::vector<std::string> input_shapes;
   bool per_kernel = false, strict = false, no_fallback = false, all_purposes = false;
   std::string min_coverage;
@@ -229,7 +230,7 @@ std::string power_envelope_warning(const ModelReport& r, const PowerEnvelope& en
 
 int run_predict(const PredictFlags& f) {
   Purpose purpose = parse_purpose(f.purpose);
-  if (f.modelpath.empty() == f.kernels.empty())
+  if (f.modelpaths.empty() == f.kernels.empty())
     throw Error("give one of --modelpath (ONNX models) or --kernels (a kernel configuration CSV)");
   Registry registry = load_registry(predictors_dir(f.predictors));
   Predictor predictor = Predictor::load(registry, f.predictor, f.version);
@@ -245,7 +246,7 @@ int run_predict(const PredictFlags& f) {
   options.purpose = purpose;
   const MinCoverage min_coverage = parse_min_coverage(f.min_coverage);
 
-  std::vector<std::string> files = model_files(f.modelpath);
+  std::vector<std::string> files = model_files(f.modelpaths);
   std::vector<ModelReport> reports;
   reports.reserve(files.size());
   size_t failed = 0, bad_input = 0;
@@ -335,12 +336,14 @@ void add_predict_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--version,--predictor-version", flags->version, "Predictor version (default: the newest)");
   cmd->add_option("--purpose", flags->purpose, "latency, power or energy (any letter case)")
       ->capture_default_str();
-  auto* models = cmd->add_option("--modelpath,-m", flags->modelpath,
-                                 "An .onnx file, or a folder: every .onnx in it, by name");
+  auto* models = cmd->add_option("--modelpath,-m", flags->modelpaths,
+                                 "An .onnx file, or a folder: every .onnx in it, by name (repeatable)");
+  auto* paths = cmd->add_option("paths", flags->modelpaths, "More .onnx files or folders, as --modelpath");
   auto* kernels = cmd->add_option("--kernels,-k", flags->kernels,
                                   "A kernel configuration CSV (dataset format, targets optional): the same rows out "
                                   "with predicted_<target> and source added (csv or json)");
   models->excludes(kernels);
+  paths->excludes(kernels);
   cmd->add_flag("--per-kernel", flags->per_kernel, "Show every kernel: type, config, nodes, estimate, source");
   cmd->add_flag("--all-purposes", flags->all_purposes,
                 "Show latency, energy and power, each with its own source (default: only the purpose asked)");

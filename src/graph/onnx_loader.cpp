@@ -212,11 +212,33 @@ AttrValue convert_attribute(const onnx::AttributeProto& a) {
   }
 }
 
+// An input as a user would name it in --input-shape: name:1x3xHxW (a symbolic dim by its name,
+// an unknown one as ?).
+std::string describe_input(const onnx::ValueInfoProto& input) {
+  std::string dims;
+  if (input.type().has_tensor_type() && input.type().tensor_type().has_shape())
+    for (const auto& d : input.type().tensor_type().shape().dim())
+      dims += (dims.empty() ? "" : "x") +
+              (d.has_dim_value() ? std::to_string(d.dim_value()) : d.has_dim_param() ? d.dim_param() : "?");
+  return fmt::format("{}:{}", input.name(), dims.empty() ? "no shape" : dims);
+}
+
 // Sets concrete dims on the graph inputs before shape inference: --input-shape overrides, the
 // batch dimension (axis 0) when symbolic, and an error for any other symbolic dimension.
 void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string_view>& initializer_names,
                     const LoadOptions& options, const std::string& label) {
-  std::unordered_set<std::string> used_overrides;
+  // A name the model does not have is refused first, naming the inputs it has.
+  for (const auto& [name, shape] : options.input_shapes)
+    if (!std::any_of(g.input().begin(), g.input().end(), [&](const onnx::ValueInfoProto& in) {
+          return in.name() == name && !initializer_names.count(in.name());
+        })) {
+      std::string inputs;
+      for (const auto& input : g.input())
+        if (!initializer_names.count(input.name()))
+          inputs += fmt::format("{}{}", inputs.empty() ? "" : ", ", describe_input(input));
+      throw Error(fmt::format("{}: --input-shape names '{}', which is not an input of this model (its inputs: {})",
+                              label, name, inputs.empty() ? "none" : inputs));
+    }
   for (auto& input : *g.mutable_input()) {
     if (initializer_names.count(input.name())) continue;
     if (!input.type().has_tensor_type())
@@ -228,8 +250,12 @@ void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string_vi
                               tt->elem_type()));
     auto override_it = options.input_shapes.find(input.name());
     if (override_it != options.input_shapes.end()) {
-      used_overrides.insert(input.name());
       auto* shape = tt->mutable_shape();
+      if (tt->has_shape() && shape->dim_size() > 0 &&
+          static_cast<size_t>(shape->dim_size()) != override_it->second.size())
+        throw Error(fmt::format("{}: --input-shape {} gives {} dimensions, but input '{}' has {} ({})", label,
+                                input.name(), override_it->second.size(), input.name(), shape->dim_size(),
+                                describe_input(input)));
       shape->clear_dim();
       for (auto d : override_it->second) shape->add_dim()->set_dim_value(d);
       continue;
@@ -255,9 +281,6 @@ void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string_vi
                               label, input.name(), what, axis, input.name(), input.name()));
     }
   }
-  for (const auto& [name, shape] : options.input_shapes)
-    if (!used_overrides.count(name))
-      throw Error(fmt::format("{}: --input-shape names '{}', which is not an input of this model", label, name));
 }
 
 // Node input and output counts against the op's schema: the detector reads a Conv's first two
