@@ -64,7 +64,7 @@ for step in $steps; do
       "$DEEPEN" eval --predictor "$NAME" --purpose latency --models "$OUT/models_measured.csv" \
         --predictors "$OUT/predictors" ;;
     families)
-      "$DEEPEN" predict -m "$OUT/models" --predictor "$NAME" ${VERSION:+--version "$VERSION"} --purpose latency \
+      "$DEEPEN" predict -m "$OUT/models" --predictor "$NAME" ${VERSION:+--predictor-version "$VERSION"} --purpose latency \
         --predictors "$OUT/predictors" \
         --format csv -o "$OUT/predicted.csv"
       awk -F, 'FNR == 1 { next } NR == FNR { n = split($1, p, "/"); m[p[n]] = $2; next }

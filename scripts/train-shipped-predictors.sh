@@ -61,7 +61,7 @@ PHONE_POWER=(--power-envelope-w 0.1 8 --power-envelope-note
 # peak, at the default sustained share (50%) and per-kernel overhead (0.01 ms).
 if wanted cortexA76cpu_tflite; then
   train --dataset "$SHARED/deepen2023/conv-bn-relu_cpu.csv" \
-    --name cortexA76cpu_tflite --version 1.0 \
+    --name cortexA76cpu_tflite --predictor-version 1.0 \
     --data-note "DeepEn2023 kernel-level dataset (Tu et al., SEC 2023), phone CPU" \
     --device "Cortex-A76 phone CPU (likely Huawei P40 Pro, Kirin 990 5G)" \
     --framework "TFLite, CPU, 1 thread" \
@@ -71,7 +71,7 @@ if wanted cortexA76cpu_tflite; then
   # Samsung Note10 (Snapdragon 855, Cortex-A76-class Kryo 485), five input resolutions.
   note10=$(import note10_blocks --format lut "$SHARED"/luts/ofa_note10/*_lookup_table.yaml)
   train --dataset "$SHARED/deepen2023/conv-bn-relu_cpu.csv" --models "$note10" \
-    --name cortexA76cpu_tflite --version 1.1 \
+    --name cortexA76cpu_tflite --predictor-version 1.1 \
     --data-note "energy: DeepEn2023 kernel-level dataset (Tu et al., SEC 2023), phone CPU; latency: Once-for-All's measured block look-up tables of a Samsung Note10 (Cai et al., ICLR 2020)" \
     --device "Cortex-A76 phone CPU (energy: likely Huawei P40 Pro, Kirin 990 5G; latency: Samsung Note10, Snapdragon 855 Kryo 485)" \
     --framework "TFLite, CPU (energy: 1 thread; latency: threads not stated by Once-for-All)" \
@@ -82,7 +82,7 @@ fi
 # predictor is named for what the data tells, and no published specs are assumed.
 if wanted mobilegpu_tflite; then
   train --dataset "$SHARED/deepen2023/conv-bn-relu_gpu.csv" \
-    --name mobilegpu_tflite --version 1.0 \
+    --name mobilegpu_tflite --predictor-version 1.0 \
     --data-note "DeepEn2023 kernel-level dataset (Tu et al., SEC 2023), mobile GPU" \
     --device "Mobile GPU of the DeepEn2023 study (the released files do not name the phone)" \
     --framework "TFLite, GPU delegate" \
@@ -96,7 +96,7 @@ latbench() {  # latbench NAME COLUMN DEVICE FRAMEWORK
   wanted "$name" || return 0
   local csv
   csv=$(import "latbench_$name" --format nb201 "$SHARED/latbench/nb201_latency.csv" --column "$column")
-  train --models "$csv" --name "$name" --version 1.0 --purpose latency --fusion-rules "$RULES" \
+  train --models "$csv" --name "$name" --predictor-version 1.0 --purpose latency --fusion-rules "$RULES" \
     --data-note "LatBench (Dudziak et al., BRP-NAS, NeurIPS 2020), column $column: NAS-Bench-201 networks in CIFAR-10 form" \
     --device "$device" --framework "$framework"
   done_with "$csv"
@@ -125,7 +125,7 @@ hwnas() {  # hwnas NAME DEVICE FRAMEWORK PURPOSE:COLUMN...
     args+=(--models "$(import "hwnas_${column}_c100" --format nb201 "$SHARED/hwnasbench/nb201_cifar100.csv" --column "$column")")
     args+=(--models "$(import "hwnas_${column}_fbnet" --format fbnet "$SHARED/hwnasbench/fbnet_blocks.csv" --column "$column")")
   done
-  train "${args[@]}" "${purposes[@]}" --name "$name" --version 1.0 \
+  train "${args[@]}" "${purposes[@]}" --name "$name" --predictor-version 1.0 \
     --data-note "HW-NAS-Bench (Li et al., ICLR 2021): NAS-Bench-201 networks (CIFAR-10 and CIFAR-100 forms) and FBNet blocks" \
     --device "$device" --framework "$framework"
   local i
@@ -138,7 +138,7 @@ hwnas raspi4cpu "Raspberry Pi 4 CPU (Cortex-A72)" "HW-NAS-Bench's Raspberry Pi 4
 # ---- ProxylessNAS's mobile look-up table (the paper's phone: Google Pixel 1) ------------------
 if wanted pixel1cpu_tflite; then
   pixel1=$(import pixel1_blocks --format lut "$SHARED/luts/proxylessnas_mobile/mobile_trim.yaml")
-  train --models "$pixel1" --name pixel1cpu_tflite --version 1.0 --purpose latency --fusion-rules "$RULES" \
+  train --models "$pixel1" --name pixel1cpu_tflite --predictor-version 1.0 --purpose latency --fusion-rules "$RULES" \
     --data-note "ProxylessNAS's measured mobile look-up table (Cai et al., ICLR 2019)" \
     --device "Google Pixel 1 CPU (Snapdragon 821 Kryo)" --framework "TFLite, CPU"
 fi

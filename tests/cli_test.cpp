@@ -100,7 +100,7 @@ class Cli : public ::testing::Test {
 }  // namespace
 
 TEST_F(Cli, PredictFolderTable) {
-  CliResult r = deepen({"predict", "--predictor", "stub", "--version", "1.0", "--purpose", "ENERGY", "--modelpath",
+  CliResult r = deepen({"predict", "--predictor", "stub", "--predictor-version", "1.0", "--purpose", "ENERGY", "--modelpath",
                         "test_models/"});
   // mlp_opset7 has no kernel the stub scores: no energy at all is an error for that model.
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -118,7 +118,7 @@ TEST_F(Cli, PredictPerKernelJson) {
 
 TEST_F(Cli, PredictCsvToFile) {
   TempDir out;
-  CliResult r = deepen({"predict", "-p", "stub", "--version", "1", "-m", "test_models", "--format", "csv",
+  CliResult r = deepen({"predict", "-p", "stub", "--predictor-version", "1", "-m", "test_models", "--format", "csv",
                         "--output", out.file("result.csv")});
   EXPECT_EQ(r.exit_code, 1) << r.err;  // mlp_opset7: nothing scored (see PredictFolderTable)
   EXPECT_EQ(r.out, "");
@@ -126,7 +126,7 @@ TEST_F(Cli, PredictCsvToFile) {
 }
 
 TEST_F(Cli, PredictPerKernelTable) {
-  CliResult r = deepen({"predict", "-p", "stub", "--version", "1.0", "-m", "test_models/mobilenetv1.onnx",
+  CliResult r = deepen({"predict", "-p", "stub", "--predictor-version", "1.0", "-m", "test_models/mobilenetv1.onnx",
                         "--per-kernel"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   expect_golden("predict_mobilenetv1_per_kernel.txt", r.out);
@@ -161,6 +161,16 @@ TEST_F(Cli, VersionAndHelpOnEverySubcommand) {
     EXPECT_EQ(h.exit_code, 0) << sub;
     EXPECT_NE(h.out.find("--"), std::string::npos) << sub;
   }
+}
+
+// --version is the program's; a predictor's version is --predictor-version, on every subcommand.
+TEST_F(Cli, VersionFlagMeansTheProgramsOnly) {
+  CliResult r = deepen({"predict", "-p", "stub", "--version", "1.0", "-m", "test_models/resnet_basic.onnx"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--version is the program's version (deepen --version); give a predictor's version with "
+                       "--predictor-version"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(Cli, UsageErrorsExitTwo) {
@@ -244,11 +254,11 @@ TEST_F(Cli, RegistryProblemsExitTwo) {
   };
   for (const Case& c : std::vector<Case>{
            {{"-p", "nosuch"}, "unknown predictor 'nosuch'"},
-           {{"-p", "stub", "--version", "9"}, "has no version 9"},
+           {{"-p", "stub", "--predictor-version", "9"}, "has no version 9"},
            {{"-p", "missing"}, "nothere.ubj: cannot open the booster file"},
            {{"-p", "garbage"}, "garbage.ubj: not an XGBoost booster"},
-           {{"-p", "stub", "--version", "1.0", "--purpose", "latency"}, "cannot predict latency: it predicts energy"},
-           {{"-p", "stub", "--version", "1.0", "--purpose", "Power"}, "cannot predict power"}}) {
+           {{"-p", "stub", "--predictor-version", "1.0", "--purpose", "latency"}, "cannot predict latency: it predicts energy"},
+           {{"-p", "stub", "--predictor-version", "1.0", "--purpose", "Power"}, "cannot predict power"}}) {
     std::vector<std::string> args = {"predict", "-m", "test_models/mobilenetv1.onnx"};
     args.insert(args.end(), c.args.begin(), c.args.end());
     CliResult r = deepen(args);

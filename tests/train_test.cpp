@@ -672,7 +672,7 @@ TEST(TrainCli, TrainsRegistersAndPredictsKernels) {
   EXPECT_NE(t.out.find("registered cli_dev 1.0"), std::string::npos) << t.out;
 
   RunResult again = run_deepen(fmt::format("train --dataset {} --name cli_dev --device d --framework f --predictors {} "
-                                           "--rounds 100 --version 1.0",
+                                           "--rounds 100 --predictor-version 1.0",
                                            csv, reg));
   EXPECT_EQ(again.exit_code, 2) << again.out;
   EXPECT_NE(again.out.find("already exists"), std::string::npos) << again.out;

@@ -115,7 +115,7 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<EvalFlags>();
   CLI::App* cmd = app.add_subcommand("eval", "Measure a predictor's accuracy on measured kernels or models");
   cmd->add_option("--predictor,-p", f->predictor, "Predictor name from the registry (see deepen list)")->required();
-  cmd->add_option("--version,--predictor-version", f->version, "Predictor version (default: the newest)");
+  cmd->add_option("--predictor-version", f->version, "Predictor version (default: the newest)");
   cmd->add_option("--purpose", f->purpose, "latency, power or energy")->capture_default_str();
   auto* ds = cmd->add_option("--dataset,-d", f->dataset, "Kernel dataset CSV with measured values");
   auto* ms = cmd->add_option("--models", f->models,

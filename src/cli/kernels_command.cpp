@@ -108,7 +108,7 @@ void add_kernels_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("kernels", "Show how a model splits into kernels, with their features");
   cmd->add_option("model", flags->model, "The .onnx file")->required();
   cmd->add_option("--predictor,-p", flags->predictor, "Use this predictor's fusion rules (default: built-in rules)");
-  cmd->add_option("--version,--predictor-version", flags->version, "Predictor version (default: the newest)");
+  cmd->add_option("--predictor-version", flags->version, "Predictor version (default: the newest)");
   cmd->add_option("--format,-f", flags->format, "Output format")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();

@@ -3,6 +3,7 @@
 #include <deepen/error.h>
 
 #include <iostream>
+#include <string>
 
 #include <malloc.h>
 
@@ -26,6 +27,16 @@ int main(int argc, char** argv) {
   deepen::cli::add_train_command(app, exit_code);
   deepen::cli::add_eval_command(app, exit_code);
   deepen::cli::add_dataset_command(app, exit_code);
+  // One flag, one meaning: --version is the program's; after a subcommand it would read as a
+  // predictor's version, which is --predictor-version.
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (argv[1][0] != '-' && (arg == "--version" || arg.rfind("--version=", 0) == 0)) {
+      std::cerr << "deepen: " << argv[1] << ": --version is the program's version (deepen --version); give a "
+                << "predictor's version with --predictor-version\n";
+      return deepen::cli::kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

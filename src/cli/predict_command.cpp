@@ -333,7 +333,7 @@ void add_predict_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("predict", "Predict latency (ms), power (mW) or energy (mJ) of ONNX models");
   cmd->add_option("--predictor,-p", flags->predictor, "Predictor name from the registry (see deepen list)")
       ->required();
-  cmd->add_option("--version,--predictor-version", flags->version, "Predictor version (default: the newest)");
+  cmd->add_option("--predictor-version", flags->version, "Predictor version (default: the newest)");
   cmd->add_option("--purpose", flags->purpose, "latency, power or energy (any letter case)")
       ->capture_default_str();
   auto* models = cmd->add_option("--modelpath,-m", flags->modelpaths,

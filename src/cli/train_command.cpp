@@ -89,7 +89,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--purpose", q.purposes, "energy, latency or power (repeatable; default: every target in the data)")
       ->expected(1, -1);
-  cmd->add_option("--version,--predictor-version", q.version,
+  cmd->add_option("--predictor-version", q.version,
                   "Version to register (default: 1.0, or the newest version + 0.1)");
   cmd->add_option("--predictors", f->predictors, "Registry folder (default: $DEEPEN_PREDICTORS or the built-in)");
   cmd->add_option("--fusion-rules", q.fusion_rules_path, "Fusion rules YAML to store (default: the default rules)");
