@@ -123,6 +123,16 @@ TEST(DatasetCsv, UnknownKernelType) {
   EXPECT_NE(e.find("unknown kernel type 'warp-drive'"), std::string::npos) << e;
   e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nother:LSTM,14,32,64,3,1,0.5\n");
   EXPECT_NE(e.find("unknown kernel type"), std::string::npos) << e;
+  // Checked whole: a misspelt fused op is refused as a misspelt head is.
+  e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-rleu,14,32,64,3,1,0.5\n");
+  EXPECT_NE(e.find("unknown kernel type 'conv-bn-rleu': 'rleu' is not an op a kernel can fuse"), std::string::npos)
+      << e;
+  e = parse_error("kernel,hw,cin,cout,ks,stride,energy_mj\nconv--relu,14,32,64,3,1,0.5\n");
+  EXPECT_NE(e.find("unknown kernel type 'conv--relu'"), std::string::npos) << e;
+  // Every kernel type the detector produces on the test models passes.
+  for (const char* ok : {"conv-bn-relu6", "dwconv-bn-hswish", "add-relu", "global-avgpool", "channel-shuffle",
+                         "fc-hswish", "bn-relu", "se"})
+    EXPECT_EQ(kernel_type_problem(ok), "") << ok;
 }
 
 TEST(DatasetCsv, DuplicateHeader) {

@@ -25,6 +25,9 @@ const KernelSchema* find_schema(const std::string& kernel_type);
 const std::vector<KernelSchema>& all_schemas();
 // The kernel types deepen knows (head op and chain), for help texts and the zoo.
 std::vector<std::string> known_kernel_types();
+// Why a kernel type cannot be one the detector produces, checked whole: its head must be a known
+// family and every op fused after it a known op ("conv-bn-rleu": 'rleu'); empty when it can.
+std::string kernel_type_problem(const std::string& kernel_type);
 
 // Features of a kernel through its type's schema; throws Error when a config field is missing.
 std::vector<double> kernel_features(const std::string& kernel_type, const KernelConfig& config);

@@ -197,6 +197,21 @@ std::vector<std::string> known_kernel_types() {
   return types;
 }
 
+std::string kernel_type_problem(const std::string& type) {
+  const std::string family = family_of(type);
+  if (!find_schema(type)) return fmt::format("'{}' is not a kernel family", family);
+  // The ops fused after the head, each a family name (multi-word ones whole).
+  std::string rest = type.substr(family.size());
+  while (!rest.empty()) {
+    if (rest[0] != '-') return fmt::format("'{}' does not split into ops at '-'", type);
+    rest.erase(0, 1);
+    std::string part = family_of(rest);
+    if (part.empty() || !find_schema(part)) return fmt::format("'{}' is not an op a kernel can fuse", part);
+    rest.erase(0, part.size());
+  }
+  return "";
+}
+
 std::vector<double> kernel_features(const std::string& kernel_type, const KernelConfig& config) {
   const KernelSchema* s = find_schema(kernel_type);
   if (!s) throw Error(fmt::format("kernel type '{}' has no feature schema", kernel_type));

@@ -151,6 +151,9 @@ KernelDataset parse_dataset_csv(const std::string& text, const std::string& labe
     if (!schema)
       throw Error(fmt::format("{}: line {}, column {} (kernel): unknown kernel type '{}' (known families: {})",
                               label, line_no, kernel_col + 1, printable(row.kernel), known_types_text()));
+    if (std::string why = kernel_type_problem(row.kernel); !why.empty())
+      throw Error(fmt::format("{}: line {}, column {} (kernel): unknown kernel type '{}': {} (known: {})", label,
+                              line_no, kernel_col + 1, printable(row.kernel), why, known_types_text()));
     for (const auto& field : schema->config_fields) {
       auto it = column.find(field);
       if (it == column.end())
