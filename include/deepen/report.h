@@ -6,6 +6,7 @@
 #include <deepen/kernels.h>
 #include <deepen/predict.h>
 
+#include <cmath>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -69,6 +70,12 @@ double value_of(const ModelReport& report, Purpose purpose);
 void write_table(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);
 void write_json(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);
 void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);
+
+// A count (MACs, FLOPs, params, bytes) is written as an integer when it is one (below 2^53), so
+// that scripts read 1385190, not 1.38519e+06.
+inline bool integral_count(double v) { return std::fabs(v) < 9.0e15 && v == std::floor(v); }
+// The count as CSV text: an integer, or the shortest float beyond; empty for NaN.
+std::string count_text(double v);
 
 // Formats a number for tables: 4 significant digits, or "-" for NaN.
 std::string format_number(double value);

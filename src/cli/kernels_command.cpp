@@ -6,6 +6,7 @@
 #include <deepen/predict.h>
 #include <deepen/report.h>
 #include <deepen/schema.h>
+#include <deepen/train.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -42,9 +43,12 @@ int run_kernels(const KernelsFlags& f) {
     nlohmann::ordered_json root;
     root["model"] = f.model;
     root["fusion_rules"] = rules_from;
-    root["macs"] = macs;
-    root["flops"] = flops;
-    root["params"] = params;
+    auto count = [](double v) {
+      return integral_count(v) ? nlohmann::ordered_json(static_cast<int64_t>(v)) : nlohmann::ordered_json(v);
+    };
+    root["macs"] = count(macs);
+    root["flops"] = count(flops);
+    root["params"] = count(params);
     root["folded"] = graph.folded;
     auto list = nlohmann::ordered_json::array();
     for (const auto& k : kernels) {
@@ -56,8 +60,8 @@ int run_kernels(const KernelsFlags& f) {
         for (size_t i = 0; i < values.size(); ++i) features[s->feature_names[i]] = values[i];
       }
       list.push_back({{"type", k.type}, {"scored_as", scored}, {"zero_cost", k.zero_cost}, {"nodes", k.nodes},
-                      {"ops", k.ops}, {"config", config}, {"features", features}, {"macs", k.macs},
-                      {"flops", k.flops}, {"params", k.params}, {"bytes", k.bytes}});
+                      {"ops", k.ops}, {"config", config}, {"features", features}, {"macs", count(k.macs)},
+                      {"flops", count(k.flops)}, {"params", count(k.params)}, {"bytes", count(k.bytes)}});
     }
     root["kernels"] = list;
     out << root.dump(2) << "\n";
@@ -68,8 +72,9 @@ int run_kernels(const KernelsFlags& f) {
       std::string config, nodes;
       for (const auto& [key, v] : k.config.fields) config += fmt::format("{}{}={}", config.empty() ? "" : " ", key, v);
       for (const auto& n : k.nodes) nodes += (nodes.empty() ? "" : " ") + n;
-      out << fmt::format("{},{},{},\"{}\",\"{}\",{},{},{},{}\n", i + 1, k.type, k.zero_cost ? 1 : 0, config, nodes,
-                         k.macs, k.flops, k.params, k.bytes);
+      out << fmt::format("{},{},{},{},{},{},{},{},{}\n", i + 1, csv_escape(k.type), k.zero_cost ? 1 : 0,
+                         csv_escape(config), csv_escape(nodes), count_text(k.macs), count_text(k.flops),
+                         count_text(k.params), count_text(k.bytes));
     }
   } else {
     out << fmt::format("{}: {} kernels ({}), {} MMACs, {} M params\n", f.model, kernels.size(), rules_from,

@@ -13,6 +13,7 @@ namespace {
 using nlohmann::ordered_json;
 
 ordered_json number_or_null(double v) { return std::isnan(v) ? ordered_json(nullptr) : ordered_json(v); }
+ordered_json count(double v) { return integral_count(v) ? ordered_json(static_cast<int64_t>(v)) : ordered_json(v); }
 
 
 std::string config_text(const KernelConfig& c) {
@@ -41,6 +42,11 @@ std::string percent(double share) { return format_share(share); }  // never 100%
 bool shows(const ReportContext& ctx, Purpose p) { return ctx.all_purposes || ctx.purpose == p; }
 
 }  // namespace
+
+std::string count_text(double v) {
+  if (std::isnan(v)) return "";
+  return integral_count(v) ? fmt::format("{}", static_cast<int64_t>(v)) : fmt::format("{:.6g}", v);
+}
 
 std::vector<Purpose> reported_purposes(const ReportContext& ctx) {
   std::vector<Purpose> out = {ctx.purpose};
@@ -141,9 +147,9 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
                      {"uncovered_kernels", r.uncovered_kernels}, {"uncovered_flops", r.uncovered_flops}};
     m["extrapolated_kernels"] = r.extrapolated_count;
     m["extrapolated_share"] = r.extrapolated_share;
-    m["macs"] = r.macs;
-    m["flops"] = r.flops;
-    m["params"] = r.params;
+    m["macs"] = count(r.macs);
+    m["flops"] = count(r.flops);
+    m["params"] = count(r.params);
     // Terms a predictor learned from whole networks: in the totals, in no kernel.
     if (r.latency_ms_per_inference > 0 || r.energy_mj_per_inference > 0)
       m["per_inference"] = {{"latency_ms", r.latency_ms_per_inference}, {"energy_mj", r.energy_mj_per_inference}};
@@ -160,10 +166,10 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
                         {"nodes", k.nodes},
                         {"ops", k.ops},
                         {"config", config},
-                        {"macs", k.macs},
-                        {"flops", k.flops},
-                        {"params", k.params},
-                        {"bytes", k.bytes}};
+                        {"macs", count(k.macs)},
+                        {"flops", count(k.flops)},
+                        {"params", count(k.params)},
+                        {"bytes", count(k.bytes)}};
         ordered_json sources = ordered_json::object();
         for (Purpose p : {Purpose::Latency, Purpose::Energy, Purpose::Power})
           if (shows(ctx, p)) {
@@ -201,7 +207,7 @@ void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const
       out << fmt::format("{},{},{},{},{},{},{},{},{},,{},{},{}\n", csv_cell(r.model), shown(Purpose::Latency),
                          shown(Purpose::Energy), shown(Purpose::Power), r.kernel_count,
                          format_share_decimal(r.coverage_kernels), format_share_decimal(r.coverage_flops),
-                         csv_number(r.flops), csv_number(r.params), format_share_decimal(r.extrapolated_share),
+                         count_text(r.flops), count_text(r.params), format_share_decimal(r.extrapolated_share),
                          format_share_decimal(r.uncovered_kernels), format_share_decimal(r.uncovered_flops));
     }
     return;
@@ -218,7 +224,7 @@ void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const
       auto source = [&](Purpose p) { return shows(ctx, p) ? std::string(source_name(e.source_of(p))) : std::string(); };
       out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_cell(r.model), i + 1,
                          csv_cell(k.type), csv_cell(config_text(k.config)), csv_cell(join(k.nodes, " ")),
-                         csv_number(k.flops), csv_number(k.params), value(Purpose::Latency), value(Purpose::Energy),
+                         count_text(k.flops), count_text(k.params), value(Purpose::Latency), value(Purpose::Energy),
                          value(Purpose::Power), source_name(e.source), e.extrapolated ? "true" : "false",
                          csv_cell(e.extrapolated_why), source(Purpose::Latency), source(Purpose::Energy),
                          source(Purpose::Power));
