@@ -122,7 +122,7 @@ hwnas() {  # hwnas NAME DEVICE FRAMEWORK PURPOSE:COLUMN...
   done
   # shellcheck disable=SC2086  # HWNAS_TRAIN is a list of flags
   train "${args[@]}" "${purposes[@]}" --name "$name" --version 1.0 ${HWNAS_TRAIN:-} \
-    --data-note "HW-NAS-Bench (Li et al., ICLR 2021): NAS-Bench-201 networks (CIFAR-10 and CIFAR-100 forms${suffix:+, imported with --graph $graph}) and FBNet blocks" \
+    --data-note "HW-NAS-Bench (Li et al., ICLR 2021): NAS-Bench-201 networks (CIFAR-10 and CIFAR-100 forms${suffix:+, imported with --graph $graph, the form to predict NAS-Bench-201 networks in}) and FBNet blocks" \
     --device "$device" --framework "$framework"
   local i
   for ((i = 1; i < ${#args[@]}; i += 2)); do done_with "${args[i]}"; done
