@@ -112,26 +112,35 @@ latbench edgetpu_int8 edgetpu_int8_ms "Edge TPU (Coral)" "Edge TPU, int8 (LatBen
 
 # ---- HW-NAS-Bench (Li et al., ICLR 2021): NAS-Bench-201 networks in CIFAR-10 and CIFAR-100 form
 # (a network's two forms share its arch string, and so a cross-validation fold) and FBNet blocks.
+# HWNAS_GRAPH (the nb201 import's --graph) and HWNAS_TRAIN (extra train flags) are set per device.
 hwnas() {  # hwnas NAME DEVICE FRAMEWORK PURPOSE:COLUMN...
   local name=$1 device=$2 framework=$3
   shift 3
   wanted "$name" || return 0
-  local args=() purposes=() spec purpose column
+  local args=() purposes=() spec purpose column graph=${HWNAS_GRAPH:-pruned} suffix=""
+  [[ $graph == pruned ]] || suffix="_$graph"
   for spec in "$@"; do
     purpose=${spec%%:*}
     column=${spec#*:}
     purposes+=(--purpose "$purpose")
-    args+=(--models "$(import "hwnas_${column}_c10" --format nb201 "$SHARED/hwnasbench/nb201_cifar10.csv" --column "$column")")
-    args+=(--models "$(import "hwnas_${column}_c100" --format nb201 "$SHARED/hwnasbench/nb201_cifar100.csv" --column "$column")")
+    args+=(--models "$(import "hwnas_${column}_c10$suffix" --format nb201 "$SHARED/hwnasbench/nb201_cifar10.csv" --column "$column" --graph "$graph")")
+    args+=(--models "$(import "hwnas_${column}_c100$suffix" --format nb201 "$SHARED/hwnasbench/nb201_cifar100.csv" --column "$column" --graph "$graph")")
     args+=(--models "$(import "hwnas_${column}_fbnet" --format fbnet "$SHARED/hwnasbench/fbnet_blocks.csv" --column "$column")")
   done
-  train "${args[@]}" "${purposes[@]}" --name "$name" --predictor-version 1.0 \
-    --data-note "HW-NAS-Bench (Li et al., ICLR 2021): NAS-Bench-201 networks (CIFAR-10 and CIFAR-100 forms) and FBNet blocks" \
+  # shellcheck disable=SC2086  # HWNAS_TRAIN is a list of flags
+  train "${args[@]}" "${purposes[@]}" --name "$name" --predictor-version 1.0 ${HWNAS_TRAIN:-} \
+    --data-note "HW-NAS-Bench (Li et al., ICLR 2021): NAS-Bench-201 networks (CIFAR-10 and CIFAR-100 forms${suffix:+, imported with --graph $graph, the form to predict NAS-Bench-201 networks in}) and FBNet blocks" \
     --device "$device" --framework "$framework"
   local i
   for ((i = 1; i < ${#args[@]}; i += 2)); do done_with "${args[i]}"; done
 }
-hwnas jetsontx2gpu "NVIDIA Jetson TX2 GPU" "HW-NAS-Bench's TX2 setup" latency:tx2gpu_latency_ms energy:tx2gpu_energy_mj
+# The TX2 measurements are torch2trt engines (HW-NAS-Bench's EdgeGPU_Benchmark.py): the networks
+# are imported as TensorRT runs them (--graph torch2trt), and on these small tensors a kernel costs
+# a launch whatever its size, so the kernel bases and the correction use nothing that moves with
+# the input size (the predictor is meant for other input sizes, such as ImageNet16-120's 16x16).
+HWNAS_GRAPH=torch2trt HWNAS_TRAIN="--kernel-base launch --correction-features counts" \
+  hwnas jetsontx2gpu "NVIDIA Jetson TX2 GPU" "TensorRT via torch2trt, fp32 (HW-NAS-Bench's TX2 setup)" \
+  latency:tx2gpu_latency_ms energy:tx2gpu_energy_mj
 hwnas pixel3cpu "Google Pixel 3 CPU" "TFLite (HW-NAS-Bench)" latency:pixel3cpu_latency_ms
 hwnas raspi4cpu "Raspberry Pi 4 CPU (Cortex-A72)" "HW-NAS-Bench's Raspberry Pi 4 setup" latency:raspi4cpu_latency_ms
 

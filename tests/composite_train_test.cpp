@@ -132,6 +132,59 @@ TEST(CompositeTraining, CrossValidationIsOverModelsAndKeepsCopiesInOneFold) {
   EXPECT_GE(cv.kernel_sum.acc10 + 0.005, cv.corrected.acc10 - 0.005);
 }
 
+// A device that pays a launch per kernel whatever its size (the Jetson TX2 under TensorRT on
+// NAS-Bench-201's small tensors): --kernel-base launch and --correction-features counts learn
+// costs that carry over to inputs of a size no training model had.
+double launch_cost(const Kernel& k) {
+  if (k.type == "conv-bn-relu") return 0.05;
+  if (k.type == "relu") return 0.03;
+  if (k.type == "add") return 0.02;
+  if (k.type == "avgpool") return 0.04;
+  throw Error("no synthetic cost for " + k.type);
+}
+
+std::vector<CompositeSample> launch_models(const std::vector<Kernel>& pool, size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<CompositeSample> out;
+  for (size_t i = 0; i < n; ++i) {
+    CompositeSample s;
+    s.label = fmt::format("model{}", i);
+    s.group = s.label;
+    s.value = kPerInferenceMs;
+    for (size_t j = 0, count = 3 + rng() % 38; j < count; ++j) {
+      s.kernels.push_back(pool[rng() % pool.size()]);
+      s.value += launch_cost(s.kernels.back());
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+TEST(CompositeTraining, LaunchBaseAndCountFeaturesCarryOverToAnotherInputSize) {
+  std::vector<Kernel> pool = kernel_pool(), big, small;
+  for (const Kernel& k : pool) (k.config.get("hw") >= 16 ? big : small).push_back(k);  // 16, 32 | 8
+  std::vector<CompositeSample> train = launch_models(big, 400, 5);
+  CompositeParams params;
+  params.booster.rounds = 60;
+  params.kernel_base = "launch";
+  params.correction_features = "counts";
+  CompositeFit fit = fit_composite(train, default_fusion_rules(), params, true);
+  for (const auto& m : fit.kernels) {
+    EXPECT_EQ(m.base.per_gflop, 0) << m.type;
+    EXPECT_EQ(m.base.per_mb, 0) << m.type;
+    EXPECT_GT(m.base.per_kernel, 0) << m.type;
+  }
+  ASSERT_TRUE(fit.correction);
+  for (const auto& f : fit.correction_features)
+    EXPECT_TRUE(f == "count" || f == "log_kernel_sum" || f.rfind("count:", 0) == 0) << f;
+  // Networks of kernels at 8x8, a size no training model had.
+  std::vector<CompositeSample> test = launch_models(small, 100, 6);
+  std::vector<double> measured;
+  for (const auto& s : test) measured.push_back(s.value);
+  Metrics m = compute_metrics(fit.predict(test), measured);
+  EXPECT_GE(m.acc5, 0.95);
+}
+
 TEST(CompositeTraining, SameDataAndSeedGiveByteIdenticalBoosters) {
   std::vector<Kernel> pool = kernel_pool();
   std::vector<CompositeSample> samples = synthetic_models(pool, 150, 4);

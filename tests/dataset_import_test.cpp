@@ -293,7 +293,7 @@ TEST(Nb201Import, DeduplicatesIdenticalNetworksAndGroupsThem) {
 // skip_connect edges is the same graph as one skip_connect).
 TEST(Nb201Import, CanonicalArchMatchesTheBuiltGraph) {
   const char* ops[] = {"none", "skip_connect", "nor_conv_1x1"};
-  for (Nb201Graph form : {Nb201Graph::Pruned, Nb201Graph::AllEdges}) {
+  for (Nb201Graph form : {Nb201Graph::Pruned, Nb201Graph::AllEdges, Nb201Graph::Torch2trt}) {
     std::map<std::string, std::pair<uint64_t, uint64_t>> by_canonical;
     std::map<std::pair<uint64_t, uint64_t>, std::string> by_graph;
     for (int code = 0; code < 729; ++code) {
@@ -320,6 +320,34 @@ TEST(Nb201Import, AllEdgesMatchesPrunedWithoutNoneOrDeadEdges) {
   auto a = kernels_of(build_nb201(kArchC, "cifar10", Nb201Graph::Pruned));
   auto b = kernels_of(build_nb201(kArchC, "cifar10", Nb201Graph::AllEdges));
   EXPECT_EQ(types(a), types(b));
+}
+
+// What TensorRT runs of the network torch2trt traces (HW-NAS-Bench's TX2): every node's sum
+// starts with 0 + its first edge, a none edge reads nothing (so what only none edges read is
+// removed), every edge has its own ReLU.
+TEST(Nb201Import, Torch2trtFormRunsWhatTensorRTRuns) {
+  auto pruned = kernels_of(build_nb201(kArchA, "cifar10", Nb201Graph::Pruned));
+  auto trt = kernels_of(build_nb201(kArchA, "cifar10", Nb201Graph::Torch2trt));
+  // A's node 1 reaches node 3 only through none edges: removed, as in the pruned form.
+  size_t convs_pruned = 0, convs_trt = 0;
+  for (const auto& k : pruned) convs_pruned += k.type.find("conv") != std::string::npos;
+  for (const auto& k : trt) convs_trt += k.type.find("conv") != std::string::npos;
+  EXPECT_EQ(convs_trt, convs_pruned);
+  EXPECT_EQ(count_type(trt, "mul"), 0u);
+  // Nodes 2 and 3 each start with 0 + their first edge: two Adds a cell more than pruned.
+  auto adds = [](const std::vector<Kernel>& ks) {
+    size_t n = 0;
+    for (const auto& k : ks) n += k.type.rfind("add", 0) == 0;
+    return n;
+  };
+  EXPECT_EQ(adds(trt), adds(pruned) + 30);
+  // Node 1 gets only a none edge but node 3 reads it: the sum 0 + zeros runs, written as x*0.
+  const std::string d = "|none~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|skip_connect~1|none~2|";
+  EXPECT_EQ(count_type(kernels_of(build_nb201(d, "cifar10", Nb201Graph::Torch2trt)), "mul"), 15u);
+  // A cell whose output does not depend on its input runs nothing.
+  const std::string dead = "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|";
+  EXPECT_EQ(types(kernels_of(build_nb201(dead, "cifar10", Nb201Graph::Torch2trt))),
+            types(kernels_of(build_nb201(dead, "cifar10", Nb201Graph::Pruned))));
 }
 
 TEST(Nb201Import, BadInputsNameTheFileAndLine) {

@@ -237,6 +237,13 @@ struct CompositeParams {
   TrainParams booster;         // of the per-kernel-type boosters (transform: always log-ratio)
   bool per_inference = true;   // fit a per-inference constant (0 where the data shows none)
   std::string correction = "auto";  // model-level correction: auto (kept where CV says it helps), on, off
+  // A kernel type's base cost: "work" (GFLOP, MB and a per-kernel constant) or "launch" (the
+  // per-kernel constant alone: for a device whose kernels cost a launch whatever their size).
+  std::string kernel_base = "work";
+  // The correction's features: "all" (count, GFLOP, MB, each also per kernel type, and the log of
+  // the kernel sum) or "counts" (count in total and per type, and the log of the kernel sum: the
+  // features that do not move with the input size).
+  std::string correction_features = "all";
   // What is learned: latency (the fallback of unseen kernel types is a roofline) or energy (linear).
   Purpose purpose = Purpose::Latency;
 };
@@ -296,6 +303,8 @@ struct TrainRequest {
   std::vector<std::string> datasets;
   std::vector<std::string> models;  // models CSVs (composite training): ONNX files and measured values
   std::string correction = "auto";  // with models: model-level correction auto, on or off
+  std::string kernel_base = "work";            // with models: CompositeParams::kernel_base
+  std::string correction_features = "all";     // with models: CompositeParams::correction_features
   std::string cv_predictions;       // with models: write every model's out-of-fold prediction here (CSV)
   std::string name, device, framework, version;  // version empty: next_version
   std::string data_note;  // where the data came from, recorded before the files and row counts
@@ -470,7 +479,7 @@ struct Nb201ImportOptions {
   std::string column;        // the measured column
   std::string target;        // output column; empty: target_for_column(column)
   std::string dataset;       // used where the CSV has no dataset / input_hw columns; empty: cifar10
-  std::string graph = "pruned";  // pruned or all-edges
+  std::string graph = "pruned";  // pruned, all-edges or torch2trt
 };
 // One network per row of a CSV with an `arch` column; rows whose networks are identical share
 // one file and one `group` (the first such row's arch string). Rows with an empty cell in the

@@ -31,13 +31,16 @@ Graph build_family_variant(const std::string& family, uint64_t seed, int index);
 // How a NAS-Bench-201 cell becomes operators. Pruned: as an optimising converter leaves it, `none`
 // edges and edges out of nodes that reach nothing produce no operators. AllEdges: as PyTorch
 // (xautodl's InferCell) runs it, every edge is computed and a `none` edge is a multiplication by
-// the scalar 0 (xautodl's Zero: x.mul(0.)).
-enum class Nb201Graph { Pruned, AllEdges };
+// the scalar 0 (xautodl's Zero: x.mul(0.)). Torch2trt: what TensorRT executes of the network
+// torch2trt traces from xautodl's (HW-NAS-Bench's Jetson TX2 setup): each node's sum starts with
+// an Add of the scalar 0 (Python's sum()), `none` edges are constants of zeros that read nothing,
+// layers whose output reaches nothing are removed, and every edge has its own ReLU.
+enum class Nb201Graph { Pruned, AllEdges, Torch2trt };
 // The arch string of the network build_nb201 builds in that form: edges that produce no operators
-// written as none (Pruned), the arch itself (AllEdges). Archs with the same canonical string give
+// written as none (Pruned), the arch itself (AllEdges, Torch2trt). Archs with the same canonical string give
 // identical graphs. Throws Error for an arch that does not parse.
 std::string nb201_canonical_arch(const std::string& arch, Nb201Graph form);
-// Parses "pruned" or "all-edges"; throws Error otherwise.
+// Parses "pruned", "all-edges" or "torch2trt"; throws Error otherwise.
 Nb201Graph parse_nb201_graph(const std::string& text);
 
 // A NAS-Bench-201 network; dataset is cifar10, cifar100 or ImageNet16-120.

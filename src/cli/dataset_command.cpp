@@ -144,9 +144,10 @@ void add_dataset_command(CLI::App& app, int& exit_code) {
                   "nb201: cifar10, cifar100 or ImageNet16-120 for rows without dataset/input_hw columns (default cifar10)")
       ->check(CLI::IsMember({"cifar10", "cifar100", "ImageNet16-120"}));
   imp->add_option("--graph", f->graph,
-                  "nb201: pruned (none and dead edges produce no operators) or all-edges (every edge computed, none "
-                  "as a multiplication by 0, as PyTorch runs it)")
-      ->check(CLI::IsMember({"pruned", "all-edges"}))
+                  "nb201: pruned (none and dead edges produce no operators), all-edges (every edge computed, none "
+                  "as a multiplication by 0, as PyTorch runs it) or torch2trt (what TensorRT runs of the network "
+                  "torch2trt traces: HW-NAS-Bench's Jetson TX2)")
+      ->check(CLI::IsMember({"pruned", "all-edges", "torch2trt"}))
       ->capture_default_str();
   imp->add_option("--device", f->device, "tophub: keep records whose device (-model=) contains this");
   imp->add_option("--threads", f->threads, "lut, nb201, fbnet: write models on N threads (0: one per core)")

@@ -79,6 +79,17 @@ void add_train_command(CLI::App& app, int& exit_code) {
                   "cross-validation over models says it helps")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
+  cmd->add_option("--kernel-base", q.kernel_base,
+                  "With --models: a kernel type's base cost: work (GFLOP, MB and a per-kernel constant) or launch "
+                  "(the per-kernel constant alone, for a device that pays a launch whatever a kernel's size)")
+      ->check(CLI::IsMember({"work", "launch"}))
+      ->capture_default_str();
+  cmd->add_option("--correction-features", q.correction_features,
+                  "With --models: the model-level correction's features: all (count, GFLOP, MB, in total and per "
+                  "kernel type, and the log of the kernel sum) or counts (kernel counts and the log of the kernel "
+                  "sum, which do not move with the input size)")
+      ->check(CLI::IsMember({"all", "counts"}))
+      ->capture_default_str();
   cmd->add_option("--cv-predictions", q.cv_predictions,
                   "With --models: write each model's out-of-fold prediction (CSV: model, group, measured, predicted, "
                   "ratio)");

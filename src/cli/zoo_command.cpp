@@ -115,8 +115,9 @@ void add_zoo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--dataset", flags->dataset,
                   "NAS-Bench-201 dataset: cifar10 (default; or the CSV's dataset column), cifar100, ImageNet16-120");
   cmd->add_option("--graph", flags->graph,
-                  "With --nb201, --nb201-csv: pruned (none and dead edges produce no operators) or all-edges (every "
-                  "edge computed, none as a multiplication by 0, as PyTorch runs it)")
+                  "With --nb201, --nb201-csv: pruned (none and dead edges produce no operators), all-edges (every "
+                  "edge computed, none as a multiplication by 0, as PyTorch runs it) or torch2trt (what TensorRT runs "
+                  "of the network torch2trt traces)")
       ->capture_default_str();
   cmd->add_option("--kernel", flags->kernel, "Write a model of one kernel of this type (e.g. conv-bn-relu) to --out FILE");
   cmd->add_option("--config", flags->config, "With --kernel: its config, e.g. hw=56,cin=64,cout=128,ks=3,stride=1");

@@ -70,10 +70,14 @@ UnitTable build_units(const std::vector<CompositeSample>& samples, const FusionR
   return t;
 }
 
-std::vector<std::string> correction_feature_names(const std::vector<std::string>& types) {
-  std::vector<std::string> names = {"count", "gflop", "mb", "log_kernel_sum"};
-  for (const auto& t : types)
-    for (const char* what : {"count:", "gflop:", "mb:"}) names.push_back(what + t);
+std::vector<std::string> correction_feature_names(const std::vector<std::string>& types, bool with_work) {
+  std::vector<std::string> names = {"count"};
+  if (with_work) names.insert(names.end(), {"gflop", "mb"});
+  names.push_back("log_kernel_sum");
+  for (const auto& t : types) {
+    names.push_back("count:" + t);
+    if (with_work) names.insert(names.end(), {"gflop:" + t, "mb:" + t});
+  }
   return names;
 }
 
@@ -111,6 +115,8 @@ CompositeFit fit_on(const std::vector<CompositeSample>& samples, const UnitTable
   // 1. Bases and the per-inference constant: NNLS on relative error.
   const size_t ncols = 3 * types.size() + 1;
   std::vector<double> a(train.size() * ncols, 0.0), b(train.size()), w(train.size());
+  // A "launch" base leaves the GFLOP and MB columns at zero: NNLS keeps their coefficients at 0.
+  const bool work_terms = params.kernel_base != "launch";
   std::map<std::string, size_t> col_of;
   for (size_t i = 0; i < types.size(); ++i) col_of[types[i]] = 3 * i;
   for (size_t r = 0; r < train.size(); ++r) {
@@ -119,8 +125,10 @@ CompositeFit fit_on(const std::vector<CompositeSample>& samples, const UnitTable
     for (const auto& [u, n] : table.uses[s]) {
       const Unit& unit = table.units[u];
       size_t c = col_of.at(unit.type);
-      row[c] += n * unit.work.flops / 1e9;
-      row[c + 1] += n * unit.work.bytes / 1e6;
+      if (work_terms) {
+        row[c] += n * unit.work.flops / 1e9;
+        row[c + 1] += n * unit.work.bytes / 1e6;
+      }
       row[c + 2] += n;
     }
     if (params.per_inference && !samples[s].kernel_row) row[ncols - 1] = 1;
@@ -242,7 +250,7 @@ CompositeFit fit_on(const std::vector<CompositeSample>& samples, const UnitTable
 
   // 3. The model-level correction: ln(y / S) from features every network has.
   if (with_correction) {
-    fit.correction_features = correction_feature_names(types);
+    fit.correction_features = correction_feature_names(types, params.correction_features != "counts");
     size_t nf = fit.correction_features.size();
     std::vector<float> rows;
     std::vector<double> targets;

@@ -109,6 +109,8 @@ TrainedComposite train_composite(const TrainRequest& req, const std::string& pur
   params.booster = req.params;
   params.booster.transform = "log-ratio";
   params.correction = req.correction;
+  params.kernel_base = req.kernel_base;
+  params.correction_features = req.correction_features;
   params.purpose = p;
   say(fmt::format("training {} from {} models{}: {}-fold CV over models + final fit", purpose, out.models,
                   rows.empty() ? std::string() : fmt::format(" and {} kernel rows", rows.size()), req.params.folds));

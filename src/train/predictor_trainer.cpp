@@ -50,6 +50,8 @@ std::string reproduce_command(const TrainRequest& req, const std::string& purpos
   cmd += fmt::format(" --name {} --purpose {} --seed {} --folds {} --rounds {} --max-depth {} --eta {:g}", req.name,
                      purpose, p.seed, p.folds, p.rounds, p.max_depth, p.eta);
   if (req.correction != "auto") cmd += " --model-correction " + req.correction;
+  if (req.kernel_base != "work") cmd += " --kernel-base " + req.kernel_base;
+  if (req.correction_features != "all") cmd += " --correction-features " + req.correction_features;
   if (!req.fusion_rules_path.empty()) cmd += " --fusion-rules " + req.fusion_rules_path;
   return cmd;
 }
@@ -82,6 +84,10 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     throw Error("nothing to train on: give --dataset (measured kernels) and/or --models (measured models or blocks)");
   if (req.correction != "auto" && req.correction != "on" && req.correction != "off")
     throw Error(fmt::format("--model-correction '{}': use auto, on or off", req.correction));
+  if (req.kernel_base != "work" && req.kernel_base != "launch")
+    throw Error(fmt::format("--kernel-base '{}': use work or launch", req.kernel_base));
+  if (req.correction_features != "all" && req.correction_features != "counts")
+    throw Error(fmt::format("--correction-features '{}': use all or counts", req.correction_features));
   if (!req.version.empty() && req.version.find_first_not_of("0123456789.") != std::string::npos)
     throw Error(fmt::format("--version '{}': use numbers and dots, e.g. 1.2", req.version));
   auto say = [&](const std::string& s) {
@@ -337,6 +343,11 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     << g6(p.min_child_weight) << YAML::Key << "subsample" << YAML::Value << g6(p.subsample) << YAML::Key
     << "colsample" << YAML::Value << g6(p.colsample) << YAML::Key << "lambda" << YAML::Value << g6(p.lambda)
     << YAML::Key << "transform" << YAML::Value << p.transform << YAML::Key << "seed" << YAML::Value << p.seed;
+  // Composite options, written where they differ from the defaults (entries trained before them
+  // read the same).
+  if (req.kernel_base != "work") e << YAML::Key << "kernel_base" << YAML::Value << req.kernel_base;
+  if (req.correction_features != "all")
+    e << YAML::Key << "correction_features" << YAML::Value << req.correction_features;
   e << YAML::EndMap;
   e << YAML::Key << "tool" << YAML::Value << std::string("deepen ") + DEEPEN_VERSION;
   e << YAML::EndMap;

@@ -201,6 +201,11 @@ std::string GraphBuilder::scale(const std::string& x, double factor) {
   return emit(name, "Mul", {x, float_constant(name, "factor", factor)}, shape(x));
 }
 
+std::string GraphBuilder::offset(const std::string& x, double value) {
+  std::string name = fresh("add");
+  return emit(name, "Add", {x, float_constant(name, "offset", value)}, shape(x));
+}
+
 std::string GraphBuilder::concat(const std::vector<std::string>& xs) {
   if (xs.size() == 1) return xs[0];
   Shape s = shape(xs[0]);

@@ -40,6 +40,8 @@ class GraphBuilder {
   std::string mul(const std::string& a, const std::string& b);
   // x times a scalar constant (a Mul node; xautodl's Zero edge is scale(x, 0)).
   std::string scale(const std::string& x, double factor);
+  // x plus a scalar constant (an Add node; Python's sum() starts with 0 + the first term).
+  std::string offset(const std::string& x, double value);
   // An element-wise op of two tensors of one rank (Sub, Div, ...), broadcast where a dimension is 1.
   std::string binary(const std::string& op, const std::string& a, const std::string& b);
   std::string concat(const std::vector<std::string>& xs);

@@ -2,7 +2,9 @@
 // them: a 3x3 stem, three stages of five cells at C, 2C and 4C channels with a residual
 // reduction block between stages, BN-ReLU, global pooling and a linear classifier. In the pruned
 // form, edges that are `none`, and nodes that then receive nothing, produce no operators; in the
-// all-edges form every edge is computed as xautodl runs it, `none` as a multiplication by 0.
+// all-edges form every edge is computed as xautodl runs it, `none` as a multiplication by 0; in
+// the torch2trt form, what TensorRT executes of the network torch2trt traces from xautodl's
+// (HW-NAS-Bench's Jetson TX2 setup).
 #include <deepen/error.h>
 #include <deepen/zoo.h>
 
@@ -106,6 +108,49 @@ std::string cell_all_edges(zoo::GraphBuilder& b, const std::string& x, const std
   return nodes.back();
 }
 
+// One cell as torch2trt hands it to TensorRT and TensorRT runs it. xautodl's node is Python's
+// sum() of its edges, which starts from the integer 0: the first edge is added to a scalar 0 (an
+// Add with a constant, traced as a layer), each further edge adds one more Add. A `none` edge's
+// x.mul(0.) has no torch2trt converter, so its value enters the network as a constant of zeros:
+// it does not read x, and TensorRT removes every layer whose output then reaches nothing (an
+// edge into a node that only `none` edges read costs nothing). Adding that constant to a sum
+// costs nothing measurable on the TX2 and is left out; a sum that starts with it is a layer on
+// constants, which TensorRT runs, as it runs every layer that reads such a node. ONNX has no
+// layer on constants that a loader keeps (deepen folds them), so that one is written as the
+// cell's input times 0: one element-wise layer of the node's size, reading a tensor that is
+// computed anyway (it adds a reader to the cell's input, which TensorRT does not have). Every edge has
+// its own ReLU (ReLUConvBN), so a node read by several edges cannot fuse the ReLU into the Add
+// that produced it. Returns nothing when the cell's output does not depend on its input.
+std::optional<std::string> cell_torch2trt(zoo::GraphBuilder& b, const std::string& x,
+                                          const std::vector<std::vector<Edge>>& arch) {
+  int64_t c = b.channels(x);
+  // depends[i]: node i's value depends on the cell's input; needed[i]: node 3 reads it.
+  std::vector<bool> depends = {true, false, false, false}, needed = {false, false, false, true};
+  for (size_t i = 0; i < arch.size(); ++i)
+    for (const auto& e : arch[i])
+      if (e.op != "none" && depends[static_cast<size_t>(e.from)]) depends[i + 1] = true;
+  if (!depends[3]) return std::nullopt;
+  for (int j = 2; j >= 0; --j)
+    for (int i = j + 1; i <= 3; ++i)
+      if (needed[static_cast<size_t>(i)] && arch[static_cast<size_t>(i - 1)][static_cast<size_t>(j)].op != "none")
+        needed[static_cast<size_t>(j)] = true;
+  std::vector<std::string> nodes = {x};
+  for (size_t i = 0; i < arch.size(); ++i) {
+    std::string sum;
+    if (needed[i + 1])
+      for (const auto& e : arch[i]) {
+        if (e.op == "none") {
+          if (sum.empty()) sum = b.scale(x, 0.0);
+          continue;
+        }
+        std::string term = edge_op(b, nodes[static_cast<size_t>(e.from)], e.op, c);
+        sum = sum.empty() ? b.offset(term, 0.0) : b.add(sum, term);
+      }
+    nodes.push_back(sum);
+  }
+  return nodes.back();
+}
+
 // useful[j]: node j reaches node 3 along edges that are not none.
 std::vector<bool> useful_nodes(const std::vector<std::vector<Edge>>& arch) {
   std::vector<bool> useful = {false, false, false, true};
@@ -172,7 +217,8 @@ std::string nb201_canonical_arch(const std::string& arch_text, Nb201Graph form) 
 Nb201Graph parse_nb201_graph(const std::string& text) {
   if (text == "pruned") return Nb201Graph::Pruned;
   if (text == "all-edges") return Nb201Graph::AllEdges;
-  throw Error(fmt::format("unknown NAS-Bench-201 graph form '{}'; use pruned or all-edges", text));
+  if (text == "torch2trt") return Nb201Graph::Torch2trt;
+  throw Error(fmt::format("unknown NAS-Bench-201 graph form '{}'; use pruned, all-edges or torch2trt", text));
 }
 
 Graph build_nb201(const std::string& arch_text, const std::string& dataset, Nb201Graph form) {
@@ -204,8 +250,9 @@ Graph build_nb201(const std::string& arch_text, int64_t hw, int64_t classes, Nb2
         x = cell_all_edges(b, x, arch);
         continue;
       }
-      auto y = cell(b, x, arch);
-      // A cell whose output receives nothing passes on zeros: a constant, not an operator.
+      auto y = form == Nb201Graph::Torch2trt ? cell_torch2trt(b, x, arch) : cell(b, x, arch);
+      // A cell whose output receives nothing (torch2trt: does not depend on its input) passes on
+      // zeros: a constant, not an operator.
       x = y ? *y : b.zeros(b.shape(x));
     }
   }
