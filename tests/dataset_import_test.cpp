@@ -325,6 +325,30 @@ TEST(Nb201Import, AllEdgesMatchesPrunedWithoutNoneOrDeadEdges) {
 // What TensorRT runs of the network torch2trt traces (HW-NAS-Bench's TX2): every node's sum
 // starts with 0 + its first edge, a none edge reads nothing (so what only none edges read is
 // removed), every edge has its own ReLU.
+// --graph auto (the default) builds what the measured runtime executed: HW-NAS-Bench's TX2
+// columns as TensorRT ran them, every other column pruned.
+TEST(Nb201Import, AutoFormFollowsTheMeasuredColumn) {
+  EXPECT_EQ(nb201_graph_for("tx2gpu_latency_ms"), "torch2trt");
+  EXPECT_EQ(nb201_graph_for("tx2gpu_energy_mj"), "torch2trt");
+  EXPECT_EQ(nb201_graph_for("edgetpu_latency_ms"), "pruned");
+  EXPECT_EQ(nb201_graph_for("snapdragon855_kryo485cpu_int8_ms"), "pruned");
+  std::string csv = "arch,dataset,tx2gpu_latency_ms,pixel3cpu_latency_ms\n" + kArchA + ",cifar10,5.5,1\n";
+  std::vector<std::vector<std::string>> by_column;
+  for (const char* column : {"tx2gpu_latency_ms", "pixel3cpu_latency_ms"}) {
+    Nb201ImportOptions automatic, named;
+    automatic.column = named.column = column;
+    named.graph = nb201_graph_for(column);
+    ImportedModels a = import_nb201(csv, "nb.csv", automatic), n = import_nb201(csv, "nb.csv", named);
+    ASSERT_EQ(a.files.size(), 1u);
+    std::vector<std::string> ta, tn;
+    for (const auto& k : kernels_of(a.build(0))) ta.push_back(k.type);
+    for (const auto& k : kernels_of(n.build(0))) tn.push_back(k.type);
+    EXPECT_EQ(ta, tn) << column;
+    by_column.push_back(ta);
+  }
+  EXPECT_NE(by_column[0], by_column[1]);  // the TX2's form runs the node sums' Adds
+}
+
 TEST(Nb201Import, Torch2trtFormRunsWhatTensorRTRuns) {
   auto pruned = kernels_of(build_nb201(kArchA, "cifar10", Nb201Graph::Pruned));
   auto trt = kernels_of(build_nb201(kArchA, "cifar10", Nb201Graph::Torch2trt));

@@ -479,8 +479,13 @@ struct Nb201ImportOptions {
   std::string column;        // the measured column
   std::string target;        // output column; empty: target_for_column(column)
   std::string dataset;       // used where the CSV has no dataset / input_hw columns; empty: cifar10
-  std::string graph = "pruned";  // pruned, all-edges or torch2trt
+  // pruned, all-edges, torch2trt, or auto: the form the measured runtime executes (nb201_graph_for)
+  std::string graph = "auto";
 };
+// The graph form `auto` picks for a measured column: torch2trt for HW-NAS-Bench's Jetson TX2
+// columns (tx2gpu_*: TensorRT engines built by torch2trt), pruned for every other (converters
+// such as TFLite's drop the zero edges and dead branches).
+std::string nb201_graph_for(const std::string& column);
 // One network per row of a CSV with an `arch` column; rows whose networks are identical share
 // one file and one `group` (the first such row's arch string). Rows with an empty cell in the
 // column are counted in `skipped`. Throws Error with file:line for a bad arch, a non-positive or

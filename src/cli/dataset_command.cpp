@@ -15,7 +15,7 @@ namespace deepen::cli {
 namespace {
 
 struct ImportFlags {
-  std::string format, config, values, target, output, column, dataset, graph = "pruned", device;
+  std::string format, config, values, target, output, column, dataset, graph = "auto", device;
   std::vector<std::string> files;
   int threads = 0;
 };
@@ -37,7 +37,7 @@ void refuse(const ImportFlags& f, const std::string& format, std::initializer_li
   };
   std::pair<const char*, bool> given[] = {
       {"--config", !f.config.empty()}, {"--values", !f.values.empty()}, {"--column", !f.column.empty()},
-      {"--dataset", !f.dataset.empty()}, {"--graph", f.graph != "pruned"}, {"--device", !f.device.empty()},
+      {"--dataset", !f.dataset.empty()}, {"--graph", f.graph != "auto"}, {"--device", !f.device.empty()},
       {"--target", !f.target.empty()},  {"FILE", !f.files.empty()}};
   for (const auto& [name, set] : given)
     if (set && !allowed_flag(name))
@@ -145,9 +145,10 @@ void add_dataset_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"cifar10", "cifar100", "ImageNet16-120"}));
   imp->add_option("--graph", f->graph,
                   "nb201: pruned (none and dead edges produce no operators), all-edges (every edge computed, none "
-                  "as a multiplication by 0, as PyTorch runs it) or torch2trt (what TensorRT runs of the network "
-                  "torch2trt traces: HW-NAS-Bench's Jetson TX2)")
-      ->check(CLI::IsMember({"pruned", "all-edges", "torch2trt"}))
+                  "as a multiplication by 0, as PyTorch runs it), torch2trt (what TensorRT runs of the network "
+                  "torch2trt traces: HW-NAS-Bench's Jetson TX2) or auto (torch2trt for tx2gpu_* columns, pruned "
+                  "for the others: the form the measured runtime executed)")
+      ->check(CLI::IsMember({"auto", "pruned", "all-edges", "torch2trt"}))
       ->capture_default_str();
   imp->add_option("--device", f->device, "tophub: keep records whose device (-model=) contains this");
   imp->add_option("--threads", f->threads, "lut, nb201, fbnet: write models on N threads (0: one per core)")

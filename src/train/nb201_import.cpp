@@ -38,9 +38,14 @@ int64_t whole_number(const std::string& cell, const std::string& what) {
 
 }  // namespace
 
+std::string nb201_graph_for(const std::string& column) {
+  return column.rfind("tx2gpu_", 0) == 0 ? "torch2trt" : "pruned";
+}
+
 ImportedModels import_nb201(const std::string& csv_text, const std::string& label, const Nb201ImportOptions& options) {
   if (options.column.empty()) throw Error("give the measured column with --column");
-  const Nb201Graph form = parse_nb201_graph(options.graph);
+  const Nb201Graph form =
+      parse_nb201_graph(options.graph == "auto" ? nb201_graph_for(options.column) : options.graph);
   const std::string target = options.target.empty() ? target_for_column(options.column) : options.target;
   const import::CsvTable table = import::read_csv(csv_text, label);
   const size_t arch_col = table.column("arch", "the NAS-Bench-201 architecture string");
