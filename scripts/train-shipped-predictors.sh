@@ -113,6 +113,7 @@ latbench edgetpu_int8 edgetpu_int8_ms "Edge TPU (Coral)" "Edge TPU, int8 (LatBen
 # ---- HW-NAS-Bench (Li et al., ICLR 2021): NAS-Bench-201 networks in CIFAR-10 and CIFAR-100 form
 # (a network's two forms share its arch string, and so a cross-validation fold) and FBNet blocks.
 # HWNAS_GRAPH (the nb201 import's --graph) and HWNAS_TRAIN (extra train flags) are set per device.
+HWNAS_POWER=()  # --power-envelope-w flags for the next hwnas
 hwnas() {  # hwnas NAME DEVICE FRAMEWORK PURPOSE:COLUMN...
   local name=$1 device=$2 framework=$3
   shift 3
@@ -128,7 +129,7 @@ hwnas() {  # hwnas NAME DEVICE FRAMEWORK PURPOSE:COLUMN...
     args+=(--models "$(import "hwnas_${column}_fbnet" --format fbnet "$SHARED/hwnasbench/fbnet_blocks.csv" --column "$column")")
   done
   # shellcheck disable=SC2086  # HWNAS_TRAIN is a list of flags
-  train "${args[@]}" "${purposes[@]}" --name "$name" --predictor-version 1.0 ${HWNAS_TRAIN:-} \
+  train "${args[@]}" "${purposes[@]}" --name "$name" --predictor-version 1.0 ${HWNAS_TRAIN:-} "${HWNAS_POWER[@]}" \
     --data-note "HW-NAS-Bench (Li et al., ICLR 2021): NAS-Bench-201 networks (CIFAR-10 and CIFAR-100 forms${suffix:+, imported with --graph $graph, the form to predict NAS-Bench-201 networks in}) and FBNet blocks" \
     --device "$device" --framework "$framework"
   local i
@@ -138,9 +139,14 @@ hwnas() {  # hwnas NAME DEVICE FRAMEWORK PURPOSE:COLUMN...
 # are imported as TensorRT runs them (--graph torch2trt), and on these small tensors a kernel costs
 # a launch whatever its size, so the kernel bases and the correction use nothing that moves with
 # the input size (the predictor is meant for other input sizes, such as ImageNet16-120's 16x16).
+# Its power envelope: the TX2 module's published 7.5 W (Max-Q) to 15 W (Max-N) budget; the
+# measured energy over latency of these networks is about 4 W (the GPU's share).
+HWNAS_POWER=(--power-envelope-w 1 15 --power-envelope-note
+  "Jetson TX2 module: 7.5 W (Max-Q) to 15 W (Max-N) published; HW-NAS-Bench's energy over latency is about 4 W")
 HWNAS_GRAPH=torch2trt HWNAS_TRAIN="--kernel-base launch --correction-features counts" \
   hwnas jetsontx2gpu "NVIDIA Jetson TX2 GPU" "TensorRT via torch2trt, fp32 (HW-NAS-Bench's TX2 setup)" \
   latency:tx2gpu_latency_ms energy:tx2gpu_energy_mj
+HWNAS_POWER=()
 hwnas pixel3cpu "Google Pixel 3 CPU" "TFLite (HW-NAS-Bench)" latency:pixel3cpu_latency_ms
 hwnas raspi4cpu "Raspberry Pi 4 CPU (Cortex-A72)" "HW-NAS-Bench's Raspberry Pi 4 setup" latency:raspi4cpu_latency_ms
 
