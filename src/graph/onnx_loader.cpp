@@ -228,7 +228,8 @@ std::string describe_input(const onnx::ValueInfoProto& input) {
 void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string_view>& initializer_names,
                     const LoadOptions& options, const std::string& label) {
   // A name the model does not have is refused first, naming the inputs it has.
-  for (const auto& [name, shape] : options.input_shapes)
+  for (const auto& override_entry : options.input_shapes) {
+    const std::string& name = override_entry.first;  // a structured binding cannot be captured in C++17
     if (!std::any_of(g.input().begin(), g.input().end(), [&](const onnx::ValueInfoProto& in) {
           return in.name() == name && !initializer_names.count(in.name());
         })) {
@@ -239,6 +240,7 @@ void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string_vi
       throw Error(fmt::format("{}: --input-shape names '{}', which is not an input of this model (its inputs: {})",
                               label, name, inputs.empty() ? "none" : inputs));
     }
+  }
   for (auto& input : *g.mutable_input()) {
     if (initializer_names.count(input.name())) continue;
     if (!input.type().has_tensor_type())
