@@ -147,6 +147,8 @@ struct Registry {
 std::string default_predictors_dir();
 Registry load_registry(const std::string& predictors_dir);
 Registry parse_registry(const std::string& yaml_text, const std::string& predictors_dir, const std::string& label);
+// Predictor names are matched in any letter case (Registry::find).
+bool same_predictor_name(const std::string& a, const std::string& b);
 // Compares dotted versions numerically ("1.10" > "1.9").
 int compare_versions(const std::string& a, const std::string& b);
 // Resolves a path of an entry inside its folder; Error when it leaves the folder.

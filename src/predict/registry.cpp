@@ -352,6 +352,8 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+bool same_predictor_name(const std::string& a, const std::string& b) { return lower(a) == lower(b); }
+
 // Names match in any letter case (cortexa76cpu_tflite is cortexA76cpu_tflite).
 const PredictorEntry& Registry::find(const std::string& name, const std::string& version) const {
   const PredictorEntry* best = nullptr;

@@ -185,22 +185,14 @@ FallbackModel build_fallback(const std::vector<WorkSample>& latency, const std::
     m.latency_ms_per_kernel = l.latency_ms_per_kernel;
     std::vector<double> predicted, measured;
     for (const auto& x : latency) {
-      predicted.push_back(std::max(x.flops / (m.peak_gflops * 1e6), x.bytes / (m.bandwidth_gbs * 1e6)) +
-                          m.latency_ms_per_kernel);
+      predicted.push_back(m.latency_ms(x.flops, x.bytes));
       measured.push_back(x.value);
     }
     Metrics fit = compute_metrics(predicted, measured);
     notes.push_back(fmt::format("latency roofline fitted on {} {} (in-sample MAPE {:.0f}%, {:.0f}% within ±10%)",
                                 latency.size(), latency_source, fit.mape, 100 * fit.acc10));
   } else if (specs.peak_gflops > 0 && specs.bandwidth_gbs > 0) {
-    const FallbackModel roof = spec_roofline(specs);
-    m.has_latency = true;
-    m.peak_gflops = roof.peak_gflops;
-    m.bandwidth_gbs = roof.bandwidth_gbs;
-    m.threads = roof.threads;
-    m.cores = roof.cores;
-    m.sustained = roof.sustained;
-    m.latency_ms_per_kernel = roof.latency_ms_per_kernel;
+    m = spec_roofline(specs);  // nothing else is set yet: the energy part comes below
     notes.push_back(fmt::format(
         "latency roofline from published specs ({} GFLOP/s, {} GB/s){}, {:g}% of peak sustained ({:.3g} GFLOP/s, "
         "{:.3g} GB/s), {:g} ms per kernel",
@@ -216,8 +208,7 @@ FallbackModel build_fallback(const std::vector<WorkSample>& latency, const std::
     m.energy_mj_per_kernel = e.energy_mj_per_kernel;
     std::vector<double> predicted, measured;
     for (const auto& x : energy) {
-      predicted.push_back(m.energy_mj_per_gflop * x.flops / 1e9 + m.energy_mj_per_mb * x.bytes / 1e6 +
-                          m.energy_mj_per_kernel);
+      predicted.push_back(m.energy_mj(x.flops, x.bytes));
       measured.push_back(x.value);
     }
     Metrics fit = compute_metrics(predicted, measured);

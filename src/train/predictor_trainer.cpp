@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -140,12 +139,8 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
       Registry r = load_registry(req.predictors_dir);
       // Names are matched in any letter case: one that differs from a registered name only in
       // case would shadow it.
-      auto lower = [](std::string s) {
-        for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return s;
-      };
       for (const auto& e : r.entries)
-        if (e.name != req.name && lower(e.name) == lower(req.name))
+        if (e.name != req.name && same_predictor_name(e.name, req.name))
           throw Error(fmt::format("{}: predictor '{}' is already registered as '{}'; names differ by more than "
                                   "letter case (or use '{}')",
                                   reg.string(), req.name, e.name, e.name));
