@@ -247,6 +247,35 @@ TEST_F(Cli, FolderWithABrokenModelReportsTheOthersAndExitsOne) {
   EXPECT_NE(e.err.find("holds no .onnx files"), std::string::npos) << e.err;
 }
 
+// --jobs: models predicted side by side give the same output, warnings and exit code, in the
+// order given, as one thread; a broken model among them is still reported once.
+TEST_F(Cli, JobsGiveTheSameOutputInTheSameOrder) {
+  TempDir tmp;
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("test_models"))
+    if (entry.path().extension() == ".onnx")
+      for (int copy = 0; copy < 3; ++copy)  // more models than threads, so threads take several each
+        std::filesystem::copy_file(entry.path(), tmp.file(std::to_string(copy) + "_" + entry.path().filename().string())), ++n;
+  write_text(tmp.file("1_zz_broken.onnx"), "not onnx at all");
+  for (const char* format : {"table", "json", "csv"}) {
+    CliResult one = deepen({"predict", "-p", "stub", "--purpose", "power", "-m", tmp.path(), "-f", format, "-j", "1"});
+    EXPECT_EQ(one.exit_code, 1) << one.err;  // the broken model and mlp_opset7 fail, the others are reported
+    for (const char* jobs : {"2", "5", "0"}) {
+      CliResult many = deepen({"predict", "-p", "stub", "--purpose", "power", "-m", tmp.path(), "-f", format, "--jobs", jobs});
+      EXPECT_EQ(many.exit_code, one.exit_code) << format << " -j " << jobs;
+      EXPECT_EQ(many.out, one.out) << format << " -j " << jobs;
+      EXPECT_EQ(many.err, one.err) << format << " -j " << jobs;
+    }
+  }
+  CliResult per_kernel = deepen({"predict", "-p", "stub", "-m", tmp.path(), "--per-kernel", "-f", "json", "-j", "1"});
+  EXPECT_EQ(deepen({"predict", "-p", "stub", "-m", tmp.path(), "--per-kernel", "-f", "json", "-j", "3"}).out,
+            per_kernel.out);
+  EXPECT_GT(n, 12);
+  CliResult bad = deepen({"predict", "-p", "stub", "-m", tmp.path(), "-j", "-1"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--jobs -1"), std::string::npos) << bad.err;
+}
+
 TEST_F(Cli, RegistryProblemsExitTwo) {
   struct Case {
     std::vector<std::string> args;

@@ -31,6 +31,12 @@ void add_dataset_command(CLI::App& app, int& exit_code);
 std::vector<std::string> model_files(const std::string& modelpath);
 // Every path's files, in the order given, each file once.
 std::vector<std::string> model_files(const std::vector<std::string>& modelpaths);
+// The threads a --jobs N asks for: N, or for 0 one per core this process may run on. Error below 0.
+unsigned parse_jobs(int jobs);
+// Calls work(0..n-1) on up to `jobs` threads (the caller's among them), each index once, in no
+// set order; work must write only to what index i owns. The first exception thrown stops the
+// remaining indices and is rethrown here once every thread has finished.
+void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& work);
 // Writes text to stdout, or to a file (atomically) when path is non-empty.
 void emit(const std::string& text, const std::string& path);
 // The registry folder: the --predictors flag if given, else the default.

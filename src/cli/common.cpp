@@ -6,7 +6,14 @@
 
 #include <fmt/format.h>
 
+#include <sched.h>
+
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
 #include <filesystem>
 #include <iostream>
 
@@ -31,10 +38,46 @@ std::vector<std::string> model_files(const std::string& modelpath) {
 
 std::vector<std::string> model_files(const std::vector<std::string>& modelpaths) {
   std::vector<std::string> files;
+  std::unordered_set<std::string> seen;
   for (const auto& path : modelpaths)
     for (auto& file : model_files(path))
-      if (std::find(files.begin(), files.end(), file) == files.end()) files.push_back(std::move(file));
+      if (seen.insert(file).second) files.push_back(std::move(file));
   return files;
+}
+
+unsigned parse_jobs(int jobs) {
+  if (jobs < 0) throw Error(fmt::format("--jobs {}: give a number of threads, or 0 for one per core", jobs));
+  if (jobs > 0) return static_cast<unsigned>(jobs);
+  cpu_set_t cpus;  // the cores this process may run on (taskset, cgroups), not all the machine has
+  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0) return CPU_COUNT(&cpus);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& work) {
+  jobs = static_cast<unsigned>(std::min<size_t>(std::max(1u, jobs), n));
+  if (jobs <= 1) {
+    for (size_t i = 0; i < n; ++i) work(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::exception_ptr first_failure;
+  std::mutex failure_mutex;
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) {
+      try {
+        work(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!first_failure) first_failure = std::current_exception();
+        next = n;  // the others stop at their next item
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  if (first_failure) std::rethrow_exception(first_failure);
 }
 
 void emit(const std::string& text, const std::string& path) {

@@ -27,6 +27,7 @@ struct PredictFlags {
   std::vector<std::string> input_shapes;
   bool per_kernel = false, strict = false, no_fallback = false, all_purposes = false;
   std::string min_coverage;
+  int jobs = 0;  // threads; 0: one per core
 };
 
 // --min-coverage: the least share of the FLOPs and/or of the kernels that trained boosters must
@@ -247,13 +248,19 @@ int run_predict(const PredictFlags& f) {
   const MinCoverage min_coverage = parse_min_coverage(f.min_coverage);
 
   std::vector<std::string> files = model_files(f.modelpaths);
-  std::vector<ModelReport> reports;
-  reports.reserve(files.size());
-  size_t failed = 0, bad_input = 0;
-  std::vector<std::string> warnings;
   const PowerEnvelope& envelope = predictor.entry().power_envelope;
   const bool shows_power = purpose == Purpose::Power || f.all_purposes;
-  for (const auto& file : files) {
+  // What one model gives: its report, and the warnings it raises. Models are predicted on
+  // --jobs threads, each into its own slot, and reported in the order given.
+  struct Outcome {
+    ModelReport report;
+    std::vector<std::string> warnings;
+    bool failed = false, bad_input = false;
+  };
+  std::vector<Outcome> outcomes(files.size());
+  parallel_for(files.size(), parse_jobs(f.jobs), [&](size_t i) {
+    const std::string& file = files[i];
+    Outcome& out = outcomes[i];
     try {
       Graph graph = load_onnx(file, load);
       std::vector<Kernel> kernels = detect_kernels(graph, predictor.fusion_rules());
@@ -263,18 +270,18 @@ int run_predict(const PredictFlags& f) {
       if (std::isnan(value_of(r, purpose)) && r.kernel_count > 0) {  // nothing scored what was asked: no number at all
         r.error = fmt::format("no {} could be predicted: none of its {} kernels could be scored for it{}",
                               purpose_name(purpose), r.kernel_count, f.no_fallback ? " (--no-fallback leaves every kernel without a booster uncovered)" : "");
-        ++failed;
+        out.failed = true;
       } else {
         std::string problems = f.strict ? strict_problems(r) : std::string();
         std::string short_of = coverage_shortfall(r, min_coverage);
         if (!short_of.empty()) problems += (problems.empty() ? "" : "; ") + short_of;
         if (!problems.empty()) {
           r.error = problems;
-          ++failed;
+          out.failed = true;
         }
       }
       if (r.error.empty() && r.uncovered_count > 0)  // named here, whatever the output and --per-kernel
-        warnings.push_back(fmt::format("{}: {} of {} kernels uncovered ({} of the FLOPs), adding nothing to its {}: {}",
+        out.warnings.push_back(fmt::format("{}: {} of {} kernels uncovered ({} of the FLOPs), adding nothing to its {}: {}",
                                        file, r.uncovered_count, r.kernel_count, format_share(r.uncovered_flops),
                                        purpose_name(purpose),
                                        kernels_named(r, [](const Estimate& e) { return e.source == Source::Uncovered; },
@@ -282,23 +289,32 @@ int run_predict(const PredictFlags& f) {
       // A power outside what the device can draw says that the energy and latency it comes from
       // disagree: warn whenever power is shown.
       if (envelope.known() && shows_power && r.error.empty() && (r.power_outside_envelope || r.power_outside_kernels))
-        warnings.push_back(power_envelope_warning(r, envelope, predictor.entry().name));
+        out.warnings.push_back(power_envelope_warning(r, envelope, predictor.entry().name));
       if (!f.per_kernel) {
         // Only --per-kernel output reads the kernels: a folder of thousands of models need not
         // hold every model's kernels until the end.
         std::vector<Kernel>().swap(r.kernels);
         std::vector<Estimate>().swap(r.estimates);
       }
-      reports.push_back(std::move(r));
+      out.report = std::move(r);
     } catch (const Error& e) {
-      ModelReport r;
-      r.model = file;
-      r.error = e.what();
-      reports.push_back(std::move(r));
-      ++failed;
-      ++bad_input;
+      out.report = ModelReport();
+      out.report.model = file;
+      out.report.error = e.what();
+      out.failed = out.bad_input = true;
     }
+  });
+  std::vector<ModelReport> reports;
+  reports.reserve(files.size());
+  size_t failed = 0, bad_input = 0;
+  std::vector<std::string> warnings;
+  for (Outcome& out : outcomes) {
+    reports.push_back(std::move(out.report));
+    for (auto& w : out.warnings) warnings.push_back(std::move(w));
+    failed += out.failed;
+    bad_input += out.bad_input;
   }
+  std::vector<Outcome>().swap(outcomes);
   for (const auto& w : warnings) std::cerr << "deepen: warning: " << w << "\n";
   for (const auto& r : reports) {
     if (r.error.empty() || f.format == "table") continue;
@@ -361,6 +377,10 @@ void add_predict_command(CLI::App& app, int& exit_code) {
                   "below it is an error that names the kernels short of it");
   cmd->add_flag("--no-fallback", flags->no_fallback,
                 "Leave kernels without a trained booster uncovered instead of using the analytical fallback");
+  cmd->add_option("--jobs,-j", flags->jobs,
+                  "Threads that predict models side by side (0: one per core this process may use); the output is "
+                  "the same, in the same order, whatever the number")
+      ->capture_default_str();
   cmd->add_option("--predictors", flags->predictors, "Registry folder (default: $DEEPEN_PREDICTORS or the built-in)");
   cmd->callback([flags, &exit_code] { exit_code = run_predict(*flags); });
 }

@@ -14,6 +14,7 @@ std::vector<double> model_features(const std::vector<std::string>& names, const 
                                    const FusionRules& rules, double kernel_sum) {
   std::vector<double> out;
   out.reserve(names.size());
+  std::vector<std::string> scored;  // each kernel's scoring type, looked up once (names x kernels otherwise)
   for (const auto& name : names) {
     size_t colon = name.find(':');
     std::string what = name.substr(0, colon);
@@ -26,10 +27,13 @@ std::vector<double> model_features(const std::vector<std::string>& names, const 
       throw Error(fmt::format("unknown model feature '{}' (known: count, gflop, mb, each also as NAME:TYPE, and "
                               "log_kernel_sum)",
                               name));
+    if (!type.empty() && scored.empty())
+      for (const Kernel& k : kernels) scored.push_back(rules.scored_as(k.type));
     double v = 0;
-    for (const Kernel& k : kernels) {
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      const Kernel& k = kernels[i];
       if (k.zero_cost) continue;
-      if (!type.empty() && rules.scored_as(k.type) != type) continue;
+      if (!type.empty() && scored[i] != type) continue;
       v += what == "count" ? 1.0 : what == "gflop" ? k.flops / 1e9 : k.bytes / 1e6;
     }
     out.push_back(v);

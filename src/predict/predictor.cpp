@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 namespace deepen {
 double kernel_repeats(const Kernel& k) { return k.config.get_or("batch", k.config.get_or("rows", 1.0)); }
@@ -84,23 +86,42 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
   for (const auto& [type, indices] : groups) {
     const auto& by = boosters_.at(type);
     size_t ncols = find_schema(type)->feature_names.size();
+    // A network repeats its kernels (a cell stacked five times, the same block at each stage):
+    // each distinct feature row is scored once, and the kernels that share it read its score.
     std::vector<float> rows;
     rows.reserve(indices.size() * ncols);
-    for (size_t i : indices) {
-      std::vector<double> f = kernel_features(type, kernels[i].config);
-      for (double v : f) rows.push_back(static_cast<float>(v));
+    std::vector<size_t> row_of(indices.size());
+    std::unordered_map<std::string_view, size_t> distinct;
+    std::vector<float> f(ncols);
+    for (size_t r = 0; r < indices.size(); ++r) {
+      std::vector<double> fd = kernel_features(type, kernels[indices[r]].config);
+      if (fd.size() != ncols)
+        throw Error(fmt::format("kernel type '{}': {} features where its schema names {}", type, fd.size(), ncols));
+      std::transform(fd.begin(), fd.end(), f.begin(), [](double v) { return static_cast<float>(v); });
+      std::string_view key(reinterpret_cast<const char*>(f.data()), ncols * sizeof(float));
+      auto it = distinct.find(key);
+      if (it != distinct.end()) {
+        row_of[r] = it->second;
+        continue;
+      }
+      row_of[r] = rows.size() / ncols;
+      rows.insert(rows.end(), f.begin(), f.end());
+      // Keys view rows' storage, which must not move: reserved above for every kernel.
+      distinct.emplace(std::string_view(reinterpret_cast<const char*>(&rows[row_of[r] * ncols]), key.size()),
+                       row_of[r]);
     }
     const std::vector<std::string>& names = find_schema(type)->feature_names;
     for (const auto& [target, booster] : by) {
       std::vector<double> values = booster->predict(rows, ncols);
       const BoosterSpec& spec = entry_.kernels.at(type).at(target);
+      std::vector<std::string> whys(values.size());
+      if (!spec.ranges.empty())
+        for (size_t u = 0; u < values.size(); ++u) whys[u] = outside_ranges(&rows[u * ncols], spec.ranges, names);
       for (size_t r = 0; r < indices.size(); ++r) {
-        if (!spec.ranges.empty()) {
-          std::string why = outside_ranges(&rows[r * ncols], spec.ranges, names);
-          if (!why.empty()) outside[indices[r]][target] = std::move(why);
-        }
+        const size_t u = row_of[r];
+        if (!whys[u].empty()) outside[indices[r]][target] = whys[u];
         const Kernel& k = kernels[indices[r]];
-        double v = from_booster(spec, values[r], kernel_work(type, k.config));
+        double v = from_booster(spec, values[u], kernel_work(type, k.config));
         v = std::max(0.0, v) * kernel_repeats(k);
         Estimate& e = out[indices[r]];
         if (target == "latency") e.latency_ms = v, latency_trained[indices[r]] = 1;
