@@ -34,7 +34,8 @@ def pages(named):
 
 def run(command, deepen):
     shell = re.sub(r"^deepen ", deepen + " ", command)
-    done = subprocess.run(["bash", "-c", shell + " 2>&1"], capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k != "DEEPEN_PREDICTORS"}  # the source tree's
+    done = subprocess.run(["bash", "-c", shell + " 2>&1"], capture_output=True, text=True, env=env)
     out = done.stdout.replace(os.getcwd() + "/", "").replace(deepen + ":", "deepen:")
     return out.rstrip("\n").split("\n") if out.strip() else []
 
