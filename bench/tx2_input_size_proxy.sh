@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Jetson TX2 predictor on an input size it never saw, by proxy (README, "The Jetson TX2").
+# The Jetson TX2 predictor on an input size it never saw, by proxy (docs/predictors.md, "The
+# Jetson TX2").
 # ImageNet16-120's TX2 measurements are held back; on this device a NAS-Bench-201 network costs
 # what it runs, not what its tensors weigh (../shared/notes/nas-bench-201-devices.md: a model that
 # cannot see the input size predicts ImageNet16-120 forms from CIFAR-10 ones at 98.4%). So this

@@ -69,7 +69,7 @@ double from_booster(const std::string& transform, double output, const KernelWor
 double booster_target(const BoosterSpec& spec, double value, const KernelWork& work);
 double from_booster(const BoosterSpec& spec, double output, const KernelWork& work);
 
-// Analytical estimates for kernels without a booster (see README, "Fallback").
+// Analytical estimates for kernels without a booster (docs/train.md, "The fallback").
 struct FallbackModel {
   bool has_energy = false;
   double energy_mj_per_gflop = 0, energy_mj_per_mb = 0, energy_mj_per_kernel = 0;

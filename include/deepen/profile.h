@@ -66,7 +66,8 @@ class ConfigSampler {
   size_t turn_ = 0;
 };
 
-// ---- the dataset CSV (see DESIGN.md): kernel, config columns, targets, id, round, error.
+// ---- the dataset CSV (docs/train.md, "The kernel dataset CSV"): kernel, config columns,
+// targets, id, round, error.
 
 struct ProfiledRow {
   KernelSample sample;

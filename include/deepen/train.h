@@ -1,4 +1,4 @@
-// deepen/train.h: kernel datasets (the CSV of DESIGN.md), XGBoost training with group k-fold
+// deepen/train.h: kernel datasets (the CSV of docs/train.md), XGBoost training with group k-fold
 // cross-validation, accuracy metrics, the analytical fallback's fit, registry entries written
 // atomically, the DeepEn2023 JSON import and the predicted-vs-measured plot.
 // Features always come from the kernel schema (deepen/schema.h), as in prediction.

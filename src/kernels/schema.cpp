@@ -26,9 +26,9 @@ double out_area(const KernelConfig& c) {
 }
 
 // Convolution features, chosen by cross-validation on the DeepEn2023 kernel measurements (see
-// README, "Shipped predictors"): the layer, the GEMM an im2col path runs (M x K by K x cout), the
-// memory it moves, whether a Winograd path applies, and whether weights and activations fit a
-// phone CPU's L2 (512 KiB) and L3 (4 MiB).
+// docs/predictors.md, "The energy predictors"): the layer, the GEMM an im2col path runs (M x K
+// by K x cout), the memory it moves, whether a Winograd path applies, and whether weights and
+// activations fit a phone CPU's L2 (512 KiB) and L3 (4 MiB).
 std::vector<double> conv_like_features(double hw, double cin, double cout, double ks, double stride, double groups) {
   double ho = std::ceil(hw / std::max(1.0, stride));
   double k = cin / groups * ks * ks;  // GEMM depth

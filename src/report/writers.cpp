@@ -1,5 +1,5 @@
 // The table (for people), JSON and CSV (for scripts) writers of predict reports. The JSON and
-// CSV layouts are documented in the README and kept stable.
+// CSV layouts are documented in docs/output-formats.md and kept stable.
 #include <deepen/report.h>
 
 #include <fmt/format.h>

@@ -1,5 +1,6 @@
-// The kernel dataset CSV (DESIGN.md, "Kernel dataset CSV"): reader and writer. The reader is a
-// function over text so that the fuzzer can drive it; every complaint names file, line, column.
+// The kernel dataset CSV (docs/train.md, "The kernel dataset CSV"): reader and writer. The
+// reader is a function over text so that the fuzzer can drive it; every complaint names file,
+// line, column.
 #include <deepen/error.h>
 #include <deepen/schema.h>
 #include <deepen/train.h>

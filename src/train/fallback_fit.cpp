@@ -1,4 +1,4 @@
-// The analytical fallback for kernels without a trained booster (docs/train.md, "Fallback"):
+// The analytical fallback for kernels without a trained booster (docs/train.md, "The fallback"):
 //   energy_mj  = a * GFLOP + b * MB + c                        (a, b, c >= 0)
 //   latency_ms = max(GFLOP / peak_gflops, GB / bandwidth_gbs) * 1000 + c
 // Both are fitted on relative error, since a kernel of 0.01 mJ matters as much as one of 100 mJ.
