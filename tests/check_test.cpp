@@ -130,6 +130,7 @@ TEST_F(Check, IncreaseBeyondTheBoundFailsAndADecreaseHolds) {
   EXPECT_NE(r.out.find("more than --max-increase 5%"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("-50.0%"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("check FAILED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("accept it with --update-baseline"), std::string::npos) << r.out;
 
   CliResult j2 = check({"--max-increase", "5%", "-f", "json"});
   json result = json::parse(j2.out);
@@ -382,6 +383,7 @@ TEST_F(Check, UpdateBaselineAcceptsTheChange) {
   CliResult u = check({"--update-baseline"});
   EXPECT_EQ(u.exit_code, 0) << u.out << u.err;
   EXPECT_NE(u.out.find("accepted by --update-baseline"), std::string::npos) << u.out;
+  EXPECT_NE(u.out.find("ok: accepted"), std::string::npos) << u.out;
   EXPECT_NE(u.err.find("updated: 3 model(s)"), std::string::npos) << u.err;
   CliResult p = deepen({"predict", "-p", "stub", "-m", models_.path(), "-f", "json"});
   EXPECT_EQ(read_text(baseline_), p.out);
@@ -456,6 +458,7 @@ TEST(CheckUnits, QuantitiesInThePurposesUnit) {
   EXPECT_DOUBLE_EQ(deepen::parse_quantity("1.5s", Purpose::Latency, "x"), 1500);
   EXPECT_DOUBLE_EQ(deepen::parse_quantity("2W", Purpose::Power, "x"), 2000);
   EXPECT_DOUBLE_EQ(deepen::parse_quantity("300 mW", Purpose::Power, "x"), 300);
+  EXPECT_DOUBLE_EQ(deepen::parse_quantity("5 \xC2\xB5J", Purpose::Energy, "x"), 0.005);
   EXPECT_THROW(deepen::parse_quantity("2W", Purpose::Energy, "x"), deepen::Error);
   EXPECT_THROW(deepen::parse_quantity("nan mJ", Purpose::Energy, "x"), deepen::Error);
   EXPECT_THROW(deepen::parse_quantity("inf mJ", Purpose::Energy, "x"), deepen::Error);

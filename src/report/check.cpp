@@ -335,7 +335,8 @@ void compare(ModelCheck& mc, const BaselineModel& b, const ModelReport& r, const
         kernels_named(r, [](const Estimate& e) { return e.source != Source::Trained; }, true);
     if (!named.empty()) what += "; not by a trained predictor: " + named;
     if (result.predictor_changed)
-      mc.findings.push_back({"predictor", what + " (under the predictor change, not by the model" + also_model + ")", false});
+      mc.findings.push_back(
+          {"predictor", what + " (under the predictor change, not by the model" + also_model + ")", false});
     else
       mc.findings.push_back({"coverage", what + accepted, !o.accept_baseline});
   }
@@ -364,7 +365,7 @@ CheckResult run_check(const std::vector<CheckModel>& models, const Predictor& pr
     result.baseline_predictor = baseline->predictor;
     result.baseline_version = baseline->version;
     result.predictor_changed = !same_predictor_name(baseline->predictor, result.predictor) ||
-                               (!baseline->version.empty() && baseline->version != result.version);
+                               (!baseline->version.empty() && compare_versions(baseline->version, result.version) != 0);
     if (result.predictor_changed)
       result.notes.push_back(fmt::format(
           "the baseline was predicted by {} {}, this check by {} {}: changes between them reflect the predictor, "

@@ -23,13 +23,16 @@ std::string change_text(const ModelCheck& m) {
   return fmt::format("{:+.1f}%", share * 100);
 }
 
-// "fail: increase, budget", "ok: renamed", "new", "gone", "error".
+// "fail: increase, budget", "ok: renamed", "ok: accepted", "new", "gone", "error".
 std::string verdict_text(const ModelCheck& m) {
   std::string kinds;
   if (m.verdict == Verdict::Failed || m.verdict == Verdict::Ok)
     for (const auto& f : m.findings) {
-      const bool shown = m.verdict == Verdict::Failed ? f.fails : f.kind == "renamed" || f.kind == "predictor";
-      if (shown && kinds.find(f.kind) == std::string::npos) kinds += (kinds.empty() ? "" : ", ") + f.kind;
+      // What holds only because --update-baseline accepts it reads "accepted".
+      const bool accepted = !f.fails && (f.kind == "increase" || f.kind == "coverage");
+      const std::string kind = accepted ? "accepted" : f.kind;
+      const bool shown = m.verdict == Verdict::Failed ? f.fails : accepted || f.kind == "renamed" || f.kind == "predictor";
+      if (shown && kinds.find(kind) == std::string::npos) kinds += (kinds.empty() ? "" : ", ") + kind;
     }
   std::string text = std::string(verdict_name(m.verdict)) + (kinds.empty() ? "" : ": " + kinds);
   // A failing model that is new, or renamed, says so too (its verdict is fail).
@@ -142,6 +145,12 @@ void write_check_table(std::ostream& out, const CheckResult& r) {
     }
   for (const auto& n : r.notes) out << "note: " << n << "\n";
   out << summary(r) << "\n";
+  bool against_baseline = false;  // a failure that --update-baseline would accept
+  for (const auto& m : r.models)
+    for (const auto& f : m.findings)
+      against_baseline = against_baseline || (f.fails && (f.kind == "increase" || f.kind == "coverage"));
+  if (against_baseline)
+    out << "a change meant to be: accept it with --update-baseline (rewrites the baseline; budgets still hold)\n";
 }
 
 void write_check_json(std::ostream& out, const CheckResult& r) {
