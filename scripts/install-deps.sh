@@ -7,7 +7,7 @@ packages=(
   libcli11-dev libyaml-cpp-dev libxgboost-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libopencv-dnn-dev
   clang libclang-rt-14-dev
-  python3 groff-base
+  python3 groff-base  # the man page (written by python3, checked by groff); the manual's examples and deepen check's JUnit XML are checked by Python
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -13,6 +13,12 @@ they stay as many. Examples that read ../shared (data a fresh clone lacks) are k
 ../shared is there, and so is an example whose input is missing. A command shown without output
 is an illustration and is not run. Run from the repository root (ctest does). --check writes
 nothing and exits 1 when an output would change or a link is broken, naming each.
+
+A page may show a session that needs files made on the way (a baseline, then a changed model):
+its blocks end each command's output with `[exit N]`, and a script docs/PAGE_examples.sh runs
+that session in a scratch folder and prints it the same way. Those blocks are not run one by one;
+instead every command of the script's transcript, with its output and exit code, must appear
+verbatim in docs/PAGE.md (it cannot be written back: paste the script's output into the page).
 """
 import argparse
 import glob
@@ -24,6 +30,29 @@ import sys
 RUNNABLE = re.compile(r"^\$ deepen (predict|kernels|list|eval|check)\b")
 LINK = re.compile(r"(?<!!)\[([^\]]*)\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^(#{1,6}) +(.*?) *#* *$")
+EXIT = re.compile(r"^\[exit \d+\]$")
+
+
+def transcript_drift(script, deepen):
+    """The commands of a docs/PAGE_examples.sh transcript that docs/PAGE.md does not show as the
+    script prints them (command, output and exit code)."""
+    page = script[: -len("_examples.sh")] + ".md"
+    env = {k: v for k, v in os.environ.items() if k != "DEEPEN_PREDICTORS"}
+    env["DEEPEN"] = os.path.abspath(deepen)
+    done = subprocess.run(["bash", script], capture_output=True, text=True, env=env)
+    shown = open(page, encoding="utf-8").read()
+    drift = []
+    for chunk in re.split(r"\n\n(?=\$ )", done.stdout.strip("\n")):
+        chunk = chunk.rstrip("\n")
+        if not chunk.startswith("$ deepen"):
+            continue
+        # Only the command and what it printed up to its exit code: anything the script shows after
+        # (a file it wrote) is the page's business.
+        lines = chunk.split("\n")
+        end = next((k for k, x in enumerate(lines) if EXIT.match(x)), len(lines) - 1)
+        if "\n".join(lines[: end + 1]) not in shown:
+            drift.append(f"{page}: {lines[0]} (run bash {script} and paste its output)")
+    return drift
 
 
 def pages(named):
@@ -69,6 +98,8 @@ def update_examples(path, deepen):
             j += 1
         shown = lines[i:j]
         if not shown:  # a command alone, shown as an illustration: nothing to compare
+            continue
+        if any(EXIT.match(x) for x in shown):  # a session's transcript: checked by transcript_drift
             continue
         fresh = run(line[2:], deepen)
         if any("no such file" in x.lower() or "cannot open" in x for x in fresh):
@@ -147,6 +178,11 @@ def main():
         broken += broken_links(path)
         if page_changed and not args.check:
             open(path, "w", encoding="utf-8").write(text)
+    drift = []
+    if not args.files:
+        for script in sorted(glob.glob("docs/*_examples.sh")):
+            drift += transcript_drift(script, args.deepen)
+    broken += drift  # not written back: a session's transcript is pasted by hand
     for line in changed:
         print(("differs from the binary's output: " if args.check else "updated: ") + line,
               file=sys.stderr)

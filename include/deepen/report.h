@@ -3,10 +3,12 @@
 // divided by its latency (the average power over one inference).
 #pragma once
 
+#include <deepen/graph.h>
 #include <deepen/kernels.h>
 #include <deepen/predict.h>
 
 #include <cmath>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -51,6 +53,31 @@ ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std
 // The same with the predictor's model-level terms (Predictor::estimate_model).
 ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, ModelEstimate estimate,
                       Purpose purpose = Purpose::Energy);
+
+// One ONNX file as `deepen predict` scores it: loaded, split into kernels by the predictor's
+// fusion rules, scored for options.purpose, summarised. A file that cannot be read throws Error
+// (naming it); a model of which nothing could be scored for the purpose comes back with `error`
+// set. predict and check both call this, so that they give the same number for the same model.
+ModelReport predict_model(const std::string& file, const Predictor& predictor, const LoadOptions& load,
+                          const PredictOptions& options);
+
+// --min-coverage: the least share of the FLOPs and/or of the kernels that trained boosters must
+// score (neither fallback nor uncovered); a negative bound is not checked.
+struct CoverageBound {
+  double flops = -1, kernels = -1;
+  std::string text;  // as given, for messages
+  bool given() const { return flops >= 0 || kernels >= 0; }
+};
+// "90%", "0.9", "flops:90%", "kernels:95%", or both joined by a comma; empty: no bound. Throws
+// Error on anything else.
+CoverageBound parse_min_coverage(const std::string& text);
+// What falls short of the bound, naming the kernels no trained booster scored (the report must
+// still hold its kernels); empty when the model reaches it.
+std::string coverage_shortfall(const ModelReport& report, const CoverageBound& bound);
+// The kernels of a report that match `pick`, grouped by type and source, with the first nodes of
+// each group (two at most): "other:Einsum (attn), matmul x3 (fallback: mm_1, mm_2, ...)".
+std::string kernels_named(const ModelReport& report, const std::function<bool(const Estimate&)>& pick,
+                          bool with_source);
 
 struct ReportContext {
   std::string predictor;

@@ -10,11 +10,13 @@
 
 namespace deepen::cli {
 
-// Exit codes: 0 all fine, 1 some models failed (the others are reported), 2 bad usage or input.
+// Exit codes: 0 all fine, 1 some models failed (the others are reported), 2 bad usage or input,
+// 3 every model failed, 4 deepen check's gate failed.
 constexpr int kExitOk = 0;
 constexpr int kExitPartial = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitAllFailed = 3;  // several models (or one under --strict), and every one failed
+constexpr int kExitCheckFailed = 4;  // deepen check: every model was predicted, and some check did not hold
 
 // Each add_*_command registers a subcommand; its callback sets `exit_code`.
 void add_predict_command(CLI::App& app, int& exit_code);
@@ -26,6 +28,7 @@ void add_zoo_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 void add_dataset_command(CLI::App& app, int& exit_code);
+void add_check_command(CLI::App& app, int& exit_code);
 
 // The .onnx files a --modelpath names: the file itself, or every .onnx in the folder, sorted.
 std::vector<std::string> model_files(const std::string& modelpath);

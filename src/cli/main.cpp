@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   deepen::cli::add_train_command(app, exit_code);
   deepen::cli::add_eval_command(app, exit_code);
   deepen::cli::add_dataset_command(app, exit_code);
+  deepen::cli::add_check_command(app, exit_code);
   // One flag, one meaning: --version is the program's; after a subcommand it would read as a
   // predictor's version, which is --predictor-version.
   for (int i = 2; i < argc; ++i) {

@@ -30,103 +30,6 @@ struct PredictFlags {
   int jobs = 0;  // threads; 0: one per core
 };
 
-// --min-coverage: the least share of the FLOPs and/or of the kernels that trained boosters must
-// score (neither fallback nor uncovered); a negative bound is not checked.
-struct MinCoverage {
-  double flops = -1, kernels = -1;
-  std::string text;  // as given, for messages
-};
-
-// "90%", "0.9", "flops:90%", "kernels:95%", or both joined by a comma.
-MinCoverage parse_min_coverage(const std::string& text) {
-  MinCoverage m;
-  m.text = text;
-  if (text.empty()) return m;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    start = comma == std::string::npos ? text.size() + 1 : comma + 1;
-    double* bound = &m.flops;
-    for (const char* what : {"flops:", "kernels:"})
-      if (part.rfind(what, 0) == 0) {
-        bound = std::string(what) == "flops:" ? &m.flops : &m.kernels;
-        part = part.substr(std::string(what).size());
-      }
-    const bool percent = !part.empty() && part.back() == '%';
-    if (percent) part.pop_back();
-    char* end = nullptr;
-    double v = std::strtod(part.c_str(), &end);
-    if (part.empty() || end != part.c_str() + part.size() || !std::isfinite(v) || v < 0 || (!percent && v > 1) ||
-        v > 100)
-      throw Error(fmt::format("--min-coverage {}: give a share of the FLOPs (or kernels) that trained predictors must "
-                              "score, as 90% or 0.9, optionally as flops:90% or kernels:90%, or both joined by a comma",
-                              text));
-    *bound = percent ? v / 100 : v;
-  }
-  return m;
-}
-
-// The kernels of a report that match `pick`, grouped by type and source, with the first nodes of
-// each group (two at most): "other:Einsum (attn), matmul x3 (fallback: mm_1, mm_2, ...)", for one line.
-template <class Pick>
-std::string kernels_named(const ModelReport& r, Pick pick, bool with_source) {
-  struct Group {
-    std::string type;
-    Source source;
-    size_t count = 0;
-    std::vector<std::string> nodes;
-  };
-  std::vector<Group> groups;
-  for (size_t i = 0; i < r.kernels.size(); ++i) {
-    const Kernel& k = r.kernels[i];
-    const Estimate& e = r.estimates[i];
-    if (k.zero_cost || !pick(e)) continue;
-    auto it = std::find_if(groups.begin(), groups.end(),
-                           [&](const Group& g) { return g.type == k.type && g.source == e.source; });
-    if (it == groups.end()) it = groups.insert(groups.end(), Group{k.type, e.source, 0, {}});
-    ++it->count;
-    if (it->nodes.size() < 2 && !k.nodes.empty()) it->nodes.push_back(k.nodes.front());
-  }
-  std::string out;
-  for (const auto& g : groups) {
-    std::string nodes;
-    for (const auto& n : g.nodes) nodes += (nodes.empty() ? "" : ", ") + n;
-    if (g.count > g.nodes.size()) nodes += ", ...";
-    out += fmt::format("{}{}{} ({}{})", out.empty() ? "" : ", ", g.type,
-                       g.count > 1 ? fmt::format(" x{}", g.count) : std::string(),
-                       with_source ? std::string(source_name(g.source)) + ": " : std::string(), nodes);
-  }
-  return out;
-}
-
-// A share below a bound, with the decimals the bound has or more, as it takes to read below it
-// (99.1% against 99.5%, not 99%).
-std::string share_below(double share, double bound) {
-  int start = 0;
-  while (start < 4 && std::abs(std::stod(fmt::format("{:.{}f}", bound * 100, start)) - bound * 100) > 1e-9) ++start;
-  for (int decimals = start; decimals <= 4; ++decimals) {
-    std::string text = fmt::format("{:.{}f}", share * 100, decimals);
-    const double shown = std::stod(text);
-    if (shown < bound * 100 && (shown > 0 || share <= 0)) return text + "%";
-  }
-  return format_share(share);
-}
-
-// What falls short of --min-coverage, naming the kernels no trained booster scored; empty when
-// the model reaches it.
-std::string coverage_shortfall(const ModelReport& r, const MinCoverage& m) {
-  std::vector<std::string> short_of;
-  if (m.flops >= 0 && r.coverage_flops < m.flops)
-    short_of.push_back(fmt::format("{} of its FLOPs", share_below(r.coverage_flops, m.flops)));
-  if (m.kernels >= 0 && r.coverage_kernels < m.kernels)
-    short_of.push_back(fmt::format("{} of its kernels", share_below(r.coverage_kernels, m.kernels)));
-  if (short_of.empty()) return "";
-  std::string what = short_of[0] + (short_of.size() > 1 ? " and " + short_of[1] : "");
-  return fmt::format("trained predictors score {}, below --min-coverage {}; not by a trained predictor: {}", what,
-                     m.text, kernels_named(r, [](const Estimate& e) { return e.source != Source::Trained; }, true));
-}
-
 // --kernels: the rows of a kernel CSV, as read, with the prediction and its source added.
 int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpose purpose) {
   DatasetReadOptions read;
@@ -245,7 +148,7 @@ int run_predict(const PredictFlags& f) {
   PredictOptions options;
   options.use_fallback = !f.no_fallback;
   options.purpose = purpose;
-  const MinCoverage min_coverage = parse_min_coverage(f.min_coverage);
+  const CoverageBound min_coverage = parse_min_coverage(f.min_coverage);
 
   std::vector<std::string> files = model_files(f.modelpaths);
   const PowerEnvelope& envelope = predictor.entry().power_envelope;
@@ -262,14 +165,8 @@ int run_predict(const PredictFlags& f) {
     const std::string& file = files[i];
     Outcome& out = outcomes[i];
     try {
-      Graph graph = load_onnx(file, load);
-      std::vector<Kernel> kernels = detect_kernels(graph, predictor.fusion_rules());
-      ModelEstimate estimate = predictor.estimate_model(kernels, options);
-      ModelReport r = summarise(file, std::move(kernels), std::move(estimate), purpose);
-      if (f.per_kernel) r.folded = graph.folded;
-      if (std::isnan(value_of(r, purpose)) && r.kernel_count > 0) {  // nothing scored what was asked: no number at all
-        r.error = fmt::format("no {} could be predicted: none of its {} kernels could be scored for it{}",
-                              purpose_name(purpose), r.kernel_count, f.no_fallback ? " (--no-fallback leaves every kernel without a booster uncovered)" : "");
+      ModelReport r = predict_model(file, predictor, load, options);
+      if (!r.error.empty()) {  // nothing scored what was asked: no number at all
         out.failed = true;
       } else {
         std::string problems = f.strict ? strict_problems(r) : std::string();
@@ -295,6 +192,7 @@ int run_predict(const PredictFlags& f) {
         // hold every model's kernels until the end.
         std::vector<Kernel>().swap(r.kernels);
         std::vector<Estimate>().swap(r.estimates);
+        std::vector<std::string>().swap(r.folded);
       }
       out.report = std::move(r);
     } catch (const Error& e) {
