@@ -5,6 +5,7 @@
 #include <deepen/schema.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <onnx/onnx_pb.h>
 
 #include "test_util.h"
@@ -274,6 +275,50 @@ TEST_F(Cli, JobsGiveTheSameOutputInTheSameOrder) {
   CliResult bad = deepen({"predict", "-p", "stub", "-m", tmp.path(), "-j", "-1"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--jobs -1"), std::string::npos) << bad.err;
+}
+
+// What kernels writes, the next command reads: `kernels -f csv` over a folder is a kernel
+// dataset that predict --kernels scores as predict scores the models themselves, and, with a
+// measured column added, what eval --dataset reads.
+TEST_F(Cli, KernelsCsvIsADatasetPredictAndEvalRead) {
+  TempDir tmp;
+  CliResult k = deepen({"kernels", "-p", "stub", "-m", "test_models/squeezenet_fire.onnx", "test_models/resnet_basic.onnx",
+                        "-f", "csv", "-o", tmp.file("k.csv")});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  CliResult scored = deepen({"predict", "-p", "stub", "--purpose", "latency", "--kernels", tmp.file("k.csv"), "-f", "json"});
+  ASSERT_EQ(scored.exit_code, 0) << scored.err;
+  std::map<std::string, double> sums;
+  const nlohmann::json listing = nlohmann::json::parse(scored.out);
+  for (const auto& row : listing["kernels"])
+    if (row["predicted_latency_ms"].is_number()) sums[row["model"].get<std::string>()] += row["predicted_latency_ms"].get<double>();
+  ASSERT_EQ(sums.size(), 2u) << scored.out.substr(0, 2000);
+  EXPECT_TRUE(nlohmann::json::parse(scored.out)["kernels"][0]["index"].is_number_integer()) << "counts stay integers";
+  for (const char* model : {"test_models/squeezenet_fire.onnx", "test_models/resnet_basic.onnx"}) {
+    CliResult p = deepen({"predict", "-p", "stub", "--purpose", "latency", "-m", model, "-f", "json"});
+    ASSERT_EQ(p.exit_code, 0) << p.err;
+    const double whole = nlohmann::json::parse(p.out)["models"][0]["latency_ms"].get<double>();
+    EXPECT_NEAR(sums[model], whole, 1e-9 * whole) << model;
+  }
+  // squeezenet's flatten is zero-cost: left out, and said so.
+  EXPECT_NE(scored.err.find("zero-cost or other:OP kernel row(s) left out"), std::string::npos) << scored.err;
+  // A measured column added: eval reads it.
+  std::string csv = deepen::test::read_text(tmp.file("k.csv"));
+  std::string measured;
+  std::istringstream lines(csv);
+  std::string line;
+  for (bool header = true; std::getline(lines, line); header = false)
+    measured += line + (header ? ",latency_ms\n" : ",1.5\n");
+  write_text(tmp.file("measured.csv"), measured);
+  CliResult e = deepen({"eval", "-p", "stub", "--purpose", "latency", "--dataset", tmp.file("measured.csv")});
+  EXPECT_EQ(e.exit_code, 0) << e.err;
+  // kernels takes folders and -m as predict does; JSON of several models is a list under "models".
+  CliResult folder = deepen({"kernels", "test_models", "-f", "json"});
+  ASSERT_EQ(folder.exit_code, 0) << folder.err;
+  const nlohmann::json models = nlohmann::json::parse(folder.out)["models"];
+  EXPECT_GE(models.size(), 10u);
+  EXPECT_EQ(models[0]["model"], "test_models/densenet.onnx");
+  CliResult none = deepen({"kernels"});
+  EXPECT_EQ(none.exit_code, 2);
 }
 
 TEST_F(Cli, RegistryProblemsExitTwo) {

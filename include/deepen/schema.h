@@ -19,6 +19,12 @@ struct KernelSchema {
   std::vector<double> (*features)(const KernelConfig& config);
 };
 
+// Config fields that features and work read when a kernel has them, beyond its schema's
+// config_fields (a window's own output size under 'valid' padding, a non-square kernel, groups,
+// ...): a dataset CSV column of one of these names is read into the row's config, so that a
+// `deepen kernels -f csv` listing scores as the model does.
+const std::vector<std::string>& optional_config_fields();
+
 // The schema for a kernel type, or nullptr for types without one (other:*, zero-cost).
 const KernelSchema* find_schema(const std::string& kernel_type);
 // Every family's schema, for documentation and `deepen list --schema`.

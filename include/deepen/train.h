@@ -37,6 +37,9 @@ struct KernelDataset {
   std::string label;                // file name, for messages
   std::vector<std::string> header;  // the columns as read
   std::vector<DatasetRow> rows;
+  // Rows of a `deepen kernels -f csv` listing (a file with a zero_cost column) that no predictor
+  // scores: zero-cost kernels and other:OP kernels. They are left out of `rows`, and counted here.
+  size_t skipped = 0;
   // Rows with a value for the target column.
   size_t count(const std::string& target) const;
 };

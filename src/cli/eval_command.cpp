@@ -39,8 +39,16 @@ int run_eval(const EvalFlags& f) {
   if (!predictor.supports(purpose, &why)) throw Error(why);
   PredictOptions options;
   options.use_fallback = !f.no_fallback;
-  EvalResult r = f.dataset.empty() ? evaluate_models(predictor, purpose, f.models, options)
-                                   : evaluate_kernels(predictor, purpose, read_dataset_csv(f.dataset), options);
+  EvalResult r;
+  if (f.dataset.empty()) {
+    r = evaluate_models(predictor, purpose, f.models, options);
+  } else {
+    KernelDataset data = read_dataset_csv(f.dataset);
+    if (data.skipped)
+      std::cerr << fmt::format("deepen: {}: {} zero-cost or other:OP kernel row(s) left out: no predictor scores them\n",
+                               f.dataset, data.skipped);
+    r = evaluate_kernels(predictor, purpose, data, options);
+  }
   std::string unit = purpose_unit(purpose);
   std::string what = f.dataset.empty() ? "models of " + f.models : "kernels of " + f.dataset;
   std::ostringstream out;

@@ -35,6 +35,9 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
   DatasetReadOptions read;
   read.require_target = false;
   KernelDataset data = read_dataset_csv(f.kernels, read);
+  if (data.skipped)
+    std::cerr << fmt::format("deepen: {}: {} zero-cost or other:OP kernel row(s) left out: no predictor scores them\n",
+                             f.kernels, data.skipped);
   PredictOptions options;
   options.use_fallback = !f.no_fallback;
   options.purpose = purpose;
@@ -49,7 +52,10 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
         const std::string& cell = data.rows[i].cells[c];
         char* end = nullptr;
         double d = std::strtod(cell.c_str(), &end);
-        if (!cell.empty() && end == cell.c_str() + cell.size() && std::isfinite(d)) row[data.header[c]] = d;
+        const bool number = !cell.empty() && end == cell.c_str() + cell.size() && std::isfinite(d);
+        const bool whole = number && cell.find_first_of(".eE") == std::string::npos && integral_count(d);
+        if (whole) row[data.header[c]] = static_cast<int64_t>(d);  // as written: 42, not 42.0
+        else if (number) row[data.header[c]] = d;
         else row[data.header[c]] = cell;
       }
       double v = est[i].value(purpose);

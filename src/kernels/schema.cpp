@@ -183,6 +183,12 @@ std::string family_of(const std::string& type) {
 
 const std::vector<KernelSchema>& all_schemas() { return schemas(); }
 
+const std::vector<std::string>& optional_config_fields() {
+  static const std::vector<std::string> fields = {"hw_out", "w", "w_out", "ks_w", "groups", "stride",
+                                                  "rows", "directions", "b_elements"};
+  return fields;
+}
+
 const KernelSchema* find_schema(const std::string& kernel_type) {
   if (kernel_type.rfind("other:", 0) == 0) return nullptr;
   std::string family = family_of(kernel_type);

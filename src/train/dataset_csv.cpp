@@ -109,6 +109,7 @@ KernelDataset parse_dataset_csv(const std::string& text, const std::string& labe
   bool have_header = false;
   std::map<std::string, size_t> column;  // name -> index
   size_t kernel_col = 0;
+  size_t zero_cost_col = std::string::npos;  // a deepen kernels listing: its unscorable rows are skipped
   std::vector<std::pair<std::string, size_t>> targets;  // target columns present
   while (std::getline(in, line)) {
     ++line_no;
@@ -133,6 +134,7 @@ KernelDataset parse_dataset_csv(const std::string& text, const std::string& labe
                                 "column, then its config columns, e.g. kernel,hw,cin,cout,ks,stride,energy_mj)",
                                 label, line_no));
       kernel_col = column["kernel"];
+      if (column.count("zero_cost")) zero_cost_col = column["zero_cost"];
       for (const auto& t : target_columns())
         if (column.count(t)) targets.emplace_back(t, column[t]);
       if (options.require_target && targets.empty())
@@ -149,6 +151,11 @@ KernelDataset parse_dataset_csv(const std::string& text, const std::string& labe
     if (row.kernel.empty())
       throw Error(fmt::format("{}: line {}, column {} (kernel): empty cell", label, line_no, kernel_col + 1));
     const KernelSchema* schema = find_schema(row.kernel);
+    if (zero_cost_col != std::string::npos &&
+        (cells[zero_cost_col] == "1" || (!schema && row.kernel.rfind("other:", 0) == 0))) {
+      ++data.skipped;
+      continue;
+    }
     if (!schema)
       throw Error(fmt::format("{}: line {}, column {} (kernel): unknown kernel type '{}' (known families: {})",
                               label, line_no, kernel_col + 1, printable(row.kernel), known_types_text()));
@@ -170,6 +177,15 @@ KernelDataset parse_dataset_csv(const std::string& text, const std::string& labe
       if (v <= 0)
         throw Error(fmt::format("{}: line {}, column {} ({}): {} must be positive", label, line_no, it->second + 1,
                                 field, printable(cell)));
+      row.config.set(field, v);
+    }
+    for (const auto& field : optional_config_fields()) {
+      auto it = column.find(field);
+      if (it == column.end() || row.config.has(field) || cells[it->second].empty()) continue;
+      double v = 0;
+      if (!parse_number(cells[it->second], &v) || !(v > 0))
+        throw Error(fmt::format("{}: line {}, column {} ({}): '{}' is not a positive number", label, line_no,
+                                it->second + 1, field, printable(cells[it->second])));
       row.config.set(field, v);
     }
     std::string first_empty;
@@ -201,7 +217,9 @@ KernelDataset parse_dataset_csv(const std::string& text, const std::string& labe
                                  target_columns().end())
         continue;
       if (std::find(schema->config_fields.begin(), schema->config_fields.end(), name) !=
-          schema->config_fields.end())
+              schema->config_fields.end() ||
+          (row.config.has(name) && std::find(optional_config_fields().begin(), optional_config_fields().end(),
+                                             name) != optional_config_fields().end()))
         continue;
       row.extra.emplace_back(name, cells[c]);
     }
@@ -209,7 +227,11 @@ KernelDataset parse_dataset_csv(const std::string& text, const std::string& labe
     data.rows.push_back(std::move(row));
   }
   if (!have_header) throw Error(fmt::format("{}: the file is empty (expected a header and kernel rows)", label));
-  if (data.rows.empty()) throw Error(fmt::format("{}: no data rows after the header", label));
+  if (data.rows.empty())
+    throw Error(data.skipped ? fmt::format("{}: none of its {} rows is a kernel deepen scores (all zero-cost or "
+                                           "other:OP kernels)",
+                                           label, data.skipped)
+                             : fmt::format("{}: no data rows after the header", label));
   return data;
 }
 
