@@ -255,14 +255,10 @@ int run_predict(const PredictFlags& f) {
   const bool shows_power = purpose == Purpose::Power || f.all_purposes;
   for (const auto& file : files) {
     try {
-      Graph graph = load_onnx(file, load);
-      std::vector<Kernel> kernels = detect_kernels(graph, predictor.fusion_rules());
-      ModelEstimate estimate = predictor.estimate_model(kernels, options);
-      ModelReport r = summarise(file, std::move(kernels), std::move(estimate), purpose);
-      if (f.per_kernel) r.folded = graph.folded;
-      if (std::isnan(value_of(r, purpose)) && r.kernel_count > 0) {  // nothing scored what was asked: no number at all
-        r.error = fmt::format("no {} could be predicted: none of its {} kernels could be scored for it{}",
-                              purpose_name(purpose), r.kernel_count, f.no_fallback ? " (--no-fallback leaves every kernel without a booster uncovered)" : "");
+      ModelReport r = predict_model(file, load_onnx(file, load), predictor, options);
+      if (!f.per_kernel) std::vector<std::string>().swap(r.folded);
+      if (!r.error.empty()) {  // nothing scored what was asked: no number at all
+        if (f.no_fallback) r.error += " (--no-fallback leaves every kernel without a booster uncovered)";
         ++failed;
       } else {
         std::string problems = f.strict ? strict_problems(r) : std::string();
