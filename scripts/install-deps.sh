@@ -7,6 +7,7 @@ packages=(
   libcli11-dev libyaml-cpp-dev libxgboost-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libopencv-dnn-dev
   clang libclang-rt-14-dev
+  python3-dev pybind11-dev python3-pytest
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,5 @@
-// The table (for people), JSON and CSV (for scripts) writers of predict reports. The JSON and
-// CSV layouts are documented in the README and kept stable.
+// The table (for people), JSON and CSV (for scripts) writers of predict reports, and the JSON of
+// the registry (deepen list). The JSON and CSV layouts are documented and kept stable.
 #include <deepen/report.h>
 
 #include <fmt/format.h>
