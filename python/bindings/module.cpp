@@ -447,7 +447,7 @@ class PyPredictor {
     return std::move(*out.first);
   }
 
-  py::list predict_many(const py::iterable& models, const std::string& purpose,
+  py::list predict_many(const py::object& models, const std::string& purpose,
                         const std::optional<py::dict>& input_shapes, bool use_fallback, int threads,
                         const std::string& errors, const std::optional<std::vector<std::string>>& labels) const {
     if (errors != "raise" && errors != "keep")
@@ -456,9 +456,12 @@ class PyPredictor {
                                         "failed model's result carries its error)",
                                         quoted(errors)));
     if (threads < 0) throw ClassifiedError(ErrorKind::BadInput, "threads: give 1 or more, or 0 for one per core");
+    // One path or one model's bytes is iterable too: refuse it rather than score its characters.
+    if (py::isinstance<py::str>(models) || PyObject_CheckBuffer(models.ptr()) || py::hasattr(models, "__fspath__"))
+      throw py::type_error("deepen: predict_many takes a list of models (paths or bytes); for one model, call predict");
     PredictArgs a = args(purpose, input_shapes, use_fallback);
     std::vector<ModelInput> inputs;
-    for (const auto& m : models) {
+    for (const auto& m : py::iter(models)) {
       std::optional<std::string> label;
       if (labels && inputs.size() < labels->size()) label = (*labels)[inputs.size()];
       inputs.push_back(model_input(m, fmt::format("<bytes[{}]>", inputs.size()), label));

@@ -134,6 +134,9 @@ def test_wrong_types(cpu):
         cpu.predict(b"x".decode().encode(), purpose=3)
     with pytest.raises(TypeError):
         cpu.predict_many(5)
+    for one_model in (str(GOOD), GOOD, GOOD.read_bytes()):
+        with pytest.raises(TypeError, match="for one model, call predict"):
+            cpu.predict_many(one_model)
     with pytest.raises(TypeError):
         deepen.to_json([1])
     with pytest.raises(TypeError):
