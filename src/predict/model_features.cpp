@@ -14,6 +14,10 @@ std::vector<double> model_features(const std::vector<std::string>& names, const 
                                    const FusionRules& rules, double kernel_sum) {
   std::vector<double> out;
   out.reserve(names.size());
+  // Each kernel's scored type once, not once per feature (a correction reads dozens).
+  std::vector<std::string> scored;
+  scored.reserve(kernels.size());
+  for (const Kernel& k : kernels) scored.push_back(k.zero_cost ? std::string() : rules.scored_as(k.type));
   for (const auto& name : names) {
     size_t colon = name.find(':');
     std::string what = name.substr(0, colon);
@@ -27,9 +31,10 @@ std::vector<double> model_features(const std::vector<std::string>& names, const 
                               "log_kernel_sum)",
                               name));
     double v = 0;
-    for (const Kernel& k : kernels) {
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      const Kernel& k = kernels[i];
       if (k.zero_cost) continue;
-      if (!type.empty() && rules.scored_as(k.type) != type) continue;
+      if (!type.empty() && scored[i] != type) continue;
       v += what == "count" ? 1.0 : what == "gflop" ? k.flops / 1e9 : k.bytes / 1e6;
     }
     out.push_back(v);
