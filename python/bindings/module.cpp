@@ -119,7 +119,8 @@ std::string g_package_dir;  // deepen/ (the package folder), set by __init__.py
 
 // The registry the module uses when none is given: $DEEPEN_PREDICTORS, then one shipped with the
 // package (pip install copies predictors/ into it), then the one `cmake --install` puts under
-// <prefix>/share/deepen/predictors, then the CLI's own search (ending with the source tree).
+// <prefix>/share/deepen/predictors, then the source tree's (a build tree). The CLI's search
+// relative to its executable means nothing here: this process's executable is Python's.
 std::string default_registry_dir() {
   if (const char* env = std::getenv("DEEPEN_PREDICTORS"); env && *env) return env;
   if (!g_package_dir.empty()) {
@@ -128,7 +129,7 @@ std::string default_registry_dir() {
                                       fs::path(g_package_dir) / DEEPEN_PYTHON_PREDICTORS_RELDIR})
       if (fs::exists(candidate / "predictors.yaml", ec)) return fs::weakly_canonical(candidate, ec).string();
   }
-  return default_predictors_dir();
+  return (fs::path(DEEPEN_SOURCE_DIR) / "predictors").string();
 }
 
 std::string registry_dir(const std::optional<std::string>& given) {
