@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libopencv-dnn-dev
   clang libclang-rt-14-dev
   python3 groff-base  # the man page (written by python3, checked by groff); the manual's examples and deepen check's JUnit XML are checked by Python
+  python3-dev pybind11-dev python3-pytest  # the Python module and its tests
 )
 missing=()
 for p in "${packages[@]}"; do

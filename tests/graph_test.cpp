@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string_view>
 #include <utility>
 
 using deepen::Graph;
@@ -151,6 +152,43 @@ TEST(GraphLoader, EveryTestModelLoadsWithKnownShapes) {
       }
     }
   }
+}
+
+// The bytes of a model in memory (what the Python module hands over) load as the file does, from
+// a view into a larger buffer too, one model after another through the reused buffer.
+TEST(GraphLoader, BytesInMemoryLoadAsTheFile) {
+  for (const char* name : {"mobilenetv1.onnx", "mobilenetv2.onnx", "resnet_basic.onnx", "squeezenet_fire.onnx",
+                           "shufflenet.onnx", "densenet.onnx", "mobilenetv3.onnx", "mobilenetv3_opset14.onnx",
+                           "tf_style_nhwc.onnx", "mlp_opset7.onnx"}) {
+    Graph from_file = deepen::load_onnx(model(name));
+    const std::string bytes = deepen::test::read_text(model(name));
+    const std::string padded = "xx" + bytes + "yy";
+    for (std::string_view view : {std::string_view(bytes), std::string_view(padded).substr(2, bytes.size())}) {
+      Graph g = deepen::load_onnx_bytes(view, name);
+      ASSERT_EQ(g.nodes.size(), from_file.nodes.size()) << name;
+      for (size_t i = 0; i < g.nodes.size(); ++i) {
+        EXPECT_EQ(g.nodes[i].name, from_file.nodes[i].name) << name;
+        EXPECT_EQ(g.nodes[i].op, from_file.nodes[i].op) << name;
+        EXPECT_EQ(g.nodes[i].inputs, from_file.nodes[i].inputs) << name;
+        for (const auto& out : g.nodes[i].outputs) {
+          if (!out.empty()) {
+            EXPECT_EQ(g.tensor(out).shape, from_file.tensor(out).shape) << name << ": " << out;
+          }
+        }
+      }
+      EXPECT_EQ(g.folded, from_file.folded) << name;
+      EXPECT_EQ(g.inputs, from_file.inputs) << name;
+    }
+  }
+  // Errors name the label given.
+  const std::string bytes = deepen::test::read_text(model("mobilenetv2.onnx"));
+  try {
+    deepen::load_onnx_bytes(std::string_view(bytes).substr(0, 1000), "<bytes>");
+    ADD_FAILURE() << "a truncated model loaded";
+  } catch (const deepen::Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("<bytes>: not a valid ONNX model", 0), 0u) << e.what();
+  }
+  EXPECT_THROW(deepen::load_onnx_bytes(std::string_view(), "<bytes>"), deepen::Error);
 }
 
 TEST(GraphLoader, ParseInputShape) {

@@ -15,6 +15,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 using deepen::test::TempDir;
@@ -566,4 +567,74 @@ TEST(Report, ExtrapolationInTableJsonAndCsv) {
   deepen::write_csv(summary_csv, reps, ctx);
   EXPECT_NE(summary_csv.str().find(",params,error,extrapolated_share,"), std::string::npos) << summary_csv.str();
   EXPECT_NE(summary_csv.str().find(",,0.7311,0.0000,0.0000\n"), std::string::npos) << summary_csv.str();
+}
+
+// predict_model is what deepen predict (and the Python module) run on each model: the kernels,
+// their estimates and the summary, and an error when nothing could be scored for the purpose.
+TEST(Report, PredictModelSummarisesAndSaysWhenNothingScored) {
+  TempDir dir;
+  write_registry(dir);
+  deepen::Predictor p = deepen::Predictor::load(deepen::load_registry(dir.path()), "stub", "1.0");
+  const std::string path = deepen::test::model("mobilenetv1.onnx");
+  deepen::PredictOptions energy;
+  deepen::ModelReport r = deepen::predict_model("m.onnx", deepen::load_onnx(path), p, energy);
+  auto kernels = deepen::detect_kernels(deepen::load_onnx(path), p.fusion_rules());
+  deepen::ModelReport by_hand = deepen::summarise("m.onnx", kernels, p.estimate_model(kernels, energy));
+  EXPECT_EQ(r.model, "m.onnx");
+  EXPECT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.energy_mj, by_hand.energy_mj);
+  EXPECT_EQ(r.kernels.size(), by_hand.kernels.size());
+  EXPECT_EQ(r.trained_count, 7u);
+  // Only the trained conv kernels give energy (the others are uncovered and add nothing).
+  EXPECT_EQ(deepen::source_shares(r, deepen::Purpose::Energy), (std::map<std::string, double>{{"trained", 1.0}}));
+
+  // The MLP has no conv: stub 1.0 scores none of its kernels, and says so.
+  deepen::ModelReport mlp =
+      deepen::predict_model("mlp.onnx", deepen::load_onnx(deepen::test::model("mlp_opset7.onnx")), p, energy);
+  EXPECT_EQ(mlp.error.rfind("no energy could be predicted: none of its ", 0), 0u) << mlp.error;
+  EXPECT_NE(mlp.error.find(std::to_string(mlp.kernel_count) + " kernels could be scored"), std::string::npos);
+  EXPECT_TRUE(deepen::source_shares(mlp, deepen::Purpose::Energy).empty());
+}
+
+TEST(Report, SourceSharesWeighTheEstimateBySource) {
+  TempDir dir;
+  write_registry(dir);
+  write_text(dir.file("predictors.yaml"), deepen::test::read_text(dir.file("predictors.yaml")) + R"(- name: withfallback
+  version: 1
+  folder: stub
+  purposes: [energy, latency]
+  fusion_rules: rules.yaml
+  kernels:
+    conv-bn-relu:
+      energy: {booster: energy.json, transform: log}
+  fallback:
+    energy: {mj_per_gflop: 100, mj_per_mb: 10, mj_per_kernel: 0.5}
+    latency: {peak_gflops: 10, bandwidth_gbs: 5, ms_per_kernel: 0.01}
+)");
+  deepen::Predictor p = deepen::Predictor::load(deepen::load_registry(dir.path()), "withfallback");
+  for (deepen::Purpose purpose : {deepen::Purpose::Energy, deepen::Purpose::Latency, deepen::Purpose::Power}) {
+    deepen::PredictOptions options;
+    options.purpose = purpose;
+    deepen::ModelReport r = deepen::predict_model(
+        "m", deepen::load_onnx(deepen::test::model("mobilenetv1.onnx")), p, options);
+    // By hand: the kernels' numbers (energy for energy and power, latency for latency) by the
+    // source of the purpose asked, over the total.
+    std::map<std::string, double> want;
+    const double total = purpose == deepen::Purpose::Latency ? r.latency_ms : r.energy_mj;
+    for (const auto& e : r.estimates) {
+      double v = purpose == deepen::Purpose::Latency ? e.latency_ms : e.energy_mj;
+      if (v > 0) want[deepen::source_name(e.source_of(purpose))] += v / total;
+    }
+    auto got = deepen::source_shares(r, purpose);
+    ASSERT_EQ(got.size(), want.size()) << deepen::purpose_name(purpose);
+    double sum = 0;
+    for (const auto& [source, share] : got) {
+      EXPECT_NEAR(share, want[source], 1e-12) << source;
+      sum += share;
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-12);
+    // Energy: conv kernels trained, the rest from the fallback; latency and power: all fallback.
+    EXPECT_EQ(got.count("fallback"), 1u);
+    EXPECT_EQ(got.count("trained"), purpose == deepen::Purpose::Energy ? 1u : 0u);
+  }
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -104,7 +105,7 @@ std::optional<EinsumIndices> einsum_indices(std::string equation, const std::vec
 
 // Loads an ONNX model file. Throws Error with a message naming the file and what is wrong.
 Graph load_onnx(const std::string& path, const LoadOptions& options = {});
-// Same, from the bytes of a model; `label` names it in errors.
-Graph load_onnx_bytes(const std::string& bytes, const std::string& label, const LoadOptions& options = {});
+// Same, from the bytes of a model in memory (read, never kept); `label` names it in errors.
+Graph load_onnx_bytes(std::string_view bytes, const std::string& label, const LoadOptions& options = {});
 
 }  // namespace deepen

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -54,8 +55,23 @@ ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, std
 ModelReport summarise(const std::string& model, std::vector<Kernel> kernels, ModelEstimate estimate,
                       Purpose purpose = Purpose::Energy);
 
-// One ONNX file as `deepen predict` scores it: loaded, split into kernels by the predictor's
-// fusion rules, scored for options.purpose, summarised. A file that cannot be read throws Error
+// Predicts one loaded model as deepen predict does: its kernels by the predictor's fusion rules,
+// their estimates with the predictor's model-level terms, summarised. When nothing could be
+// scored for the purpose asked (every working kernel uncovered), the report's `error` says so.
+// The graph's folded nodes move into the report. Throws Error when a kernel's shapes cannot be
+// resolved.
+ModelReport predict_model(const std::string& model, Graph graph, const Predictor& predictor,
+                          const PredictOptions& options);
+
+// The share of a model's estimate for `purpose` that each source gave, by source name
+// (trained, fallback) and "per-inference" for the predictor's per-inference constant; shares add
+// up to 1. Weighed by latency for latency and by energy for energy and power (the model's power
+// is its energy over its latency), as the extrapolated share is. Empty when the estimate is 0 or
+// not a number, or when the report keeps no kernels.
+std::map<std::string, double> source_shares(const ModelReport& report, Purpose purpose);
+
+// The same from an ONNX file: loaded, split into kernels by the predictor's fusion rules,
+// scored for options.purpose, summarised. A file that cannot be read throws Error
 // (naming it); a model of which nothing could be scored for the purpose comes back with `error`
 // set. predict and check both call this, so that they give the same number for the same model.
 ModelReport predict_model(const std::string& file, const Predictor& predictor, const LoadOptions& load,
@@ -97,6 +113,9 @@ double value_of(const ModelReport& report, Purpose purpose);
 void write_table(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);
 void write_json(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);
 void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& context);
+
+// The registry as deepen list -f json writes it: {"registry": root, "predictors": [...]}.
+void write_registry_json(std::ostream& out, const Registry& registry);
 
 // A count (MACs, FLOPs, params, bytes) is written as an integer when it is one (below 2^53), so
 // that scripts read 1385190, not 1.38519e+06.

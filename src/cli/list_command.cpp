@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include <deepen/predict.h>
+#include <deepen/report.h>
 #include <deepen/schema.h>
 
 #include <fmt/format.h>
@@ -41,25 +42,6 @@ std::string schema_text(const std::string& format) {
   return out.str();
 }
 
-nlohmann::ordered_json yaml_to_json(const YAML::Node& node) {
-  if (!node || node.IsNull()) return nullptr;
-  if (node.IsScalar()) {
-    try {
-      return node.as<double>();
-    } catch (const YAML::Exception&) {
-      return node.Scalar();
-    }
-  }
-  if (node.IsSequence()) {
-    auto a = nlohmann::ordered_json::array();
-    for (const auto& x : node) a.push_back(yaml_to_json(x));
-    return a;
-  }
-  nlohmann::ordered_json o = nlohmann::ordered_json::object();
-  for (const auto& kv : node) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-  return o;
-}
-
 int run_list(const ListFlags& f) {
   if (f.schema) {
     emit(schema_text(f.format), "");
@@ -68,28 +50,7 @@ int run_list(const ListFlags& f) {
   Registry registry = load_registry(predictors_dir(f.predictors));
   std::ostringstream out;
   if (f.format == "json") {
-    auto list = nlohmann::ordered_json::array();
-    for (const auto& e : registry.entries) {
-      nlohmann::ordered_json kernels = nlohmann::ordered_json::object();
-      for (const auto& [type, by] : e.kernels) {
-        std::vector<std::string> purposes;
-        for (const auto& kv : by) purposes.push_back(kv.first);
-        kernels[type] = purposes;
-      }
-      list.push_back({{"name", e.name}, {"version", e.version}, {"device", e.device}, {"framework", e.framework},
-                      {"purposes", e.purposes}, {"kernels", kernels}, {"data", e.data},
-                      {"accuracy", yaml_to_json(e.accuracy)},
-                      {"fallback", {{"energy", e.fallback.has_energy}, {"latency", e.fallback.has_latency}}}});
-      nlohmann::ordered_json model = nlohmann::ordered_json::object();
-      for (const auto& [purpose, terms] : e.model)
-        model[purpose] = {{"per_inference", terms.per_inference}, {"correction", !terms.correction.empty()}};
-      if (!e.model.empty()) list.back()["model"] = model;
-      if (e.power_envelope.known())
-        list.back()["power_envelope"] = {{"min_w", e.power_envelope.min_mw / 1000},
-                                         {"max_w", e.power_envelope.max_mw / 1000},
-                                         {"note", e.power_envelope.note}};
-    }
-    out << nlohmann::ordered_json{{"registry", registry.root}, {"predictors", list}}.dump(2) << "\n";
+    write_registry_json(out, registry);
   } else {
     out << fmt::format("registry: {}\n", registry.root);
     for (const auto& e : registry.entries) {

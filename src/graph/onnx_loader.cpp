@@ -569,25 +569,35 @@ bool inject_folded_constants(onnx::ModelProto& model, const Graph& graph, ShapeH
 
 Graph parse_model(const std::string& bytes, const std::string& label, const LoadOptions& options);
 
+// One buffer per thread for a model's stripped bytes: reading a folder of models, or thousands
+// of models from memory, then allocates (and page-faults in) no fresh buffer per model. A very
+// large one is not kept.
+std::string& stripped_buffer() {
+  thread_local std::string buffer;
+  return buffer;
+}
+struct ReleaseLargeBuffer {
+  ~ReleaseLargeBuffer() {
+    constexpr size_t kKeptBufferBytes = size_t{16} << 20;
+    if (stripped_buffer().capacity() > kKeptBufferBytes) std::string().swap(stripped_buffer());
+  }
+};
+
 }  // namespace
 
 Graph load_onnx(const std::string& path, const LoadOptions& options) {
-  // One buffer per thread for the stripped bytes: reading a folder of models then allocates
-  // (and page-faults in) no fresh buffer per model. A very large one is not kept.
-  constexpr size_t kKeptBufferBytes = size_t{16} << 20;
-  thread_local std::string stripped;
-  struct Release {
-    ~Release() {
-      if (stripped.capacity() > kKeptBufferBytes) std::string().swap(stripped);
-    }
-  } release;
+  ReleaseLargeBuffer release;
+  std::string& stripped = stripped_buffer();
   read_model_file(path, stripped);
   return parse_model(stripped, path, options);
 }
 
-Graph load_onnx_bytes(const std::string& bytes, const std::string& label, const LoadOptions& options) {
+Graph load_onnx_bytes(std::string_view bytes, const std::string& label, const LoadOptions& options) {
   if (bytes.empty()) throw Error(fmt::format("{}: the file is empty; expected an ONNX model", label));
-  return parse_model(strip_tensor_payloads(bytes), label, options);
+  ReleaseLargeBuffer release;
+  std::string& stripped = stripped_buffer();
+  strip_tensor_payloads(bytes, stripped);
+  return parse_model(stripped, label, options);
 }
 
 namespace {

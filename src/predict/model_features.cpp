@@ -14,7 +14,10 @@ std::vector<double> model_features(const std::vector<std::string>& names, const 
                                    const FusionRules& rules, double kernel_sum) {
   std::vector<double> out;
   out.reserve(names.size());
-  std::vector<std::string> scored;  // each kernel's scoring type, looked up once (names x kernels otherwise)
+  // Each kernel's scored type once, not once per feature (a correction reads dozens).
+  std::vector<std::string> scored;
+  scored.reserve(kernels.size());
+  for (const Kernel& k : kernels) scored.push_back(k.zero_cost ? std::string() : rules.scored_as(k.type));
   for (const auto& name : names) {
     size_t colon = name.find(':');
     std::string what = name.substr(0, colon);
@@ -27,8 +30,6 @@ std::vector<double> model_features(const std::vector<std::string>& names, const 
       throw Error(fmt::format("unknown model feature '{}' (known: count, gflop, mb, each also as NAME:TYPE, and "
                               "log_kernel_sum)",
                               name));
-    if (!type.empty() && scored.empty())
-      for (const Kernel& k : kernels) scored.push_back(rules.scored_as(k.type));
     double v = 0;
     for (size_t i = 0; i < kernels.size(); ++i) {
       const Kernel& k = kernels[i];

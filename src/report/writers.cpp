@@ -1,5 +1,6 @@
-// The table (for people), JSON and CSV (for scripts) writers of predict reports. The JSON and
-// CSV layouts are documented in docs/output-formats.md and kept stable.
+// The table (for people), JSON and CSV (for scripts) writers of predict reports, and the JSON of
+// the registry (deepen list). The JSON and CSV layouts are documented in docs/output-formats.md
+// and kept stable.
 #include <deepen/report.h>
 
 #include <fmt/format.h>
@@ -40,6 +41,26 @@ std::string csv_number(double v) { return std::isnan(v) ? "" : fmt::format("{:.6
 std::string percent(double share) { return format_share(share); }  // never 100% for less, never 0% for more
 
 bool shows(const ReportContext& ctx, Purpose p) { return ctx.all_purposes || ctx.purpose == p; }
+
+// A registry's free-form YAML (accuracy) as JSON: numbers where the scalar reads as one.
+ordered_json yaml_to_json(const YAML::Node& node) {
+  if (!node || node.IsNull()) return nullptr;
+  if (node.IsScalar()) {
+    try {
+      return node.as<double>();
+    } catch (const YAML::Exception&) {
+      return node.Scalar();
+    }
+  }
+  if (node.IsSequence()) {
+    auto a = ordered_json::array();
+    for (const auto& x : node) a.push_back(yaml_to_json(x));
+    return a;
+  }
+  ordered_json o = ordered_json::object();
+  for (const auto& kv : node) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+  return o;
+}
 
 }  // namespace
 
@@ -230,6 +251,31 @@ void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const
                          source(Purpose::Power));
     }
   }
+}
+
+void write_registry_json(std::ostream& out, const Registry& registry) {
+  auto list = ordered_json::array();
+  for (const auto& e : registry.entries) {
+    ordered_json kernels = ordered_json::object();
+    for (const auto& [type, by] : e.kernels) {
+      std::vector<std::string> purposes;
+      for (const auto& kv : by) purposes.push_back(kv.first);
+      kernels[type] = purposes;
+    }
+    list.push_back({{"name", e.name}, {"version", e.version}, {"device", e.device}, {"framework", e.framework},
+                    {"purposes", e.purposes}, {"kernels", kernels}, {"data", e.data},
+                    {"accuracy", yaml_to_json(e.accuracy)},
+                    {"fallback", {{"energy", e.fallback.has_energy}, {"latency", e.fallback.has_latency}}}});
+    ordered_json model = ordered_json::object();
+    for (const auto& [purpose, terms] : e.model)
+      model[purpose] = {{"per_inference", terms.per_inference}, {"correction", !terms.correction.empty()}};
+    if (!e.model.empty()) list.back()["model"] = model;
+    if (e.power_envelope.known())
+      list.back()["power_envelope"] = {{"min_w", e.power_envelope.min_mw / 1000},
+                                       {"max_w", e.power_envelope.max_mw / 1000},
+                                       {"note", e.power_envelope.note}};
+  }
+  out << ordered_json{{"registry", registry.root}, {"predictors", list}}.dump(2) << "\n";
 }
 
 }  // namespace deepen
