@@ -233,6 +233,28 @@ TEST(Features, MissingOrBadConfigFieldIsAnError) {
   EXPECT_THROW(deepen::kernel_features("other:Erf", c), deepen::Error);
 }
 
+// --fusion-rules names the shipped sets as well as a file: "tflite" is the text of
+// scripts/fusion-rules/tflite.yaml compiled in, "default" the built-in rules.
+TEST(FusionRules, ShippedSetsByName) {
+  std::string text;
+  deepen::FusionRules tflite = deepen::fusion_rules_named("tflite", &text);
+  EXPECT_EQ(text, deepen::test::read_text(std::string(DEEPEN_SOURCE_DIR) + "/scripts/fusion-rules/tflite.yaml"));
+  EXPECT_EQ(tflite.scored_as("conv-relu6"), "conv-bn-relu");  // TFLite folds BN: a row of the file
+  deepen::FusionRules from_file =
+      deepen::fusion_rules_named(std::string(DEEPEN_SOURCE_DIR) + "/scripts/fusion-rules/tflite.yaml", nullptr);
+  EXPECT_EQ(from_file.chains, tflite.chains);
+  EXPECT_EQ(from_file.same_as, tflite.same_as);
+  deepen::FusionRules builtin = deepen::fusion_rules_named("default", &text);
+  EXPECT_EQ(builtin.chains, deepen::default_fusion_rules().chains);
+  EXPECT_EQ(text, deepen::fusion_rules_to_yaml(deepen::default_fusion_rules()));
+  try {
+    deepen::fusion_rules_named("tflitee", nullptr);
+    ADD_FAILURE() << "a name that is neither a shipped set nor a file must be refused";
+  } catch (const deepen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("shipped set: default, tflite"), std::string::npos) << e.what();
+  }
+}
+
 TEST(FusionRules, ParseAndRoundTrip) {
   deepen::FusionRules r = deepen::parse_fusion_rules(
       "chains:\n  - [conv, bn, relu]\n  - [add, relu]\nsame_as:\n  conv-relu: conv-bn-relu\n", "rules.yaml");

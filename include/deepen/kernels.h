@@ -54,6 +54,13 @@ FusionRules default_fusion_rules();
 // Reads fusion rules; throws Error naming the file and the problem.
 FusionRules load_fusion_rules(const std::string& path);
 FusionRules parse_fusion_rules(const std::string& yaml_text, const std::string& label);
+// The YAML text of a shipped rule set by name ("tflite": TFLite's CPU kernels and GPU delegate, as
+// the shipped predictors use them; scripts/fusion-rules/tflite.yaml), or nullptr. "default" is
+// default_fusion_rules().
+const char* shipped_fusion_rules_text(const std::string& name);
+// What `--fusion-rules X` means: "default" and "tflite" name the shipped sets, anything else is a
+// file. Sets *yaml_text to the rules' YAML (what a predictor stores) and returns the rules.
+FusionRules fusion_rules_named(const std::string& name_or_path, std::string* yaml_text);
 std::string fusion_rules_to_yaml(const FusionRules& rules);
 
 // Splits a graph into kernels. Throws Error when a shape a kernel needs cannot be resolved.

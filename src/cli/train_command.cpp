@@ -103,7 +103,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--predictor-version", q.version,
                   "Version to register (default: 1.0, or the newest version + 0.1)");
   cmd->add_option("--predictors", f->predictors, "Registry folder (default: $DEEPEN_PREDICTORS or the built-in)");
-  cmd->add_option("--fusion-rules", q.fusion_rules_path, "Fusion rules YAML to store (default: the default rules)");
+  cmd->add_option("--fusion-rules", q.fusion_rules_path,
+                  "Fusion rules to store: a shipped set (default, tflite) or a YAML file (default: default)");
   cmd->add_flag("--force", q.force, "Overwrite an existing entry of the same name and version");
   cmd->add_option("--seed", p.seed, "Seed of subsampling and fold assignment")->capture_default_str();
   cmd->add_option("--max-depth", p.max_depth, "Tree depth")->capture_default_str();

@@ -14,6 +14,26 @@ std::string FusionRules::scored_as(const std::string& type) const {
   return it == same_as.end() ? type : it->second;
 }
 
+FusionRules fusion_rules_named(const std::string& name_or_path, std::string* yaml_text) {
+  if (name_or_path == "default") {
+    FusionRules rules = default_fusion_rules();
+    if (yaml_text) *yaml_text = fusion_rules_to_yaml(rules);
+    return rules;
+  }
+  if (const char* text = shipped_fusion_rules_text(name_or_path)) {
+    if (yaml_text) *yaml_text = text;
+    return parse_fusion_rules(text, "the shipped '" + name_or_path + "' fusion rules");
+  }
+  std::ifstream in(name_or_path, std::ios::binary);
+  if (!in)
+    throw Error(fmt::format("{}: cannot read the fusion rules (give a YAML file, or a shipped set: default, tflite)",
+                            name_or_path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (yaml_text) *yaml_text = buffer.str();
+  return parse_fusion_rules(buffer.str(), name_or_path);
+}
+
 FusionRules default_fusion_rules() {
   FusionRules rules;
   for (const char* head : {"conv", "dwconv", "gconv"}) {

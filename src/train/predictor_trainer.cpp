@@ -23,14 +23,6 @@ constexpr size_t kMinRows = 5;  // fewer rows of a kernel type: no booster, the 
 std::string g4(double v) { return fmt::format("{:.4g}", v); }
 std::string g6(double v) { return fmt::format("{:.6g}", v); }
 
-std::string read_text(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open the {}", path, what));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void check_name(const std::string& name) {
   if (name.empty()) throw Error("--name is empty: name the predictor, e.g. mydevice_tflite");
   for (char c : name)
@@ -151,10 +143,9 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
                                   reg.string(), req.name, result.version));
     }
   }
-  std::string rules_text = req.fusion_rules_path.empty() ? fusion_rules_to_yaml(default_fusion_rules())
-                                                         : read_text(req.fusion_rules_path, "fusion rules");
-  const FusionRules rules = req.fusion_rules_path.empty() ? default_fusion_rules()
-                                                          : parse_fusion_rules(rules_text, req.fusion_rules_path);
+  std::string rules_text;
+  const FusionRules rules = fusion_rules_named(req.fusion_rules_path.empty() ? "default" : req.fusion_rules_path,
+                                               &rules_text);
 
   // One booster per kernel type and purpose.
   std::map<std::string, std::vector<const DatasetRow*>> by_type;
