@@ -321,6 +321,35 @@ TEST_F(Cli, KernelsCsvIsADatasetPredictAndEvalRead) {
   EXPECT_EQ(none.exit_code, 2);
 }
 
+// eval --models: a row per model (measured, predicted, error) beside the aggregate, in every format.
+TEST_F(Cli, EvalModelsGivesARowPerModel) {
+  TempDir tmp;
+  std::filesystem::copy_file("test_models/resnet_basic.onnx", tmp.file("resnet_basic.onnx"));
+  // The stub scores resnet_basic's six convs at 2 ms each: 12 ms (its other kernels uncovered: "partial").
+  // Measured 10 and 15 ms: +20%, -20%.
+  write_text(tmp.file("models.csv"), "model,latency_ms\nresnet_basic.onnx,10\nresnet_basic.onnx,15\n");
+  CliResult table = deepen({"eval", "-p", "stub", "--purpose", "latency", "--models", tmp.file("models.csv")});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("+20.0%"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("-20.0%"), std::string::npos) << table.out;
+  CliResult json = deepen({"eval", "-p", "stub", "--purpose", "latency", "--models", tmp.file("models.csv"), "-f", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const nlohmann::json j = nlohmann::json::parse(json.out);
+  ASSERT_EQ(j["models"].size(), 2u);
+  EXPECT_EQ(j["models"][0]["model"], "resnet_basic.onnx");
+  EXPECT_DOUBLE_EQ(j["models"][0]["measured"].get<double>(), 10.0);
+  EXPECT_NEAR(j["models"][0]["predicted"].get<double>(), 12.0, 1e-9);
+  EXPECT_NEAR(j["models"][0]["error_pct"].get<double>(), 20.0, 1e-9);
+  EXPECT_NEAR(j["models"][1]["error_pct"].get<double>(), -20.0, 1e-9);
+  EXPECT_EQ(j["groups"][0]["n"], 2);
+  CliResult csv = deepen({"eval", "-p", "stub", "--purpose", "latency", "--models", tmp.file("models.csv"), "-f", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_NE(csv.out.find(",model,measured_latency_ms,predicted_latency_ms,error_pct,source,in_sample\n"), std::string::npos)
+      << csv.out;
+  EXPECT_NE(csv.out.find("(model),,,,,,,,,,resnet_basic.onnx,10,12,20.00,partial,false\n"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find("(model),,,,,,,,,,resnet_basic.onnx,15,12,-20.00,partial,false\n"), std::string::npos) << csv.out;
+}
+
 TEST_F(Cli, RegistryProblemsExitTwo) {
   struct Case {
     std::vector<std::string> args;

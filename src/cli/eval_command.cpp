@@ -50,6 +50,9 @@ int run_eval(const EvalFlags& f) {
     r = evaluate_kernels(predictor, purpose, data, options);
   }
   std::string unit = purpose_unit(purpose);
+  const bool by_model = f.dataset.empty();
+  // A model's error: predicted against measured, in percent (+ over, - under).
+  auto error_pct = [](const EvalPoint& p) { return (p.predicted / p.measured - 1) * 100; };
   std::string what = f.dataset.empty() ? "models of " + f.models : "kernels of " + f.dataset;
   std::ostringstream out;
   if (f.format == "json") {
@@ -67,15 +70,38 @@ int run_eval(const EvalFlags& f) {
                                 {"training_set_known", r.training_set_known},
                                 {"in_sample_rows", r.in_sample},
                                 {"groups", groups}};
+    if (by_model) {  // each model beside the aggregate: which ones miss, and by how much
+      auto models = nlohmann::ordered_json::array();
+      for (const auto& p : r.points)
+        models.push_back({{"model", p.kernel}, {"measured", p.measured},
+                          {"predicted", std::isfinite(p.predicted) ? nlohmann::ordered_json(p.predicted)
+                                                                   : nlohmann::ordered_json(nullptr)},
+                          {"error_pct", std::isfinite(p.predicted) ? nlohmann::ordered_json(error_pct(p))
+                                                                   : nlohmann::ordered_json(nullptr)},
+                          {"source", p.source}, {"in_sample", p.in_sample}});
+      j["models"] = models;
+    }
     out << j.dump(2) << "\n";
   } else if (f.format == "csv") {
-    out << fmt::format("group,n,rmse_{},mape_pct,rmspe_pct,acc5,acc10,acc20,fallback,uncovered\n",
-                       purpose_field(purpose).substr(purpose_field(purpose).find('_') + 1));
+    // With --models, one table holds both: the groups (as with --dataset), then a row per model
+    // (group "(model)") with the model's own columns, empty on group rows.
+    out << fmt::format("group,n,rmse_{},mape_pct,rmspe_pct,acc5,acc10,acc20,fallback,uncovered{}\n",
+                       purpose_field(purpose).substr(purpose_field(purpose).find('_') + 1),
+                       by_model ? fmt::format(",model,measured_{0},predicted_{0},error_pct,source,in_sample",
+                                              purpose_field(purpose))
+                                : std::string());
     for (const auto& g : r.groups) {
       const Metrics& m = g.metrics;
-      out << fmt::format("{},{},{:.6g},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{},{}\n", csv_escape(g.name), m.n, m.rmse,
-                         m.mape, m.rmspe, m.acc5, m.acc10, m.acc20, g.fallback, g.uncovered);
+      out << fmt::format("{},{},{:.6g},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{},{}{}\n", csv_escape(g.name), m.n, m.rmse,
+                         m.mape, m.rmspe, m.acc5, m.acc10, m.acc20, g.fallback, g.uncovered,
+                         by_model ? ",,,,,," : "");
     }
+    if (by_model)
+      for (const auto& p : r.points)
+        out << fmt::format("(model),,,,,,,,,,{},{:.6g},{},{},{},{}\n", csv_escape(p.kernel), p.measured,
+                           std::isfinite(p.predicted) ? fmt::format("{:.6g}", p.predicted) : std::string(),
+                           std::isfinite(p.predicted) ? fmt::format("{:.2f}", error_pct(p)) : std::string(),
+                           p.source, p.in_sample ? "true" : "false");
   } else {
     out << fmt::format("{} {} ({}), {} in {}: {}\n", predictor.entry().name, predictor.entry().version,
                        predictor.entry().device, purpose_name(purpose), unit, what);
@@ -107,6 +133,17 @@ int run_eval(const EvalFlags& f) {
     else
       out << "this predictor records no training set (trained before deepen kept one): rows it was trained on "
              "cannot be told apart\n";
+    if (by_model) {
+      size_t mw = 5;
+      for (const auto& p : r.points) mw = std::max(mw, p.kernel.size());
+      out << fmt::format("\n{:<{}}  {:>12}  {:>12}  {:>8}  {:<9}  {}\n", "model", mw, "measured " + unit,
+                         "predicted " + unit, "error", "source", "trained on");
+      for (const auto& p : r.points)
+        out << fmt::format("{:<{}}  {:>12.4g}  {:>12}  {:>8}  {:<9}  {}\n", p.kernel, mw, p.measured,
+                           std::isfinite(p.predicted) ? fmt::format("{:.4g}", p.predicted) : "-",
+                           std::isfinite(p.predicted) ? fmt::format("{:+.1f}%", error_pct(p)) : "-", p.source,
+                           p.in_sample ? "yes" : "no");
+    }
   }
   emit(out.str(), f.output);
   if (!f.plot.empty()) {
