@@ -490,7 +490,7 @@ TEST_F(Cli, PowerOutsideTheEnvelopeIsWarnedAndFlagged) {
       << high.err;
   // list says what the envelope is.
   CliResult list = deepen({"list"});
-  EXPECT_NE(list.out.find("power:     plausible 0.6-1 W (by hand)"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("envelope:  plausible power 0.6-1 W (by hand)"), std::string::npos) << list.out;
 }
 
 // Predictor names are matched in any letter case; an unknown one gets the closest name.

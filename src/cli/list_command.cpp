@@ -58,16 +58,31 @@ int run_list(const ListFlags& f) {
       std::map<std::string, std::vector<std::string>> types;
       for (const auto& [type, by] : e.kernels)
         for (const auto& kv : by) types[kv.first].push_back(type);
-      std::string kernels;
-      for (const auto& [purpose, list] : types)
-        kernels += fmt::format("{}{}: {}", kernels.empty() ? "" : "; ", purpose, join(list));
       out << fmt::format("\n{} {}\n", e.name, e.version);
-      out << fmt::format("  device:    {}\n  framework: {}\n  purposes:  {}\n  kernels:   {}\n", e.device,
-                         e.framework, join(e.purposes), kernels.empty() ? "none" : kernels);
-      for (const auto& [purpose, terms] : e.model)
-        out << fmt::format("  models:    {} learned from whole models: {:.4g} {} per inference{}\n", purpose,
-                           terms.per_inference, purpose_unit(parse_purpose(purpose)),
-                           terms.correction.empty() ? "" : ", and a model-level correction");
+      out << fmt::format("  device:    {}\n  framework: {}\n", e.device, e.framework);
+      // What scores each purpose, so that a purpose served by the fallback alone says so.
+      auto trained = [&](const std::string& purpose) {
+        auto it = types.find(purpose);
+        return it == types.end() ? std::string() : join(it->second);
+      };
+      auto scores = [&](const std::string& purpose, bool fallback) {
+        const std::string boosters = trained(purpose);
+        std::string text;
+        if (!boosters.empty()) text = "trained boosters for " + boosters;
+        auto m = e.model.find(purpose);
+        if (m != e.model.end())
+          text += fmt::format(", learned from whole models ({:.4g} {} per inference{})", m->second.per_inference,
+                              purpose_unit(parse_purpose(purpose)),
+                              m->second.correction.empty() ? "" : ", a model-level correction");
+        if (text.empty()) return std::string(fallback ? "the fallback alone (no measured " + purpose + ")" : "none");
+        return text + (fallback ? "; other kernels: the fallback" : "; other kernels: uncovered");
+      };
+      const std::string latency = scores("latency", e.fallback.has_latency);
+      const std::string energy = scores("energy", e.fallback.has_energy);
+      std::string power = trained("power").empty() ? std::string() : "trained boosters for " + trained("power");
+      if (power.empty())
+        power = latency != "none" && energy != "none" ? "energy / latency, each from its own source" : "none";
+      out << fmt::format("  latency:   {}\n  energy:    {}\n  power:     {}\n", latency, energy, power);
       if (e.fallback.has_energy || e.fallback.has_latency)
         out << fmt::format("  fallback:  {}{}\n",
                            e.fallback.has_energy && e.fallback.has_latency ? "energy, latency"
@@ -75,7 +90,7 @@ int run_list(const ListFlags& f) {
                                                                             : "latency",
                            e.fallback.note.empty() ? "" : " (" + e.fallback.note + ")");
       if (e.power_envelope.known())
-        out << fmt::format("  power:     plausible {:g}-{:g} W ({}); a predicted power outside it is flagged\n",
+        out << fmt::format("  envelope:  plausible power {:g}-{:g} W ({}); a predicted power outside it is flagged\n",
                            e.power_envelope.min_mw / 1000, e.power_envelope.max_mw / 1000, e.power_envelope.note);
       out << fmt::format("  data:      {}\n", e.data.empty() ? "-" : e.data);
       if (e.accuracy && e.accuracy.IsMap())
