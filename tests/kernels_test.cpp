@@ -255,6 +255,23 @@ TEST(FusionRules, ShippedSetsByName) {
   }
 }
 
+// Which boosters a rule set would ever use: a type the detector makes and no alias sends
+// elsewhere, or an alias's target.
+TEST(FusionRules, ReachesTheTypesItMakesOrMapsTo) {
+  deepen::FusionRules tflite = deepen::fusion_rules_named("tflite", nullptr);
+  EXPECT_TRUE(tflite.reaches("conv-bn-relu"));   // a chain, and the alias target of conv, conv-relu6, ...
+  EXPECT_FALSE(tflite.reaches("conv-relu6"));    // made, but scored as conv-bn-relu
+  EXPECT_FALSE(tflite.reaches("conv"));          // the same
+  EXPECT_TRUE(tflite.reaches("maxpool"));        // one op's kernel
+  EXPECT_TRUE(tflite.reaches("global-avgpool"));
+  EXPECT_TRUE(tflite.reaches("add-relu"));       // a chain
+  EXPECT_FALSE(tflite.reaches("add-relu6-relu"));
+  deepen::FusionRules bare = deepen::parse_fusion_rules("chains:\n  - [conv, relu]\nsame_as:\n  conv-relu: conv\n", "r");
+  EXPECT_FALSE(bare.reaches("conv-bn-relu"));  // no chain makes it, no alias maps to it
+  EXPECT_TRUE(bare.reaches("conv"));
+  EXPECT_FALSE(bare.reaches("conv-relu"));
+}
+
 TEST(FusionRules, ParseAndRoundTrip) {
   deepen::FusionRules r = deepen::parse_fusion_rules(
       "chains:\n  - [conv, bn, relu]\n  - [add, relu]\nsame_as:\n  conv-relu: conv-bn-relu\n", "rules.yaml");

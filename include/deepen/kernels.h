@@ -46,6 +46,11 @@ struct FusionRules {
   std::map<std::string, std::string> same_as;    // kernel type -> the type whose predictor scores it
   // The type whose predictor scores `type` (itself when no alias is given).
   std::string scored_as(const std::string& type) const;
+  // Whether a booster of kernel type `type` would score anything under these rules: the detector
+  // makes that type (a single op's kernel, or a chain of the rules) and no same_as sends it to
+  // another, or same_as sends another type to it. conv-bn-relu rows trained under rules without
+  // a [conv, bn, relu] chain or an alias to it would never be read.
+  bool reaches(const std::string& type) const;
 };
 
 // The rules of a typical mobile runtime (TFLite): conv/dwconv/gconv with bn and an activation,

@@ -25,6 +25,9 @@ struct KernelSchema {
 // `deepen kernels -f csv` listing scores as the model does.
 const std::vector<std::string>& optional_config_fields();
 
+// A kernel type's head op (its family): "conv" of "conv-bn-relu", "global-avgpool" whole.
+std::string kernel_family(const std::string& kernel_type);
+
 // The schema for a kernel type, or nullptr for types without one (other:*, zero-cost).
 const KernelSchema* find_schema(const std::string& kernel_type);
 // Every family's schema, for documentation and `deepen list --schema`.

@@ -356,6 +356,9 @@ struct TrainResult {
   FallbackModel fallback;
   PowerEnvelope power_envelope;
   TrainingSet training_set;  // written as training_set.v<version>.txt
+  // What the caller should show even when progress is quiet: kernel types whose boosters the
+  // stored fusion rules would never use.
+  std::vector<std::string> warnings;
 };
 
 // The power envelope of a device from its measured rows (kernel rows holding power, or energy

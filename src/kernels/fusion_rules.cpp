@@ -1,5 +1,6 @@
 #include <deepen/error.h>
 #include <deepen/kernels.h>
+#include <deepen/schema.h>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -12,6 +13,19 @@ namespace deepen {
 std::string FusionRules::scored_as(const std::string& type) const {
   auto it = same_as.find(type);
   return it == same_as.end() ? type : it->second;
+}
+
+bool FusionRules::reaches(const std::string& type) const {
+  for (const auto& [from, to] : same_as)
+    if (to == type) return true;
+  if (same_as.count(type)) return false;  // made, but scored as another type
+  if (kernel_family(type) == type) return true;  // one op's kernel: made wherever the op is
+  for (const auto& chain : chains) {
+    std::string joined;
+    for (const auto& op : chain) joined += (joined.empty() ? "" : "-") + op;
+    if (joined == type) return true;
+  }
+  return false;
 }
 
 FusionRules fusion_rules_named(const std::string& name_or_path, std::string* yaml_text) {

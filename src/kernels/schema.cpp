@@ -183,6 +183,8 @@ std::string family_of(const std::string& type) {
 
 const std::vector<KernelSchema>& all_schemas() { return schemas(); }
 
+std::string kernel_family(const std::string& kernel_type) { return family_of(kernel_type); }
+
 const std::vector<std::string>& optional_config_fields() {
   static const std::vector<std::string> fields = {"hw_out", "w", "w_out", "ks_w", "groups", "stride",
                                                   "rows", "directions", "b_elements"};

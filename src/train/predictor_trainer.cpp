@@ -150,6 +150,20 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
   // One booster per kernel type and purpose.
   std::map<std::string, std::vector<const DatasetRow*>> by_type;
   for (const auto& r : all.rows) by_type[r.kernel].push_back(&r);
+  const std::string rules_name = req.fusion_rules_path.empty() ? "default" : req.fusion_rules_path;
+  for (const auto& [type, rows] : by_type)
+    if (!rules.reaches(type)) {
+      std::string aliases;  // what the rules score this family's kernels as instead
+      for (const auto& [from, to] : rules.same_as)
+        if (kernel_family(from) == kernel_family(type) && aliases.find(to) == std::string::npos)
+          aliases += (aliases.empty() ? "" : ", ") + to;
+      result.warnings.push_back(fmt::format(
+          "{}: {} dataset rows of kernel type '{}', which the fusion rules stored with the predictor ({}) never "
+          "make nor map to (same_as){}: its booster would score no kernel of any model; give --fusion-rules that "
+          "make it (for TFLite-style exports with BN folded: tflite)",
+          rules_name, rows.size(), type, rules_name,
+          aliases.empty() ? "" : fmt::format("; they score the family as {}", aliases)));
+    }
   std::vector<PendingFile> pending;
   std::string v = result.version;
   for (const auto& purpose : purposes) {
