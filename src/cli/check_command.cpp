@@ -103,9 +103,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--predictor-version", flags->version, "Predictor version (default: the newest)");
   cmd->add_option("--purpose", flags->purpose, "latency, power or energy (any letter case)")->capture_default_str();
-  cmd->add_option("--modelpath,-m", flags->modelpaths,
-                  "An .onnx file, or a folder: every .onnx in it, by name (repeatable)");
-  cmd->add_option("paths", flags->modelpaths, "More .onnx files or folders, as --modelpath");
+  add_model_paths(cmd, flags->modelpaths);
   cmd->add_option("--baseline,-b", flags->baseline,
                   "The JSON of deepen predict -f json to compare with; models are matched by their path under "
                   "--modelpath");

@@ -30,6 +30,9 @@ void add_eval_command(CLI::App& app, int& exit_code);
 void add_dataset_command(CLI::App& app, int& exit_code);
 void add_check_command(CLI::App& app, int& exit_code);
 
+// The models a command reads, the same way in every command: repeatable -m/--modelpath and
+// positional paths, each an .onnx file or a folder (see model_files). Returns the two options.
+std::pair<CLI::Option*, CLI::Option*> add_model_paths(CLI::App* cmd, std::vector<std::string>& paths);
 // The .onnx files a --modelpath names: the file itself, or every .onnx in the folder, sorted.
 std::vector<std::string> model_files(const std::string& modelpath);
 // Every path's files, in the order given, each file once.

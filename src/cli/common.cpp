@@ -45,6 +45,13 @@ std::vector<std::string> model_files(const std::vector<std::string>& modelpaths)
   return files;
 }
 
+std::pair<CLI::Option*, CLI::Option*> add_model_paths(CLI::App* cmd, std::vector<std::string>& paths) {
+  CLI::Option* flag =
+      cmd->add_option("--modelpath,-m", paths, "An .onnx file, or a folder: every .onnx in it, by name (repeatable)");
+  CLI::Option* positional = cmd->add_option("paths", paths, "More .onnx files or folders, as --modelpath");
+  return {flag, positional};
+}
+
 unsigned parse_jobs(int jobs) {
   if (jobs < 0) throw Error(fmt::format("--jobs {}: give a number of threads, or 0 for one per core", jobs));
   if (jobs > 0) return static_cast<unsigned>(jobs);

@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "report/json_counts.h"
 
 #include <deepen/error.h>
 #include <deepen/graph.h>
@@ -32,10 +33,6 @@ struct Split {
   std::vector<std::string> folded;
   std::string error;  // set when the model could not be read
 };
-
-nlohmann::ordered_json count_json(double v) {
-  return integral_count(v) ? nlohmann::ordered_json(static_cast<int64_t>(v)) : nlohmann::ordered_json(v);
-}
 
 nlohmann::ordered_json split_json(const Split& m, const FusionRules& rules, const std::string& rules_from) {
   double macs = 0, flops = 0, params = 0;
@@ -181,9 +178,7 @@ int run_kernels(const KernelsFlags& f) {
 void add_kernels_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<KernelsFlags>();
   CLI::App* cmd = app.add_subcommand("kernels", "Show how a model splits into kernels, with their features");
-  cmd->add_option("--modelpath,-m", flags->modelpaths,
-                  "An .onnx file, or a folder: every .onnx in it, by name (repeatable)");
-  cmd->add_option("paths", flags->modelpaths, "More .onnx files or folders, as --modelpath");
+  add_model_paths(cmd, flags->modelpaths);
   cmd->add_option("--predictor,-p", flags->predictor, "Use this predictor's fusion rules (default: built-in rules)");
   cmd->add_option("--predictor-version", flags->version, "Predictor version (default: the newest)");
   cmd->add_option("--format,-f", flags->format, "Output format")

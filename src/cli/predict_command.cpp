@@ -256,9 +256,7 @@ void add_predict_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--predictor-version", flags->version, "Predictor version (default: the newest)");
   cmd->add_option("--purpose", flags->purpose, "latency, power or energy (any letter case)")
       ->capture_default_str();
-  auto* models = cmd->add_option("--modelpath,-m", flags->modelpaths,
-                                 "An .onnx file, or a folder: every .onnx in it, by name (repeatable)");
-  auto* paths = cmd->add_option("paths", flags->modelpaths, "More .onnx files or folders, as --modelpath");
+  const auto [models, paths] = add_model_paths(cmd, flags->modelpaths);
   auto* kernels = cmd->add_option("--kernels,-k", flags->kernels,
                                   "A kernel configuration CSV (dataset format, targets optional): the same rows out "
                                   "with predicted_<target> and source added (csv or json)");

@@ -3,6 +3,8 @@
 // and kept stable.
 #include <deepen/report.h>
 
+#include "report/json_counts.h"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -14,7 +16,6 @@ namespace {
 using nlohmann::ordered_json;
 
 ordered_json number_or_null(double v) { return std::isnan(v) ? ordered_json(nullptr) : ordered_json(v); }
-ordered_json count(double v) { return integral_count(v) ? ordered_json(static_cast<int64_t>(v)) : ordered_json(v); }
 
 
 std::string config_text(const KernelConfig& c) {
@@ -168,9 +169,9 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
                      {"uncovered_kernels", r.uncovered_kernels}, {"uncovered_flops", r.uncovered_flops}};
     m["extrapolated_kernels"] = r.extrapolated_count;
     m["extrapolated_share"] = r.extrapolated_share;
-    m["macs"] = count(r.macs);
-    m["flops"] = count(r.flops);
-    m["params"] = count(r.params);
+    m["macs"] = count_json(r.macs);
+    m["flops"] = count_json(r.flops);
+    m["params"] = count_json(r.params);
     // Terms a predictor learned from whole networks: in the totals, in no kernel.
     if (r.latency_ms_per_inference > 0 || r.energy_mj_per_inference > 0)
       m["per_inference"] = {{"latency_ms", r.latency_ms_per_inference}, {"energy_mj", r.energy_mj_per_inference}};
@@ -187,10 +188,10 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
                         {"nodes", k.nodes},
                         {"ops", k.ops},
                         {"config", config},
-                        {"macs", count(k.macs)},
-                        {"flops", count(k.flops)},
-                        {"params", count(k.params)},
-                        {"bytes", count(k.bytes)}};
+                        {"macs", count_json(k.macs)},
+                        {"flops", count_json(k.flops)},
+                        {"params", count_json(k.params)},
+                        {"bytes", count_json(k.bytes)}};
         ordered_json sources = ordered_json::object();
         for (Purpose p : {Purpose::Latency, Purpose::Energy, Purpose::Power})
           if (shows(ctx, p)) {
