@@ -119,6 +119,13 @@ TEST(Registry, MalformedRegistriesGiveClearErrors) {
   EXPECT_THROW(deepen::parse_registry("- version: 1", dir.path(), "r"), deepen::Error);  // no name
   EXPECT_THROW(deepen::parse_registry("- name: a\n  version: 1\n- name: a\n  version: 1.0\n", dir.path(), "r"),
                deepen::Error);  // listed twice
+  // Names are matched in any letter case, so two that differ only in case would be ambiguous.
+  try {
+    deepen::parse_registry("- name: cortexA76\n  version: 1.1\n- name: cortexa76\n  version: 1.1\n", dir.path(), "r");
+    ADD_FAILURE() << "names differing only in letter case must be refused";
+  } catch (const deepen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("differ only in letter case"), std::string::npos) << e.what();
+  }
   EXPECT_THROW(deepen::parse_registry("- name: a\n  version: 1\n  purposes: [speed]\n", dir.path(), "r"),
                deepen::Error);
   EXPECT_THROW(deepen::parse_registry("- [unclosed", dir.path(), "r"), deepen::Error);

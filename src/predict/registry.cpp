@@ -302,6 +302,11 @@ Registry parse_registry(const std::string& yaml_text, const std::string& predict
       if (reg.entries[i].name == reg.entries[j].name && compare_versions(reg.entries[i].version, reg.entries[j].version) == 0)
         throw Error(fmt::format("{}: predictor '{}' version {} is listed twice", label, reg.entries[i].name,
                                 reg.entries[i].version));
+      else if (reg.entries[i].name != reg.entries[j].name &&
+               same_predictor_name(reg.entries[i].name, reg.entries[j].name))  // names are matched in any case
+        throw Error(fmt::format("{}: predictors '{}' and '{}' differ only in letter case, and names are matched in "
+                                "any case: rename one",
+                                label, reg.entries[i].name, reg.entries[j].name));
   return reg;
 }
 
