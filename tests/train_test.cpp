@@ -470,7 +470,7 @@ TEST(TrainPredictor, TrainRegisterPredictRoundTrip) {
 
   Registry reg = load_registry(q.predictors_dir);
   const PredictorEntry& e = reg.find("gen_device");
-  const BoosterSpec& spec = e.kernels.at("conv-bn-relu").at("energy");
+  const ScorerSpec& spec = e.kernels.at("conv-bn-relu").at("energy");
   EXPECT_EQ(spec.transform, "log-ratio");
   // The generated data is 0.8 mJ/GFLOP + 0.05 mJ/MB + 0.02 mJ with 2% noise: the base finds it.
   EXPECT_NEAR(spec.base_per_gflop, 0.8, 0.05);
@@ -813,7 +813,7 @@ TEST(FeatureRanges, MinAndMaxOfEveryColumn) {
 
 TEST(FeatureRanges, EmittedSpecsReadBackExactly) {
   const KernelSchema* schema = find_schema("dwconv-relu");
-  BoosterSpec spec;
+  ScorerSpec spec;
   spec.path = "dwconv-relu.energy.v1.ubj";
   spec.transform = "log-ratio";
   spec.base_per_gflop = 0.1;
@@ -838,7 +838,7 @@ TEST(FeatureRanges, EmittedSpecsReadBackExactly) {
   EXPECT_NE(text.find("hw_out: [-.inf, "), std::string::npos) << text;
   EXPECT_EQ(text.find("log_macs"), std::string::npos) << text;  // no bound known: left out
   TempDir dir;
-  BoosterSpec back = parse_registry(text, dir.path(), "r").entries[0].kernels.at("dwconv-relu").at("energy");
+  ScorerSpec back = parse_registry(text, dir.path(), "r").entries[0].kernels.at("dwconv-relu").at("energy");
   EXPECT_EQ(back.path, spec.path);
   EXPECT_EQ(back.transform, spec.transform);
   EXPECT_EQ(back.base_per_gflop, spec.base_per_gflop);
@@ -886,7 +886,7 @@ TEST(TrainPredictor, RegistersTheTrainingRangesAndFlagsWhatLiesBeyond) {
     }
   }
   Registry reg = load_registry(q.predictors_dir);
-  const BoosterSpec& spec = reg.find("ranged_device").kernels.at("conv-bn-relu").at("energy");
+  const ScorerSpec& spec = reg.find("ranged_device").kernels.at("conv-bn-relu").at("energy");
   ASSERT_EQ(spec.ranges.size(), names.size());
   for (size_t i = 0; i < names.size(); ++i) {
     EXPECT_EQ(spec.ranges[i].min, static_cast<double>(lo[i])) << names[i];

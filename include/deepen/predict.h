@@ -2,6 +2,7 @@
 // the scoring of kernels. Every estimate says where its number came from.
 #pragma once
 
+#include <deepen/kernel_scorer.h>
 #include <deepen/kernels.h>
 #include <deepen/schema.h>
 
@@ -25,7 +26,13 @@ std::string purpose_name(Purpose p);   // latency, power, energy
 std::string purpose_field(Purpose p);  // latency_ms, power_mw, energy_mj
 std::string purpose_unit(Purpose p);   // ms, mW, mJ
 
-// One booster file of a registry entry and how its output maps to the target.
+// What scores one kernel type for one target in a registry entry. kind (kernel_scorer.h):
+//   xgboost (the default): `booster: FILE`, an XGBoost booster whose output maps to the target
+//     by `transform`, below;
+//   table: `table: FILE.csv`, measured values per configuration (a column per schema feature
+//     and `value`, per run of the configuration in the target's unit); a configuration the
+//     table lacks is left to the fallback.
+// Transforms of a booster's output:
 //   none:      target = output
 //   log:       target = exp(output)
 //   log-ratio: target = exp(output) * base, base = base_per_gflop * GFLOP + base_per_mb * MB +
@@ -41,8 +48,9 @@ struct FeatureRange {
   double min = 0, max = 0;
 };
 
-struct BoosterSpec {
-  std::string path;                // relative to the predictor's folder
+struct ScorerSpec {
+  std::string kind = "xgboost";    // which KernelScorer reads it (kernel_scorer.h)
+  std::string path;                // its file, relative to the predictor's folder
   std::string transform = "none";  // see booster_target()
   // log-ratio only: the base, per_gflop * GFLOP + per_mb * MB + per_kernel of the kernel's work,
   // fitted on the training rows and stored with the booster.
@@ -66,8 +74,8 @@ bool valid_transform(const std::string& transform);
 double booster_target(const std::string& transform, double value, const KernelWork& work);
 double from_booster(const std::string& transform, double output, const KernelWork& work);
 // The same for a registry booster: these also know the transforms with parameters (log-ratio).
-double booster_target(const BoosterSpec& spec, double value, const KernelWork& work);
-double from_booster(const BoosterSpec& spec, double output, const KernelWork& work);
+double booster_target(const ScorerSpec& spec, double value, const KernelWork& work);
+double from_booster(const ScorerSpec& spec, double output, const KernelWork& work);
 
 // Analytical estimates for kernels without a booster (docs/train.md, "The fallback").
 struct FallbackModel {
@@ -125,7 +133,7 @@ struct PredictorEntry {
   std::string framework;
   std::vector<std::string> purposes;
   std::string fusion_rules;  // relative to the folder; empty: the default rules
-  std::map<std::string, std::map<std::string, BoosterSpec>> kernels;  // type -> purpose -> booster
+  std::map<std::string, std::map<std::string, ScorerSpec>> kernels;  // type -> purpose -> booster
   std::string data;
   YAML::Node accuracy;  // free-form: {type: {purpose: {acc10, mape, n, ...}}}
   FallbackModel fallback;
@@ -252,8 +260,10 @@ class Predictor {
   PredictorEntry entry_;
   FusionRules rules_;
   TrainingSet training_set_;
-  // type -> target ("latency", "energy", "power") -> booster
-  std::map<std::string, std::map<std::string, std::shared_ptr<Booster>>> boosters_;
+  // type -> target ("latency", "energy", "power") -> what scores it (the entry's kind)
+  std::map<std::string, std::map<std::string, std::shared_ptr<const KernelScorer>>> scorers_;
+  // target ("latency", "energy") -> the analytical fallback, for kernels no scorer has a number for
+  std::map<std::string, std::shared_ptr<const KernelScorer>> fallback_;
   std::map<std::string, std::shared_ptr<Booster>> corrections_;  // purpose -> model-level correction
 };
 

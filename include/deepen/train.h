@@ -112,18 +112,18 @@ class TrainedBooster {
                               const std::vector<KernelWork>& work = {}) const;
   // How its output maps to the target (transform and, for log-ratio, the base) and the ranges of
   // the rows it was trained on; path is empty.
-  const BoosterSpec& spec() const { return spec_; }
+  const ScorerSpec& spec() const { return spec_; }
   // The model in XGBoost's UBJSON format: same data, params and seed give the same bytes.
   std::string to_ubj() const;
   // Takes ownership of an XGBoost BoosterHandle trained elsewhere (composite training).
-  static TrainedBooster adopt(void* handle, BoosterSpec spec);
+  static TrainedBooster adopt(void* handle, ScorerSpec spec);
 
  private:
   friend TrainedBooster train_booster(const std::vector<float>&, size_t, const std::vector<double>&,
                                       const TrainParams&, const std::vector<KernelWork>&, const WorkModel&);
   TrainedBooster() = default;
   void* handle_ = nullptr;
-  BoosterSpec spec_;
+  ScorerSpec spec_;
 };
 
 // Trains on rows (row-major, ncols features each) against positive targets. work: every row's
@@ -199,14 +199,14 @@ FallbackModel build_fallback(const std::vector<WorkSample>& latency, const std::
 // ---- Registry --------------------------------------------------------------------------------
 
 // The smallest and largest value of every column of rows (row-major, ncols each), for a
-// BoosterSpec's ranges. NaN cells are skipped; a column without a number gets {NaN, NaN}.
+// ScorerSpec's ranges. NaN cells are skipped; a column without a number gets {NaN, NaN}.
 std::vector<FeatureRange> feature_ranges(const std::vector<float>& rows, size_t ncols);
 
 // Writes one booster spec of a registry entry as a flow map: {booster, transform, base (log-ratio
 // only), ranges (when known, keyed by kernel_type's schema feature names)}. Numbers are written so
 // that they read back exactly: a bound as the shortest decimal of its float, the base with 17
 // digits. Every registry writer uses it, so entries read the same whoever wrote them.
-void emit_booster_spec(YAML::Emitter& e, const BoosterSpec& spec, const std::string& kernel_type);
+void emit_booster_spec(YAML::Emitter& e, const ScorerSpec& spec, const std::string& kernel_type);
 
 // A file to be written under the predictor's folder.
 struct PendingFile {
@@ -328,7 +328,7 @@ struct TrainRequest {
 struct TrainedKernel {
   std::string kernel, purpose, booster_file;
   size_t rows = 0;
-  BoosterSpec spec;  // as written to the registry: file, transform, base, ranges
+  ScorerSpec spec;  // as written to the registry: file, transform, base, ranges
   WorkModel base;  // log-ratio: the analytical model the booster corrects
   TrainParams params;  // as used (differs from the request's with tune)
   CrossValidation cv;  // empty (n = 0) for a type learned from models: TrainedComposite holds their CV

@@ -55,9 +55,9 @@ int run_list(const ListFlags& f) {
     out << fmt::format("registry: {}\n", registry.root);
     for (const auto& e : registry.entries) {
       // Trained kernel types per purpose: energy and latency may come from different data.
-      std::map<std::string, std::vector<std::string>> types;
+      std::map<std::string, std::vector<std::string>> types, tables;  // purpose -> boosters' / tables' types
       for (const auto& [type, by] : e.kernels)
-        for (const auto& kv : by) types[kv.first].push_back(type);
+        for (const auto& kv : by) (kv.second.kind == "table" ? tables : types)[kv.first].push_back(type);
       out << fmt::format("\n{} {}\n", e.name, e.version);
       out << fmt::format("  device:    {}\n  framework: {}\n", e.device, e.framework);
       // What scores each purpose, so that a purpose served by the fallback alone says so.
@@ -69,6 +69,8 @@ int run_list(const ListFlags& f) {
         const std::string boosters = trained(purpose);
         std::string text;
         if (!boosters.empty()) text = "trained boosters for " + boosters;
+        if (tables.count(purpose))
+          text += (text.empty() ? "" : ", ") + std::string("measured tables for ") + join(tables.at(purpose));
         auto m = e.model.find(purpose);
         if (m != e.model.end())
           text += fmt::format(", learned from whole models ({:.4g} {} per inference{})", m->second.per_inference,

@@ -16,13 +16,10 @@ Predictor Predictor::load(const Registry& registry, const std::string& name, con
   p.entry_ = registry.find(name, version);
   p.rules_ = p.entry_.fusion_rules.empty() ? default_fusion_rules()
                                            : load_fusion_rules(resolve_in_folder(p.entry_, p.entry_.fusion_rules));
-  for (const auto& [type, by_purpose] : p.entry_.kernels) {
-    if (!find_schema(type))
-      throw Error(fmt::format("predictor '{}': kernel type '{}' has no feature schema in this version of deepen",
-                              name, type));
-    for (const auto& [purpose, spec] : by_purpose)
-      p.boosters_[type][purpose] = std::make_shared<Booster>(Booster::load(resolve_in_folder(p.entry_, spec.path)));
-  }
+  for (const auto& [type, by_target] : p.entry_.kernels)
+    for (const auto& by : by_target) p.scorers_[type][by.first] = make_kernel_scorer(p.entry_, type, by.first);
+  for (const char* target : {"latency", "energy"})
+    if (auto fallback = make_fallback_scorer(p.entry_.fallback, target)) p.fallback_[target] = std::move(fallback);
   for (const auto& [purpose, terms] : p.entry_.model)
     if (!terms.correction.empty()) {
       auto b = std::make_shared<Booster>(Booster::load(resolve_in_folder(p.entry_, terms.correction)));
@@ -38,7 +35,7 @@ Predictor Predictor::load(const Registry& registry, const std::string& name, con
 
 bool Predictor::supports(Purpose purpose, std::string* why) const {
   bool energy = false, latency = false, power = false;
-  for (const auto& [type, by] : boosters_) {
+  for (const auto& [type, by] : scorers_) {
     energy = energy || by.count("energy");
     latency = latency || by.count("latency");
     power = power || by.count("power");
@@ -64,14 +61,55 @@ bool Predictor::supports(Purpose purpose, std::string* why) const {
   return ok;
 }
 
+namespace {
+
+// The kernels of one type with their distinct feature rows (KernelRows): a network repeats its
+// kernels (a cell stacked five times, the same block at each stage), and each distinct row is
+// scored once.
+KernelRows rows_of(const std::string& type, const std::vector<Kernel>& kernels, const std::vector<size_t>& indices) {
+  KernelRows in;
+  in.type = type;
+  in.ncols = find_schema(type)->feature_names.size();
+  in.kernels.reserve(indices.size());
+  in.rows.reserve(indices.size() * in.ncols);
+  in.row_of.resize(indices.size());
+  std::unordered_map<std::string_view, size_t> distinct;
+  std::vector<float> f(in.ncols);
+  for (size_t r = 0; r < indices.size(); ++r) {
+    in.kernels.push_back(&kernels[indices[r]]);
+    std::vector<double> fd = kernel_features(type, kernels[indices[r]].config);
+    if (fd.size() != in.ncols)
+      throw Error(fmt::format("kernel type '{}': {} features where its schema names {}", type, fd.size(), in.ncols));
+    std::transform(fd.begin(), fd.end(), f.begin(), [](double v) { return static_cast<float>(v); });
+    std::string_view key(reinterpret_cast<const char*>(f.data()), in.ncols * sizeof(float));
+    auto it = distinct.find(key);
+    if (it != distinct.end()) {
+      in.row_of[r] = it->second;
+      continue;
+    }
+    in.row_of[r] = in.rows.size() / in.ncols;
+    in.rows.insert(in.rows.end(), f.begin(), f.end());
+    // Keys view the rows' storage, which must not move: reserved above for every kernel.
+    distinct.emplace(std::string_view(reinterpret_cast<const char*>(&in.rows[in.row_of[r] * in.ncols]), key.size()),
+                     in.row_of[r]);
+  }
+  return in;
+}
+
+double& value_of(Estimate& e, const std::string& target) {
+  return target == "latency" ? e.latency_ms : target == "energy" ? e.energy_mj : e.power_mw;
+}
+
+}  // namespace
+
 std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, const PredictOptions& options) const {
   std::vector<Estimate> out(kernels.size());
-  // Which quantities came from a trained booster.
+  // Which quantities came from a learned scorer.
   std::vector<uint8_t> energy_trained(kernels.size(), 0), latency_trained(kernels.size(), 0),
       power_trained(kernels.size(), 0);
-  // Per kernel and booster target: the features outside that booster's training ranges.
+  // Per kernel and target: the features outside what that target's scorer learned from.
   std::vector<std::map<std::string, std::string>> outside(kernels.size());
-  // Group kernels by the type that scores them, so each booster is called once.
+  // Group kernels by the type that scores them, so each scorer is called once.
   std::map<std::string, std::vector<size_t>> groups;
   for (size_t i = 0; i < kernels.size(); ++i) {
     const Kernel& k = kernels[i];
@@ -81,67 +119,44 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       continue;
     }
     std::string as = rules_.scored_as(k.type);
-    if (boosters_.count(as)) groups[as].push_back(i);
+    if (scorers_.count(as)) groups[as].push_back(i);
   }
   for (const auto& [type, indices] : groups) {
-    const auto& by = boosters_.at(type);
-    size_t ncols = find_schema(type)->feature_names.size();
-    // A network repeats its kernels (a cell stacked five times, the same block at each stage):
-    // each distinct feature row is scored once, and the kernels that share it read its score.
-    std::vector<float> rows;
-    rows.reserve(indices.size() * ncols);
-    std::vector<size_t> row_of(indices.size());
-    std::unordered_map<std::string_view, size_t> distinct;
-    std::vector<float> f(ncols);
-    for (size_t r = 0; r < indices.size(); ++r) {
-      std::vector<double> fd = kernel_features(type, kernels[indices[r]].config);
-      if (fd.size() != ncols)
-        throw Error(fmt::format("kernel type '{}': {} features where its schema names {}", type, fd.size(), ncols));
-      std::transform(fd.begin(), fd.end(), f.begin(), [](double v) { return static_cast<float>(v); });
-      std::string_view key(reinterpret_cast<const char*>(f.data()), ncols * sizeof(float));
-      auto it = distinct.find(key);
-      if (it != distinct.end()) {
-        row_of[r] = it->second;
-        continue;
-      }
-      row_of[r] = rows.size() / ncols;
-      rows.insert(rows.end(), f.begin(), f.end());
-      // Keys view rows' storage, which must not move: reserved above for every kernel.
-      distinct.emplace(std::string_view(reinterpret_cast<const char*>(&rows[row_of[r] * ncols]), key.size()),
-                       row_of[r]);
-    }
-    const std::vector<std::string>& names = find_schema(type)->feature_names;
-    for (const auto& [target, booster] : by) {
-      std::vector<double> values = booster->predict(rows, ncols);
-      const BoosterSpec& spec = entry_.kernels.at(type).at(target);
-      std::vector<std::string> whys(values.size());
-      if (!spec.ranges.empty())
-        for (size_t u = 0; u < values.size(); ++u) whys[u] = outside_ranges(&rows[u * ncols], spec.ranges, names);
+    const KernelRows in = rows_of(type, kernels, indices);
+    for (const auto& [target, scorer] : scorers_.at(type)) {
+      const std::vector<double> values = scorer->score(in);
+      const std::vector<std::string> whys = scorer->outside(in);
       for (size_t r = 0; r < indices.size(); ++r) {
-        const size_t u = row_of[r];
-        if (!whys[u].empty()) outside[indices[r]][target] = whys[u];
-        const Kernel& k = kernels[indices[r]];
-        double v = from_booster(spec, values[u], kernel_work(type, k.config));
-        v = std::max(0.0, v) * kernel_repeats(k);
-        Estimate& e = out[indices[r]];
-        if (target == "latency") e.latency_ms = v, latency_trained[indices[r]] = 1;
-        if (target == "energy") e.energy_mj = v, energy_trained[indices[r]] = 1;
-        if (target == "power") e.power_mw = v / kernel_repeats(k), power_trained[indices[r]] = 1;
-        e.scored_as = type;
+        if (std::isnan(values[r])) continue;  // the scorer has no number for it: the fallback's turn
+        const size_t i = indices[r];
+        if (!whys[in.row_of[r]].empty()) outside[i][target] = whys[in.row_of[r]];
+        value_of(out[i], target) = values[r];
+        (target == "latency" ? latency_trained : target == "energy" ? energy_trained : power_trained)[i] =
+            scorer->learned();
+        out[i].scored_as = type;
       }
     }
   }
-  const FallbackModel& fb = entry_.fallback;
+  // The fallback, for the kernels no scorer gave a number (never an op deepen knows nothing of).
+  if (options.use_fallback)
+    for (const auto& [target, scorer] : fallback_) {
+      KernelRows in;
+      std::vector<size_t> indices;
+      for (size_t i = 0; i < kernels.size(); ++i) {
+        const Estimate& e = out[i];
+        if (e.source == Source::ZeroCost || kernels[i].type.rfind("other:", 0) == 0) continue;
+        if (std::isnan(value_of(out[i], target)) && (target != "energy" || std::isnan(e.power_mw))) {
+          indices.push_back(i);
+          in.kernels.push_back(&kernels[i]);
+        }
+      }
+      in.row_of.assign(indices.size(), 0);
+      const std::vector<double> values = scorer->score(in);
+      for (size_t r = 0; r < indices.size(); ++r) value_of(out[indices[r]], target) = values[r];
+    }
   for (size_t i = 0; i < kernels.size(); ++i) {
     Estimate& e = out[i];
-    const Kernel& k = kernels[i];
     if (e.source == Source::ZeroCost) continue;
-    if (options.use_fallback && k.type.rfind("other:", 0) != 0) {
-      if (fb.has_energy && std::isnan(e.energy_mj) && std::isnan(e.power_mw))
-        e.energy_mj = fb.energy_mj(k.flops, k.bytes);
-      if (fb.has_latency && std::isnan(e.latency_ms))
-        e.latency_ms = fb.latency_ms(k.flops, k.bytes);
-    }
     if (std::isnan(e.energy_mj) && !std::isnan(e.power_mw) && !std::isnan(e.latency_ms)) {
       e.energy_mj = e.power_mw * e.latency_ms / 1000.0;
       energy_trained[i] = power_trained[i] && latency_trained[i];
@@ -162,7 +177,7 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
       // (a number from the fallback came from no booster, whatever the other purposes did).
       std::string own = purpose_name(options.purpose);
       std::vector<std::string> used;
-      if (boosters_.count(e.scored_as) && boosters_.at(e.scored_as).count(own)) used = {own};
+      if (scorers_.count(e.scored_as) && scorers_.at(e.scored_as).count(own)) used = {own};
       else if (options.purpose == Purpose::Energy) used = {"power", "latency"};
       else if (options.purpose == Purpose::Power) used = {"energy", "latency"};
       std::vector<std::pair<std::string, std::string>> whys;

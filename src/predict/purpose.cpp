@@ -62,7 +62,7 @@ bool valid_transform(const std::string& t) {
 }
 
 double booster_target(const std::string& transform, double value, const KernelWork& work) {
-  if (transform == "log-ratio") throw Error("transform 'log-ratio' needs its base coefficients (a BoosterSpec)");
+  if (transform == "log-ratio") throw Error("transform 'log-ratio' needs its base coefficients (a ScorerSpec)");
   if (transform == "none") return value;
   double unit = work_unit(transform, work);
   if (!(unit > 0))
@@ -71,7 +71,7 @@ double booster_target(const std::string& transform, double value, const KernelWo
 }
 
 double from_booster(const std::string& transform, double output, const KernelWork& work) {
-  if (transform == "log-ratio") throw Error("transform 'log-ratio' needs its base coefficients (a BoosterSpec)");
+  if (transform == "log-ratio") throw Error("transform 'log-ratio' needs its base coefficients (a ScorerSpec)");
   if (transform == "none") return output;
   return std::exp(output) * work_unit(transform, work);
 }
@@ -79,20 +79,20 @@ double from_booster(const std::string& transform, double output, const KernelWor
 namespace {
 
 // log-ratio: a kernel's value under the spec's base model (never zero: per_kernel > 0).
-double base_of(const BoosterSpec& spec, const KernelWork& work) {
+double base_of(const ScorerSpec& spec, const KernelWork& work) {
   return spec.base_per_gflop * work.flops / 1e9 + spec.base_per_mb * work.bytes / 1e6 + spec.base_per_kernel;
 }
 
 }  // namespace
 
-double booster_target(const BoosterSpec& spec, double value, const KernelWork& work) {
+double booster_target(const ScorerSpec& spec, double value, const KernelWork& work) {
   if (spec.transform != "log-ratio") return booster_target(spec.transform, value, work);
   double base = base_of(spec, work);
   if (!(base > 0)) throw Error("transform 'log-ratio' needs a positive base; this kernel's is not");
   return std::log(value / base);
 }
 
-double from_booster(const BoosterSpec& spec, double output, const KernelWork& work) {
+double from_booster(const ScorerSpec& spec, double output, const KernelWork& work) {
   if (spec.transform != "log-ratio") return from_booster(spec.transform, output, work);
   return std::exp(output) * base_of(spec, work);
 }

@@ -90,13 +90,24 @@ std::vector<FeatureRange> feature_ranges_of(const YAML::Node& node, const std::s
   return ranges;
 }
 
-BoosterSpec booster_spec(const YAML::Node& node, const std::string& type, const std::string& where) {
-  BoosterSpec spec;
+ScorerSpec scorer_spec(const YAML::Node& node, const std::string& type, const std::string& where) {
+  ScorerSpec spec;
   if (node.IsScalar()) {
     spec.path = node.Scalar();
   } else if (node.IsMap()) {
-    spec.path = scalar(node, "booster", where, true);
+    // The kind is named by its file key (booster: FILE, table: FILE) or by kind: and that key.
+    spec.kind = scalar(node, "kind", where, false);
+    if (spec.kind.empty()) spec.kind = node["table"] ? "table" : "xgboost";
+    if (!valid_scorer_kind(spec.kind))
+      throw Error(fmt::format("{}: kind '{}' is unknown (kinds: {})", where, spec.kind, scorer_kinds()));
+    const char* file_key = spec.kind == "xgboost" ? "booster" : spec.kind.c_str();
+    for (const char* key : {"booster", "table"})
+      if (node[key] && std::string(key) != file_key)
+        throw Error(fmt::format("{}: a scorer of kind {} reads '{}: FILE', not '{}'", where, spec.kind, file_key, key));
+    spec.path = scalar(node, file_key, where, true);
     spec.transform = scalar(node, "transform", where, false);
+    if (spec.kind != "xgboost" && !spec.transform.empty())
+      throw Error(fmt::format("{}: transform is for boosters; a {} holds the values themselves", where, spec.kind));
     if (spec.transform.empty()) spec.transform = "none";
     if (!valid_transform(spec.transform))
       throw Error(fmt::format("{}: transform '{}' is unknown (use none, log, log-per-mac, log-per-flop, "
@@ -112,11 +123,17 @@ BoosterSpec booster_spec(const YAML::Node& node, const std::string& type, const 
       if (spec.base_per_gflop < 0 || spec.base_per_mb < 0 || spec.base_per_kernel <= 0)
         throw Error(fmt::format("{}: base coefficients must be non-negative, per_kernel positive", where));
     }
-    if (const YAML::Node ranges = node["ranges"]) spec.ranges = feature_ranges_of(ranges, type, where);
+    if (const YAML::Node ranges = node["ranges"]) {
+      if (spec.kind != "xgboost")
+        throw Error(fmt::format("{}: ranges are for boosters; a {} scores only the configurations it holds", where,
+                                spec.kind));
+      spec.ranges = feature_ranges_of(ranges, type, where);
+    }
   } else {
-    throw Error(fmt::format("{}: expected a booster file name or {{booster: FILE, transform: log}}", where));
+    throw Error(fmt::format("{}: expected a booster file name, {{booster: FILE, transform: log}} or {{table: FILE}}",
+                            where));
   }
-  if (spec.path.empty()) throw Error(fmt::format("{}: the booster file name is empty", where));
+  if (spec.path.empty()) throw Error(fmt::format("{}: the {} file name is empty", where, spec.kind == "table" ? "table" : "booster"));
   return spec;
 }
 
@@ -144,7 +161,7 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
         throw Error(fmt::format("{}: kernel '{}' must map purposes to booster files", where, type));
       for (const auto& pv : kv.second) {
         std::string purpose = purpose_name(parse_purpose(pv.first.as<std::string>()));
-        e.kernels[type][purpose] = booster_spec(pv.second, type, fmt::format("{}: kernel '{}' {}", where, type, purpose));
+        e.kernels[type][purpose] = scorer_spec(pv.second, type, fmt::format("{}: kernel '{}' {}", where, type, purpose));
       }
     }
   }

@@ -230,7 +230,7 @@ CompositeFit fit_on(const std::vector<CompositeSample>& samples, const UnitTable
       if (round % 25 == 24) recompute_totals();  // no drift from the running updates
     }
     for (size_t i = 0; i < types.size(); ++i) {
-      BoosterSpec spec;
+      ScorerSpec spec;
       spec.transform = "log-ratio";
       spec.base_per_gflop = fit.kernels[i].base.per_gflop;
       spec.base_per_mb = fit.kernels[i].base.per_mb;
@@ -343,7 +343,7 @@ void check_samples(const std::vector<CompositeSample>& samples) {
 
 }  // namespace
 
-TrainedBooster TrainedBooster::adopt(void* handle, BoosterSpec spec) {
+TrainedBooster TrainedBooster::adopt(void* handle, ScorerSpec spec) {
   TrainedBooster b;
   b.handle_ = handle;
   b.spec_ = std::move(spec);

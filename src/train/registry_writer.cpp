@@ -98,8 +98,12 @@ std::vector<FeatureRange> feature_ranges(const std::vector<float>& rows, size_t 
   return ranges;
 }
 
-void emit_booster_spec(YAML::Emitter& e, const BoosterSpec& spec, const std::string& kernel_type) {
+void emit_booster_spec(YAML::Emitter& e, const ScorerSpec& spec, const std::string& kernel_type) {
   e << YAML::Flow << YAML::BeginMap;
+  if (spec.kind != "xgboost") {  // a table: its file, nothing else
+    e << YAML::Key << spec.kind << YAML::Value << spec.path << YAML::EndMap;
+    return;
+  }
   e << YAML::Key << "booster" << YAML::Value << spec.path;
   e << YAML::Key << "transform" << YAML::Value << spec.transform;
   if (spec.transform == "log-ratio")

@@ -89,7 +89,7 @@ TrainedBooster train_booster(const std::vector<float>& rows, size_t ncols, const
   bool needs_work = p.transform != "none" && p.transform != "log";
   if (needs_work && work.size() != targets.size())
     throw Error(fmt::format("training: transform {} needs every row's work", p.transform));
-  BoosterSpec spec;
+  ScorerSpec spec;
   spec.transform = p.transform;
   spec.base_per_gflop = base.per_gflop;
   spec.base_per_mb = base.per_mb;
