@@ -10,10 +10,16 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include "graph/folding.h"
+#include "graph/opsets.h"
+#include "graph/shape_rules.h"
 #include "test_util.h"
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <set>
 #include <random>
 #include <sstream>
 
@@ -183,10 +189,10 @@ struct Builder {
     op->set_domain("");
     op->set_version(opset);
   }
-  void input(const std::string& name, const Shape& dims) {
+  void input(const std::string& name, const Shape& dims, int32_t elem_type = 1) {
     auto* tt = m.mutable_graph()->add_input()->mutable_type()->mutable_tensor_type();
     m.mutable_graph()->mutable_input()->rbegin()->set_name(name);
-    tt->set_elem_type(1);
+    tt->set_elem_type(elem_type);
     for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
   }
   void weight(const std::string& name, const Shape& dims) {
@@ -201,6 +207,13 @@ struct Builder {
     t->set_data_type(7);
     t->add_dims(static_cast<int64_t>(values.size()));
     for (auto v : values) t->add_int64_data(v);
+  }
+  void floats(const std::string& name, const std::vector<float>& values) {
+    auto* t = m.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(1);
+    t->add_dims(static_cast<int64_t>(values.size()));
+    for (auto v : values) t->add_float_data(v);
   }
   onnx::NodeProto* node(const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
     auto* n = m.mutable_graph()->add_node();
@@ -567,6 +580,382 @@ TEST(ShapeInference, ForcedFastPathNamesTheNodeItDoesNotHandle) {
   }
   // Auto falls back to ONNX's inference and loads it.
   EXPECT_NO_THROW(deepen::load_onnx_bytes(bytes, "m.onnx", kAuto));
+}
+
+// ---- the shape-rule table (src/graph/shape_rules.cpp): every row has its parts, a one-node model
+// on which deepen's rule gives the expected shape and what ONNX's path gives, a fold case where it
+// folds, and a line in the docs.
+
+using Ints = std::vector<int64_t>;
+
+// A one-node model of an op: built at `opset`, output "y" of shape `expected`.
+struct RuleCase {
+  int64_t opset;
+  std::function<void(Builder&)> build;
+  Shape expected;
+};
+
+void unary_node(Builder& b, const std::string& op) {
+  b.input("x", {1, 3, 8, 8});
+  b.node(op, {"x"}, {"y"});
+}
+
+// Inputs of shapes {1,3,1,8} and {3,8,1}: they broadcast to {1,3,8,8}.
+void broadcast_node(Builder& b, const std::string& op) {
+  b.input("x", {1, 3, 1, 8});
+  b.weight("w", {3, 8, 1});
+  b.node(op, {"x", "w"}, {"y"});
+}
+
+void variadic_node(Builder& b, const std::string& op) {
+  b.input("x", {1, 3, 1, 8});
+  b.weight("w", {3, 8, 1});
+  b.weight("v", {8});
+  b.node(op, {"x", "w", "v"}, {"y"});
+}
+
+void reduce_node(Builder& b, const std::string& op) {
+  b.input("x", {1, 3, 8, 6});
+  auto* n = b.node(op, {"x"}, {"y"});
+  Builder::attr(n, "axes", Ints{2});
+  Builder::attr(n, "keepdims", int64_t{0});
+}
+
+std::map<std::string, RuleCase> rule_cases() {
+  std::map<std::string, RuleCase> cases;
+  const Shape same{1, 3, 8, 8}, broadcast{1, 3, 8, 8};
+  for (const char* op : {"Abs", "Ceil", "Cos", "Elu", "Exp", "Floor", "HardSigmoid", "Identity", "LeakyRelu", "Log",
+                         "Neg", "Reciprocal", "Relu", "Selu", "Sigmoid", "Sin", "Softplus", "Softsign", "Sqrt",
+                         "Tanh", "Softmax", "LogSoftmax", "Dropout", "Clip"})
+    cases[op] = {13, [op](Builder& b) { unary_node(b, op); }, same};
+  cases["Erf"] = {9, [](Builder& b) { unary_node(b, "Erf"); }, same};
+  cases["HardSwish"] = {14, [](Builder& b) { unary_node(b, "HardSwish"); }, same};
+  cases["LRN"] = {13, [](Builder& b) {
+                    unary_node(b, "LRN");
+                    Builder::attr(b.m.mutable_graph()->mutable_node(0), "size", int64_t{3});
+                  },
+                  same};
+  cases["Cast"] = {13, [](Builder& b) {
+                     unary_node(b, "Cast");
+                     Builder::attr(b.m.mutable_graph()->mutable_node(0), "to", int64_t{10});
+                   },
+                   same};
+  cases["PRelu"] = {13, [](Builder& b) {
+                      b.input("x", {1, 3, 8, 8});
+                      b.weight("slope", {3, 1, 1});
+                      b.node("PRelu", {"x", "slope"}, {"y"});
+                    },
+                    same};
+  for (const char* op : {"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater"})
+    cases[op] = {13, [op](Builder& b) { broadcast_node(b, op); }, broadcast};
+  for (const char* op : {"Max", "Min", "Sum", "Mean"})
+    cases[op] = {13, [op](Builder& b) { variadic_node(b, op); }, broadcast};
+  cases["Where"] = {13, [](Builder& b) {
+                      b.input("c", {8, 1}, 9);
+                      b.input("x", {1, 3, 1, 8});
+                      b.weight("w", {8});
+                      b.node("Where", {"c", "x", "w"}, {"y"});
+                    },
+                    broadcast};
+  cases["BatchNormalization"] = {13, [](Builder& b) {
+                                   b.input("x", {1, 3, 8, 8});
+                                   for (const char* p : {"scale", "bias", "mean", "var"}) b.weight(p, {3});
+                                   b.node("BatchNormalization", {"x", "scale", "bias", "mean", "var"}, {"y"});
+                                 },
+                                 same};
+  cases["InstanceNormalization"] = {13, [](Builder& b) {
+                                      b.input("x", {1, 3, 8, 8});
+                                      b.weight("scale", {3});
+                                      b.weight("bias", {3});
+                                      b.node("InstanceNormalization", {"x", "scale", "bias"}, {"y"});
+                                    },
+                                    same};
+  cases["Conv"] = {13, [](Builder& b) {
+                     b.input("x", {1, 3, 8, 8});
+                     b.weight("w", {4, 3, 3, 3});
+                     b.weight("bias", {4});
+                     b.node("Conv", {"x", "w", "bias"}, {"y"});
+                   },
+                   {1, 4, 6, 6}};
+  for (const char* op : {"MaxPool", "AveragePool"})
+    cases[op] = {13, [op](Builder& b) {
+                   unary_node(b, op);
+                   Builder::attr(b.m.mutable_graph()->mutable_node(0), "kernel_shape", Ints{2, 2});
+                   Builder::attr(b.m.mutable_graph()->mutable_node(0), "strides", Ints{2, 2});
+                 },
+                 {1, 3, 4, 4}};
+  for (const char* op : {"GlobalAveragePool", "GlobalMaxPool"})
+    cases[op] = {13, [op](Builder& b) { unary_node(b, op); }, {1, 3, 1, 1}};
+  cases["Gemm"] = {13, [](Builder& b) {
+                     b.input("x", {2, 5});
+                     b.weight("w", {4, 5});
+                     b.weight("bias", {4});
+                     Builder::attr(b.node("Gemm", {"x", "w", "bias"}, {"y"}), "transB", int64_t{1});
+                   },
+                   {2, 4}};
+  cases["MatMul"] = {13, [](Builder& b) {
+                       b.input("x", {2, 3, 5});
+                       b.weight("w", {5, 4});
+                       b.node("MatMul", {"x", "w"}, {"y"});
+                     },
+                     {2, 3, 4}};
+  cases["Reshape"] = {13, [](Builder& b) {
+                        b.input("x", {1, 3, 8, 8});
+                        b.ints("shape", {0, -1});
+                        b.node("Reshape", {"x", "shape"}, {"y"});
+                      },
+                      {1, 192}};
+  cases["Flatten"] = {13, [](Builder& b) {
+                        unary_node(b, "Flatten");
+                        Builder::attr(b.m.mutable_graph()->mutable_node(0), "axis", int64_t{2});
+                      },
+                      {3, 64}};
+  cases["Transpose"] = {13, [](Builder& b) {
+                          b.input("x", {1, 3, 8, 4});
+                          Builder::attr(b.node("Transpose", {"x"}, {"y"}), "perm", Ints{0, 2, 3, 1});
+                        },
+                        {1, 8, 4, 3}};
+  cases["Squeeze"] = {13, [](Builder& b) {
+                        b.input("x", {1, 3, 1, 8});
+                        b.ints("axes", {-2});
+                        b.node("Squeeze", {"x", "axes"}, {"y"});
+                      },
+                      {1, 3, 8}};
+  cases["Unsqueeze"] = {13, [](Builder& b) {
+                          b.input("x", {3, 8});
+                          b.ints("axes", {0, 3});
+                          b.node("Unsqueeze", {"x", "axes"}, {"y"});
+                        },
+                        {1, 3, 8, 1}};
+  cases["Expand"] = {13, [](Builder& b) {
+                       b.input("x", {3, 1});
+                       b.ints("shape", {2, 1, 4});
+                       b.node("Expand", {"x", "shape"}, {"y"});
+                     },
+                     {2, 3, 4}};
+  cases["Tile"] = {13, [](Builder& b) {
+                     b.input("x", {1, 3, 2, 2});
+                     b.ints("repeats", {1, 1, 2, 3});
+                     b.node("Tile", {"x", "repeats"}, {"y"});
+                   },
+                   {1, 3, 4, 6}};
+  cases["Slice"] = {13, [](Builder& b) {
+                      b.input("x", {1, 3, 8, 8});
+                      b.ints("starts", {1, -1});
+                      b.ints("ends", {3, 0});
+                      b.ints("axes", {1, 3});
+                      b.ints("steps", {1, -2});
+                      b.node("Slice", {"x", "starts", "ends", "axes", "steps"}, {"y"});
+                    },
+                    {1, 2, 8, 4}};
+  cases["Split"] = {13, [](Builder& b) {
+                      b.input("x", {1, 4, 8, 8});
+                      b.ints("split", {3, 1});
+                      Builder::attr(b.node("Split", {"x", "split"}, {"y", "z"}), "axis", int64_t{1});
+                    },
+                    {1, 3, 8, 8}};
+  cases["Concat"] = {13, [](Builder& b) {
+                       b.input("x", {1, 3, 8, 8});
+                       b.weight("w", {1, 2, 8, 8});
+                       Builder::attr(b.node("Concat", {"x", "w"}, {"y"}), "axis", int64_t{-3});
+                     },
+                     {1, 5, 8, 8}};
+  cases["Gather"] = {13, [](Builder& b) {
+                       b.input("x", {1, 3, 8, 8});
+                       b.ints("idx", {0, 2});
+                       Builder::attr(b.node("Gather", {"x", "idx"}, {"y"}), "axis", int64_t{1});
+                     },
+                     {1, 2, 8, 8}};
+  cases["Pad"] = {13, [](Builder& b) {
+                    b.input("x", {1, 3, 8, 8});
+                    b.ints("pads", {0, 0, 1, 2, 0, 0, 1, 0});
+                    b.node("Pad", {"x", "pads"}, {"y"});
+                  },
+                  {1, 3, 10, 10}};
+  for (const char* op : {"ReduceL2", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd"})
+    cases[op] = {13, [op](Builder& b) { reduce_node(b, op); }, {1, 3, 6}};
+  cases["ReduceSum"] = {13, [](Builder& b) {
+                          b.input("x", {1, 3, 8, 6});
+                          b.ints("axes", {2, 3});
+                          b.node("ReduceSum", {"x", "axes"}, {"y"});
+                        },
+                        {1, 3, 1, 1}};
+  cases["Resize"] = {13, [](Builder& b) {
+                       b.input("x", {1, 3, 8, 8});
+                       b.weight("roi", {0});
+                       b.weight("scales", {0});
+                       b.ints("sizes", {1, 3, 16, 12});
+                       b.node("Resize", {"x", "roi", "scales", "sizes"}, {"y"});
+                     },
+                     {1, 3, 16, 12}};
+  cases["Upsample"] = {9, [](Builder& b) {
+                         b.input("x", {1, 3, 8, 8});
+                         b.floats("scales", {1, 1, 2, 1.5f});
+                         b.node("Upsample", {"x", "scales"}, {"y"});
+                       },
+                       {1, 3, 16, 12}};
+  cases["Constant"] = {13, [](Builder& b) {
+                         b.input("x", {1, 3, 8, 8});
+                         Builder::attr(b.node("Constant", {}, {"shape"}), "value_ints", Ints{1, -1});
+                         b.node("Reshape", {"x", "shape"}, {"y"});
+                       },
+                       {1, 192}};
+  cases["Shape"] = {13, [](Builder& b) { unary_node(b, "Shape"); }, {4}};
+  return cases;
+}
+
+std::string model_of(const RuleCase& c, int64_t opset) {
+  Builder b(opset);
+  c.build(b);
+  return b.bytes("y");
+}
+
+TEST(ShapeRules, EveryRowHasAnOpASaneOpsetRangeAndAFunction) {
+  std::set<std::string_view> seen;
+  for (const auto& row : deepen::shape_rules()) {
+    EXPECT_FALSE(row.op.empty());
+    EXPECT_TRUE(seen.insert(row.op).second) << row.op << " has two rows";
+    EXPECT_LE(deepen::kMinOpset, row.since) << row.op;
+    EXPECT_LE(row.since, row.until) << row.op;
+    EXPECT_LE(row.until, deepen::kMaxOpset) << row.op;
+    EXPECT_TRUE(row.infer || row.fold) << row.op << " has neither an infer nor a fold function";
+    EXPECT_EQ(deepen::find_shape_rule(row.op), &row) << row.op;
+  }
+  EXPECT_GT(seen.size(), 50u);
+  EXPECT_EQ(deepen::find_shape_rule("NonZero"), nullptr);
+  EXPECT_EQ(deepen::find_shape_rule("relu"), nullptr);  // op types are case-sensitive
+}
+
+// Every infer row on its one-node model: deepen's own inference takes it, gives the expected
+// shape and exactly what ONNX's path gives; at an opset outside the row's range it declines.
+TEST(ShapeRules, EveryInferRowGivesTheShapeOfItsOneNodeModel) {
+  const auto cases = rule_cases();
+  for (const auto& row : deepen::shape_rules()) {
+    if (!row.infer) continue;
+    const std::string op(row.op);
+    auto it = cases.find(op);
+    if (it == cases.end()) {
+      ADD_FAILURE() << op << " has a row but no case in rule_cases()";
+      continue;
+    }
+    const RuleCase& c = it->second;
+    if (c.opset < row.since || c.opset > row.until) {
+      ADD_FAILURE() << op << ": its case's opset " << c.opset << " is outside the row's range";
+      continue;
+    }
+    const std::string bytes = model_of(c, c.opset);
+    try {
+      Graph g = deepen::load_onnx_bytes(bytes, "model.onnx", kDeepen);
+      EXPECT_EQ(describe(g.tensor(g.outputs[0]).shape), describe(c.expected)) << op;
+    } catch (const deepen::Error& e) {
+      ADD_FAILURE() << op << ": " << e.what();
+    }
+    expect_fast_and_same(bytes, op);
+    if (row.since > deepen::kMinOpset) {
+      const std::string answer = outcome(model_of(c, row.since - 1), kDeepen);
+      EXPECT_NE(answer.find("does not exist in opset " + std::to_string(row.since - 1)), std::string::npos)
+          << op << ": " << answer;
+    }
+    if (row.until < deepen::kMaxOpset) {
+      const std::string answer = outcome(model_of(c, row.until + 1), kDeepen);
+      EXPECT_NE(answer.find("is deprecated in this opset"), std::string::npos) << op << ": " << answer;
+    }
+  }
+  for (const auto& [op, c] : cases) {
+    const deepen::OpRule* row = deepen::find_shape_rule(op);
+    EXPECT_TRUE(row && row->infer) << op << " has a case but no infer row";
+  }
+}
+
+// A fold case: the node's inputs' values (and shapes), and the values of its output.
+struct FoldCase {
+  std::vector<std::string> inputs;
+  std::map<std::string, Ints> values;
+  std::map<std::string, deepen::AttrValue> attrs;
+  Ints expected;
+  std::map<std::string, Shape> shapes;
+};
+
+std::map<std::string, FoldCase> fold_cases() {
+  std::map<std::string, FoldCase> cases;
+  for (const char* op : {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze"})
+    cases[op] = {{"a", "s"}, {{"a", {3, 4}}, {"s", {-1}}}, {}, {3, 4}, {}};
+  cases["Cast"] = {{"a"}, {{"a", {1, 2}}}, {{"to", int64_t{7}}}, {1, 2}, {}};
+  cases["Add"] = {{"a", "b"}, {{"a", {1, 2}}, {"b", {10}}}, {}, {11, 12}, {}};
+  cases["Sub"] = {{"a", "b"}, {{"a", {5}}, {"b", {1, 2}}}, {}, {4, 3}, {}};
+  cases["Mul"] = {{"a", "b"}, {{"a", {2, 3}}, {"b", {4}}}, {}, {8, 12}, {}};
+  cases["Div"] = {{"a", "b"}, {{"a", {7, -9}}, {"b", {2}}}, {}, {3, -4}, {}};
+  cases["Equal"] = {{"a", "b"}, {{"a", {1, 2}}, {"b", {2}}}, {}, {0, 1}, {}};
+  cases["Where"] = {{"c", "a", "b"}, {{"c", {1, 0}}, {"a", {5}}, {"b", {6, 7}}}, {}, {5, 7}, {}};
+  cases["Transpose"] = {{"a"}, {{"a", {1, 2, 3, 4, 5, 6}}}, {}, {1, 4, 2, 5, 3, 6}, {{"a", {2, 3}}}};
+  cases["Slice"] = {{"a", "s", "e"}, {{"a", {10, 20, 30, 40}}, {"s", {1}}, {"e", {3}}}, {}, {20, 30}, {}};
+  cases["Concat"] = {{"a", "b"}, {{"a", {1}}, {"b", {2, 3}}}, {{"axis", int64_t{0}}}, {1, 2, 3}, {}};
+  cases["Gather"] = {{"a", "i"}, {{"a", {10, 20, 30}}, {"i", {-1, 0}}}, {}, {30, 10}, {}};
+  cases["Constant"] = {{}, {}, {{"value_ints", Ints{4, 5}}}, {4, 5}, {}};
+  cases["ConstantOfShape"] = {{"d"}, {{"d", {2, 2}}}, {{"value", Ints{7}}}, {7, 7, 7, 7}, {}};
+  return cases;
+}
+
+// Every fold row computes its case's values through evaluate_ints (the folding's entry), and a
+// row without a fold computes none.
+TEST(ShapeRules, EveryFoldRowFoldsItsCase) {
+  const auto cases = fold_cases();
+  for (const auto& row : deepen::shape_rules()) {
+    const std::string op(row.op);
+    auto it = cases.find(op);
+    if (!row.fold) {
+      EXPECT_EQ(it, cases.end()) << op << " has a fold case but no fold function";
+      continue;
+    }
+    if (it == cases.end()) {
+      ADD_FAILURE() << op << " has a fold function but no case in fold_cases()";
+      continue;
+    }
+    const FoldCase& c = it->second;
+    deepen::Node node;
+    node.name = op + "_node";
+    node.op = op;
+    node.inputs = c.inputs;
+    node.outputs = {"out"};
+    node.attrs = c.attrs;
+    auto lookup = [&](const std::string& name) -> const Ints* {
+      auto v = c.values.find(name);
+      return v == c.values.end() ? nullptr : &v->second;
+    };
+    auto shapes = [&](const std::string& name) -> const Shape* {
+      auto s = c.shapes.find(name);
+      return s == c.shapes.end() ? nullptr : &s->second;
+    };
+    auto values = deepen::evaluate_ints(node, lookup, shapes);
+    ASSERT_TRUE(values.has_value()) << op;
+    EXPECT_EQ(describe(*values), describe(c.expected)) << op;
+    // Without the values of its inputs nothing folds.
+    if (!c.inputs.empty()) {
+      EXPECT_FALSE(deepen::evaluate_ints(node, [](const std::string&) -> const Ints* { return nullptr; }, shapes))
+          << op;
+    }
+  }
+}
+
+// The docs list of supported ops (docs/how-it-works.md#operators-deepen-infers) is the table.
+TEST(ShapeRules, DocsListIsTheTable) {
+  std::vector<std::string> expected;
+  for (const auto& row : deepen::shape_rules())
+    expected.push_back("| `" + std::string(row.op) + "` | " + std::to_string(row.since) + " to " +
+                       std::to_string(row.until) + " | " + (row.infer ? "yes" : "no") + " | " +
+                       (row.fold ? "yes" : "no") + " |");
+  std::istringstream page(read_file(std::string(DEEPEN_TESTS_DIR) + "/../docs/how-it-works.md"));
+  std::vector<std::string> listed;
+  bool in_section = false;
+  for (std::string line; std::getline(page, line);) {
+    if (line.rfind("#", 0) == 0) in_section = line == "## Operators deepen infers";
+    else if (in_section && line.rfind("| `", 0) == 0) listed.push_back(line);
+  }
+  std::string want;
+  for (const auto& l : expected) want += l + "\n";
+  std::string have;
+  for (const auto& l : listed) have += l + "\n";
+  EXPECT_EQ(have, want) << "the table in docs/how-it-works.md should read:\n" << want;
 }
 
 }  // namespace

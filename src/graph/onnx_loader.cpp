@@ -4,6 +4,7 @@
 
 #include "graph/folding.h"
 #include "graph/onnx_shape_inference.h"
+#include "graph/opsets.h"
 #include "graph/payload_stripper.h"
 #include "graph/shape_inference.h"
 
@@ -33,8 +34,6 @@
 namespace deepen {
 namespace {
 
-constexpr int64_t kMinOpset = 7;
-constexpr int64_t kMaxOpset = 17;
 constexpr size_t kMaxIntValues = 64;  // integer constants larger than this are weights, not shapes
 
 bool known_elem_type(int32_t t) { return t >= 1 && t <= 16 && t != 8; /* 8 = STRING */ }

@@ -3,7 +3,8 @@
 // them, without ONNX's schema registry (whose one-time set-up costs more than the rest of a
 // `deepen predict`). It is exact or it declines: a node it does not handle exactly (an unknown
 // op, an argument that is not constant, an attribute it does not know, inconsistent shapes)
-// makes it give up with the reason, and the loader then runs ONNX's inference instead.
+// makes it give up with the reason, and the loader then runs ONNX's inference instead. Each op's
+// rule is a row of the shape-rule table (shape_rules.h); this is the driver that walks the graph.
 #pragma once
 
 #include <deepen/graph.h>
