@@ -6,6 +6,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libyaml-cpp-dev libxgboost-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libopencv-dnn-dev
+  libcairo2-dev  # the charts of eval --plot and check --chart (SVG, PNG, PDF)
   clang libclang-rt-14-dev
   python3 groff-base  # the man page (written by python3, checked by groff); the manual's examples and deepen check's JUnit XML are checked by Python
   python3-dev pybind11-dev python3-pytest  # the Python module and its tests

@@ -403,6 +403,35 @@ TEST_F(Check, UpdateBaselineAcceptsTheChange) {
   EXPECT_EQ(read_text(baseline_), p.out);
 }
 
+// --chart: baseline against now per model, in the format the extension names; a bad extension is
+// refused before anything is predicted or written.
+TEST_F(Check, ChartIsDrawnInTheFormatOfItsExtension) {
+  json j = baseline();
+  entry(j, "mobilenetv1.onnx")["energy_mj"] = entry(j, "mobilenetv1.onnx")["energy_mj"].get<double>() / 1.25;
+  set_baseline(j);
+  const std::string svg = out_.file("chart.svg"), png = out_.file("chart.png"), pdf = out_.file("chart.pdf");
+  CliResult r = check({"--max-increase", "5%", "--chart", svg});
+  EXPECT_EQ(r.exit_code, kCheckFailed) << r.out << r.err;
+  const std::string text = read_text(svg);
+  EXPECT_NE(text.find("<title>deepen check: energy (mJ) by stub 2.0</title>"), std::string::npos);
+  EXPECT_NE(text.find(">mobilenetv1.onnx</text>"), std::string::npos);
+  EXPECT_NE(text.find(">+25.0%, fails: increase</text>"), std::string::npos);
+  EXPECT_NE(text.find(">check FAILED: 2 ok, 1 fail</text>"), std::string::npos);
+  EXPECT_EQ(check({"--max-increase", "30%", "--budget", "100mJ", "--chart", png}).exit_code, 0);
+  EXPECT_EQ(read_text(png).substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_EQ(check({"--max-increase", "30%", "--chart", pdf}).exit_code, 0);
+  EXPECT_EQ(read_text(pdf).rfind("%PDF-", 0), 0u);
+
+  const std::string jpg = out_.file("chart.jpg");
+  CliResult bad = check({"--chart", jpg, "--junit", out_.file("junit.xml")});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--chart " + jpg + ": the file must end in .svg, .png or .pdf"), std::string::npos)
+      << bad.err;
+  EXPECT_EQ(bad.out, "");
+  EXPECT_FALSE(fs::exists(jpg));
+  EXPECT_FALSE(fs::exists(out_.file("junit.xml")));
+}
+
 // The JUnit report, read back by a real XML parser (Python's), with names XML must escape.
 TEST_F(Check, JUnitParsesWithOneTestcasePerModel) {
   if (std::system("python3 -c 'import xml.etree.ElementTree' >/dev/null 2>&1") != 0)

@@ -129,22 +129,6 @@ TEST(Evaluate, ModelsCsvNamesOnnxFilesRelativeToIt) {
   EXPECT_THROW(evaluate_models(p, Purpose::Energy, no_col), Error);
 }
 
-TEST(Plot, SvgHasPointsBandAndAxes) {
-  std::vector<EvalPoint> pts = {{"conv", 0.01, 0.011, "trained"}, {"conv", 10, 9, "trained"},
-                                {"conv", 1, 2, "fallback"},       {"conv", 1, NAN, "uncovered"}};
-  std::string svg = plot_svg(pts, "t <&>", "mJ");
-  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
-  EXPECT_NE(svg.find("band: ±10%"), std::string::npos);
-  EXPECT_NE(svg.find("measured (mJ)"), std::string::npos);
-  EXPECT_NE(svg.find("t &lt;&amp;&gt;"), std::string::npos);
-  size_t circles = 0;
-  for (size_t at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1)) ++circles;
-  EXPECT_EQ(circles, 3u);
-  std::string png = plot_png(pts, "t", "mJ");
-  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
-  EXPECT_EQ(png.substr(png.size() - 8, 4), "IEND");
-}
-
 TEST(EvalCli, TableJsonCsvAndPlot) {
   TrainedFixture t;
   std::string test = t.dir.write("test.csv", generated_csv(100, 55, true));
@@ -154,7 +138,11 @@ TEST(EvalCli, TableJsonCsvAndPlot) {
   EXPECT_NE(r.out.find("conv-bn-relu"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\nall "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("MAPE%"), std::string::npos) << r.out;
-  EXPECT_EQ(read_file(t.dir.file("plot.svg")).rfind("<svg", 0), 0u);
+  const std::string svg = read_file(t.dir.file("plot.svg"));
+  EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
+  EXPECT_NE(svg.find("<title>gen "), std::string::npos);
+  EXPECT_NE(svg.find(">measured energy (mJ)</text>"), std::string::npos);
+  EXPECT_NE(svg.find("% within ±10%, MAPE "), std::string::npos);
 
   RunResult j = run_deepen(
       fmt::format("eval -p gen --purpose energy -d {} --predictors {} --format json", test, t.registry));
@@ -168,9 +156,17 @@ TEST(EvalCli, TableJsonCsvAndPlot) {
                                          t.dir.file("p.png")));
   EXPECT_EQ(png.exit_code, 0) << png.out;
   EXPECT_EQ(read_file(t.dir.file("p.png")).substr(1, 3), "PNG");
+  RunResult pdf = run_deepen(fmt::format("eval -p gen -d {} --predictors {} --plot {}", test, t.registry,
+                                         t.dir.file("p.PDF")));
+  EXPECT_EQ(pdf.exit_code, 0) << pdf.out;
+  EXPECT_EQ(read_file(t.dir.file("p.PDF")).rfind("%PDF-", 0), 0u);
   RunResult gif = run_deepen(fmt::format("eval -p gen -d {} --predictors {} --plot {}", test, t.registry,
                                          t.dir.file("p.gif")));
   EXPECT_EQ(gif.exit_code, 2) << gif.out;
+  EXPECT_NE(gif.out.find("--plot " + t.dir.file("p.gif") + ": the file must end in .svg, .png or .pdf"),
+            std::string::npos)
+      << gif.out;
+  EXPECT_FALSE(std::filesystem::exists(t.dir.file("p.gif")));
   RunResult latency = run_deepen(fmt::format("eval -p gen --purpose latency -d {} --predictors {}", test, t.registry));
   EXPECT_EQ(latency.exit_code, 2) << latency.out;  // the data has no latency_ms column
   EXPECT_NE(latency.out.find("latency_ms"), std::string::npos) << latency.out;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <deepen/kernels.h>
+#include <deepen/plot.h>
 #include <deepen/predict.h>
 #include <deepen/schema.h>
 
@@ -431,9 +432,12 @@ std::vector<Kernel> kernels_from_rows(const std::vector<DatasetRow>& rows);
 
 // ---- Plot ------------------------------------------------------------------------------------
 
-// Predicted against measured on log-log axes with the ±10% band, as SVG or PNG text/bytes.
-std::string plot_svg(const std::vector<EvalPoint>& points, const std::string& title, const std::string& unit);
-std::string plot_png(const std::vector<EvalPoint>& points, const std::string& title, const std::string& unit);
+// What `deepen eval --plot` draws with draw_accuracy_plot: every row of `result`, titled with the
+// predictor, its version, the purpose and the accuracy (share within ±10%, MAPE, n; held-out and
+// in-sample rows apart when there are in-sample ones). `data` says what was evaluated, e.g.
+// "kernels of test.csv".
+AccuracyPlot eval_plot(const EvalResult& result, const PredictorEntry& predictor, Purpose purpose,
+                       const std::string& data);
 
 // ---- DeepEn2023 import -----------------------------------------------------------------------
 

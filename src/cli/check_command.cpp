@@ -3,6 +3,7 @@
 #include <deepen/check.h>
 #include <deepen/error.h>
 #include <deepen/output_file.h>
+#include <deepen/plot.h>
 #include <deepen/predict.h>
 #include <deepen/report.h>
 
@@ -20,7 +21,7 @@ struct CheckFlags {
   std::string predictor, version, purpose = "energy", format = "table", output, predictors;
   std::vector<std::string> modelpaths;
   std::vector<std::string> input_shapes;
-  std::string baseline, max_increase, budget, budget_file, min_coverage, junit;
+  std::string baseline, max_increase, budget, budget_file, min_coverage, junit, chart;
   bool update_baseline = false, no_fallback = false;
 };
 
@@ -37,6 +38,8 @@ int run_check_command(const CheckFlags& f) {
   options.min_coverage = parse_min_coverage(f.min_coverage);
   options.accept_baseline = f.update_baseline;
   for (const auto& spec : f.input_shapes) options.load.input_shapes.insert(parse_input_shape(spec));
+  PlotFormat chart_format = PlotFormat::Svg;
+  if (!f.chart.empty()) chart_format = plot_format_of(f.chart, "--chart");
   Budgets budgets;
   if (!f.budget.empty()) budgets = budget_for_all(f.budget, purpose);
   if (!f.budget_file.empty()) budgets = read_budget_file(f.budget_file, purpose);
@@ -71,6 +74,7 @@ int run_check_command(const CheckFlags& f) {
     write_check_junit(xml, result);
     write_file_atomically(f.junit, xml.str());
   }
+  if (!f.chart.empty()) write_file_atomically(f.chart, draw_check_chart(result, chart_format));
 
   const size_t errors = result.count(Verdict::Error);
   if (f.update_baseline) {
@@ -123,6 +127,8 @@ void add_check_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--output,-o", flags->output, "Write the output to FILE instead of standard output");
   cmd->add_option("--junit", flags->junit, "Also write a JUnit XML report to FILE (one testcase per model)");
+  cmd->add_option("--chart", flags->chart,
+                  "Also draw baseline against now per model to FILE.svg, FILE.png or FILE.pdf");
   cmd->add_flag("--update-baseline", flags->update_baseline,
                 "Accept the changes: rewrite --baseline with this run's predictions (budgets and --min-coverage "
                 "still hold)");

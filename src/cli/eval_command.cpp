@@ -25,14 +25,8 @@ std::string pct(double share) { return fmt::format("{:.1f}", 100 * share); }
 int run_eval(const EvalFlags& f) {
   Purpose purpose = parse_purpose(f.purpose);
   if (f.dataset.empty() == f.models.empty()) throw Error("give one of --dataset (kernels) or --models (whole models)");
-  std::string plot_ext;
-  if (!f.plot.empty()) {
-    auto dot = f.plot.rfind('.');
-    plot_ext = dot == std::string::npos ? "" : f.plot.substr(dot + 1);
-    std::transform(plot_ext.begin(), plot_ext.end(), plot_ext.begin(), ::tolower);
-    if (plot_ext != "svg" && plot_ext != "png")
-      throw Error(fmt::format("--plot {}: the file must end in .svg or .png", f.plot));
-  }
+  PlotFormat plot_format = PlotFormat::Svg;
+  if (!f.plot.empty()) plot_format = plot_format_of(f.plot, "--plot");
   Registry registry = load_registry(predictors_dir(f.predictors));
   Predictor predictor = Predictor::load(registry, f.predictor, f.version);
   std::string why;
@@ -147,9 +141,7 @@ int run_eval(const EvalFlags& f) {
   }
   emit(out.str(), f.output);
   if (!f.plot.empty()) {
-    std::string title = fmt::format("{} {}: {} ({})", predictor.entry().name, predictor.entry().version,
-                                    purpose_name(purpose), f.dataset.empty() ? "models" : "kernels");
-    write_file_atomically(f.plot, plot_ext == "svg" ? plot_svg(r.points, title, unit) : plot_png(r.points, title, unit));
+    write_file_atomically(f.plot, draw_accuracy_plot(eval_plot(r, predictor.entry(), purpose, what), plot_format));
   }
   return kExitOk;
 }
@@ -167,7 +159,7 @@ void add_eval_command(CLI::App& app, int& exit_code) {
                              "CSV of whole models: column model (ONNX file, relative to the CSV) and the measured "
                              "latency_ms, energy_mj or power_mw");
   ds->excludes(ms);
-  cmd->add_option("--plot", f->plot, "Draw predicted against measured (log-log, ±10% band) to FILE.svg or FILE.png");
+  cmd->add_option("--plot", f->plot, "Draw predicted against measured (log-log, ±10% band) to FILE.svg, FILE.png or FILE.pdf");
   cmd->add_option("--format,-f", f->format, "Output format")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
