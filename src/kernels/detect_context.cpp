@@ -1,6 +1,8 @@
 // The detection context's constructor and its longer helpers (see detect_context.h).
 #include "kernels/detect_context.h"
 
+#include "kernels/families.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -71,91 +73,8 @@ bool DetectContext::decomposed_hsigmoid(size_t div, std::vector<size_t>* nodes, 
 
 std::string DetectContext::normalise(size_t i) const {
   const Node& n = node(i);
-  const std::string_view op = n.op;  // compared with many literals: a view compares sizes first
-  if (op == "Conv") {
-    const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
-    if (!w || !w->shape_known || w->shape.size() != 4) return "other:Conv";
-    const Tensor* x = g_.find_tensor(n.inputs[0]);
-    int64_t group = n.attr_int("group", 1);
-    int64_t cin = (x && x->shape_known && x->shape.size() == 4) ? x->shape[1] : w->shape[1] * group;
-    if (group == 1) return "conv";
-    if (group == cin && w->shape[1] == 1) return "dwconv";
-    return "gconv";
-  }
-  if (op == "BatchNormalization") return "bn";
-  if (op == "Relu") return "relu";
-  if (op == "Clip") {
-    auto [lo, hi] = clip_bounds(n);
-    if (lo == 0.0 && hi == 6.0) return "relu6";
-    if (lo == 0.0 && std::isinf(hi)) return "relu";
-    return "other:Clip";
-  }
-  if (op == "HardSigmoid") return "hsigmoid";
-  if (op == "HardSwish") return "hswish";
-  if (op == "Sigmoid") return "sigmoid";
-  if (op == "Softmax" || op == "LogSoftmax") return "softmax";
-  if (op == "Tanh") return "tanh";
-  if (op == "LeakyRelu") return "leakyrelu";
-  if (op == "PRelu") return "prelu";
-  if (op == "Elu") return "elu";
-  if (op == "Sub") return "sub";
-  if (op == "Div") return "div";
-  if (op == "Add" || op == "Sum") return "add";
-  if (op == "Mul") return "mul";
-  if (op == "Gemm") return n.inputs.size() > 1 && is_const(n.inputs[1]) ? "fc" : "other:Gemm";
-  if (op == "MatMul") {
-    const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
-    if (w && w->is_constant && w->shape.size() == 2) return "fc";
-    const Tensor* a = g_.find_tensor(n.inputs[0]);
-    // Two activations (attention's Q K^T and A V): a batched matrix product.
-    return a && w && a->shape_known && w->shape_known && a->shape.size() >= 2 && w->shape.size() >= 2
-               ? "matmul"
-               : "other:MatMul";
-  }
-  if (op == "LayerNormalization") return "layernorm";
-  if (op == "MaxPool") return "maxpool";
-  if (op == "AveragePool") return "avgpool";
-  if (op == "GlobalAveragePool") return "global-avgpool";
-  if (op == "ReduceMean") {
-    auto axes = n.attr_ints("axes");
-    const Tensor* x = g_.find_tensor(n.inputs[0]);
-    if (x && x->shape.size() == 4 && axes.size() == 2) {
-      std::sort(axes.begin(), axes.end());
-      if ((axes[0] == 2 || axes[0] == -2) && (axes[1] == 3 || axes[1] == -1)) return "global-avgpool";
-      if (axes[0] == -2 && axes[1] == -1) return "global-avgpool";
-      if ((axes[0] == 1 || axes[0] == -3) && (axes[1] == 2 || axes[1] == -2)) return "global-avgpool";  // NHWC
-    }
-    // Mean over the tokens of a (batch, tokens, width) sequence: a transformer's average pooling.
-    if (x && x->shape.size() == 3 && axes.size() == 1 && (axes[0] == 1 || axes[0] == -2)) return "global-avgpool";
-    return "other:ReduceMean";
-  }
-  // The kernels below need shapes that a model may leave open; without them they stay other:.
-  auto known = [&](size_t k, bool output = false) {
-    const auto& names = output ? n.outputs : n.inputs;
-    const Tensor* t = k < names.size() ? g_.find_tensor(names[k]) : nullptr;
-    return t && t->shape_known;
-  };
-  if (op == "ConvTranspose") {
-    const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
-    return known(0) && known(0, true) && w && w->shape_known && w->shape.size() == 4 ? "convtranspose"
-                                                                                    : "other:ConvTranspose";
-  }
-  if (op == "Resize" || op == "Upsample") return known(0) && known(0, true) ? "resize" : "other:" + n.op;
-  if (op == "LSTM" || op == "GRU") {
-    const Tensor* x = g_.find_tensor(n.inputs[0]);
-    const Tensor* w = n.inputs.size() > 1 ? g_.find_tensor(n.inputs[1]) : nullptr;
-    bool plain = x && w && x->shape_known && w->shape_known && x->shape.size() == 3 && w->shape.size() == 3 &&
-                 n.attr_int("layout", 0) == 0;
-    return plain ? (op == "LSTM" ? "lstm" : "gru") : "other:" + n.op;
-  }
-  // A constant index into an activation (x[:, 0], x[:, -1]) selects part of it, as a Slice does.
-  if (op == "Gather" && n.inputs.size() == 2 && is_const(n.inputs[1]) && !is_const(n.inputs[0]) && known(0) &&
-      known(0, true))
-    return "slice";
-  if (op == "Concat") return "concat";
-  if (op == "Split") return "split";
-  if (op == "Slice") return "slice";
-  if (op == "Pad") return "pad";
+  for (const KernelFamily* family : families_of_op(n.op))
+    if (!family->accepts || family->accepts(*this, n)) return family->schema.family;
   if (is_layout_op(n.op)) return n.op;
   return "other:" + n.op;
 }

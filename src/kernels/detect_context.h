@@ -102,8 +102,8 @@ class DetectContext {
   // Add(x, 3) -> Clip(0, 6) | Relu6 -> Div(6) | Mul(1/6) ending at node `div`: a decomposed
   // hard-sigmoid. Sets its nodes and x.
   bool decomposed_hsigmoid(size_t div, std::vector<size_t>* nodes, std::string* x) const;
-  // The normalised op of a single node: conv, dwconv, bn, relu6, ..., a layout op's own name, or
-  // "other:Op".
+  // The normalised op of a single node: the first family of the table (families.h) that takes it
+  // (conv, dwconv, bn, relu6, ...), else a layout op's own name, else "other:Op".
   std::string normalise(size_t i) const;
 
   // ---- units
