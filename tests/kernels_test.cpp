@@ -8,11 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/families.h"
+#include "kernels/matchers/matchers.h"
 #include "test_util.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 using deepen::test::model;
@@ -231,6 +234,50 @@ TEST(Features, MissingOrBadConfigFieldIsAnError) {
   c.set("stride", 0);
   EXPECT_THROW(deepen::kernel_features("conv-bn-relu", c), deepen::Error);
   EXPECT_THROW(deepen::kernel_features("other:Erf", c), deepen::Error);
+}
+
+// The table of kernel families (src/kernels/families.cpp) is what detection, features, work and
+// the schema all read: every row has all its parts, names its family once, is the public schema of
+// that name, and an ONNX op it lists leads back to it. A family that no ONNX op makes is a block
+// that a structural matcher makes.
+TEST(KernelFamilies, EveryRowHasItsParts) {
+  const auto& families = deepen::detect::kernel_families();
+  const auto& schemas = deepen::all_schemas();
+  ASSERT_EQ(families.size(), schemas.size());
+  std::string matcher_names;
+  for (const auto& m : deepen::detect::structural_matchers()) matcher_names += std::string(", ") + m.name + ",";
+  std::set<std::string> names;
+  for (size_t i = 0; i < families.size(); ++i) {
+    const auto& f = families[i];
+    SCOPED_TRACE(f.schema.family);
+    EXPECT_TRUE(names.insert(f.schema.family).second);
+    EXPECT_EQ(schemas[i].family, f.schema.family);
+    EXPECT_EQ(deepen::find_schema(f.schema.family), &schemas[i]);
+    EXPECT_EQ(deepen::detect::find_family(f.schema.family), &f);
+    EXPECT_EQ(deepen::kernel_type_problem(f.schema.family), "");
+    EXPECT_FALSE(f.schema.config_fields.empty());
+    EXPECT_FALSE(f.schema.feature_names.empty());
+    ASSERT_NE(f.schema.features, nullptr);
+    ASSERT_NE(f.config, nullptr);
+    ASSERT_NE(f.work, nullptr);
+    for (auto op : f.onnx_ops) {
+      const auto& candidates = deepen::detect::families_of_op(op);
+      EXPECT_NE(std::find(candidates.begin(), candidates.end(), &f), candidates.end()) << op;
+    }
+    if (f.onnx_ops.empty()) {
+      EXPECT_NE(matcher_names.find(", " + f.schema.family + ","), std::string::npos) << "no ONNX op and no matcher";
+    }
+    // Features and work from a config of the schema's fields.
+    deepen::KernelConfig c;
+    for (const auto& field : f.schema.config_fields) c.set(field, 4);
+    auto features = deepen::kernel_features(f.schema.family, c);
+    EXPECT_EQ(features.size(), f.schema.feature_names.size());
+    for (double v : features) EXPECT_TRUE(std::isfinite(v));
+    deepen::KernelWork w = deepen::kernel_work(f.schema.family, c);
+    EXPECT_GT(w.bytes, 0);
+    EXPECT_GE(w.flops, 2 * w.macs);
+  }
+  EXPECT_TRUE(deepen::detect::families_of_op("NoSuchOp").empty());
 }
 
 // --fusion-rules names the shipped sets as well as a file: "tflite" is the text of

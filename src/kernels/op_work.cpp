@@ -42,7 +42,7 @@ struct OpRule {
 };
 
 // An op that forms a kernel family (Relu, Softmax, a 2-D Conv, ...) is counted by the family's
-// formula (schema.cpp, kernel_work), which its boosters were trained with; its row here counts
+// formula (its row in families.cpp), which its boosters were trained with; its row here counts
 // it where no family applies (a 1-D Conv, a Clip that is not relu6, a Gemm of two activations);
 // its `weights` column applies to every kernel (node_weights).
 // clang-format off
