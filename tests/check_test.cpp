@@ -3,7 +3,6 @@
 // hand-written stump boosters; the JUnit output is read back by Python's XML parser.
 #include <deepen/check.h>
 #include <deepen/error.h>
-#include <deepen/schema.h>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -30,26 +29,10 @@ constexpr int kCheckFailed = 4;
 class Check : public ::testing::Test {
  protected:
   void SetUp() override {
-    size_t n = deepen::find_schema("conv-bn-relu")->feature_names.size();
     // energy: 1 mJ for a conv-bn-relu of hw < 20, e mJ otherwise; the other kernel types fall
     // back to the roofline, so mobilenetv1 (depthwise convs) is not fully covered.
-    write_text(reg_.file("stub/energy.json"), deepen::test::stump_booster_json(n, 0, 20, 0.0, 1.0));
-    write_text(reg_.file("stub/latency.json"), deepen::test::stump_booster_json(n, 0, 1e9, 2.0, 2.0));
-    write_text(reg_.file("stub/rules.yaml"),
-               "chains:\n  - [conv, bn, relu]\n  - [conv, relu]\n  - [conv, relu6]\n  - [dwconv, relu]\n"
-               "  - [dwconv, relu6]\n  - [add, relu]\nsame_as:\n  conv-relu: conv-bn-relu\n  conv: conv-bn-relu\n"
-               "  conv-relu6: conv-bn-relu\n");
-    const std::string entry = R"(
-  device: Test device
-  purposes: [energy, latency, power]
-  fusion_rules: rules.yaml
-  kernels:
-    conv-bn-relu:
-      energy: {booster: energy.json, transform: log}
-      latency: latency.json
-)";
-    write_text(reg_.file("predictors.yaml"), "- name: stub\n  version: 1.0" + entry +
-                                                 "- name: stub\n  version: 2.0\n  folder: stub" + entry);
+    deepen::test::write_stub_registry(reg_, deepen::test::stub_entry("1.0", true) +
+                                                deepen::test::stub_entry("2.0", true, "  folder: stub\n"));
     for (const char* m : {"mobilenetv1.onnx", "resnet_basic.onnx", "squeezenet_fire.onnx"})
       fs::copy_file(deepen::test::model(m), models_.file(m));
     baseline_ = out_.file("baseline.json");

@@ -25,39 +25,15 @@ class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
     std::filesystem::current_path(DEEPEN_SOURCE_DIR);  // model paths in outputs are relative
-    size_t n = deepen::find_schema("conv-bn-relu")->feature_names.size();
     // energy: e^0 = 1 mJ for hw < 20, e^1 otherwise; latency 2 ms; conv-relu, conv and
     // conv-relu6 are scored as conv-bn-relu.
-    write_text(reg_.file("stub/energy.json"), deepen::test::stump_booster_json(n, 0, 20, 0.0, 1.0));
-    write_text(reg_.file("stub/latency.json"), deepen::test::stump_booster_json(n, 0, 1e9, 2.0, 2.0));
-    write_text(reg_.file("stub/garbage.ubj"), "\x01\x02 this is not a booster");
-    write_text(reg_.file("stub/rules.yaml"),
-               "chains:\n  - [conv, bn, relu]\n  - [conv, relu]\n  - [conv, relu6]\n  - [dwconv, relu]\n"
-               "  - [dwconv, relu6]\n  - [add, relu]\nsame_as:\n  conv-relu: conv-bn-relu\n  conv: conv-bn-relu\n"
-               "  conv-relu6: conv-bn-relu\n");
-    write_text(reg_.file("predictors.yaml"), R"(
-- name: stub
-  version: 1.0
-  device: Test device
-  framework: none
-  purposes: [energy]
-  fusion_rules: rules.yaml
-  kernels:
-    conv-bn-relu:
-      energy: {booster: energy.json, transform: log}
-  data: hand-written stumps
-  accuracy: {conv-bn-relu: {energy: {acc10: 1.0, mape: 0.0, n: 4, method: by construction}}}
-- name: stub
-  version: 2.0
-  device: Test device
-  framework: none
-  purposes: [energy, latency, power]
-  fusion_rules: rules.yaml
-  kernels:
-    conv-bn-relu:
-      energy: {booster: energy.json, transform: log}
-      latency: latency.json
-- name: enveloped
+    using deepen::test::stub_entry;
+    deepen::test::write_stub_registry(
+        reg_, stub_entry("1.0", false,
+                         "  data: hand-written stumps\n"
+                         "  accuracy: {conv-bn-relu: {energy: {acc10: 1.0, mape: 0.0, n: 4, "
+                         "method: by construction}}}\n") +
+                  stub_entry("2.0", true) + R"(- name: enveloped
   version: 1
   folder: stub
   device: Test device with a power envelope
@@ -81,6 +57,7 @@ class Cli : public ::testing::Test {
     conv-bn-relu:
       energy: garbage.ubj
 )");
+    write_text(reg_.file("stub/garbage.ubj"), "\x01\x02 this is not a booster");
   }
 
   CliResult deepen(std::vector<std::string> args) {

@@ -23,38 +23,11 @@ using deepen::test::write_text;
 
 namespace {
 
-size_t conv_features() { return deepen::find_schema("conv-bn-relu")->feature_names.size(); }
-
 // A registry with predictor "stub" 1.0 (energy: conv-bn-relu = e^0 = 1 mJ when hw < 20, else
 // e^1) and 2.0 (also latency: 2 ms for every conv), with conv-relu and conv scored as conv-bn-relu.
 void write_registry(const TempDir& dir) {
-  write_text(dir.file("stub/energy.json"), deepen::test::stump_booster_json(conv_features(), 0, 20, 0.0, 1.0));
-  write_text(dir.file("stub/latency.json"), deepen::test::stump_booster_json(conv_features(), 0, 1e9, 2.0, 2.0));
-  write_text(dir.file("stub/rules.yaml"),
-             "chains:\n  - [conv, bn, relu]\n  - [conv, relu]\n  - [conv, relu6]\n  - [dwconv, relu]\n"
-             "same_as:\n  conv-relu: conv-bn-relu\n  conv: conv-bn-relu\n  conv-relu6: conv-bn-relu\n");
-  write_text(dir.file("predictors.yaml"), R"(
-- name: stub
-  version: 1.0
-  device: Test device
-  framework: none
-  purposes: [energy]
-  fusion_rules: rules.yaml
-  kernels:
-    conv-bn-relu:
-      energy: {booster: energy.json, transform: log}
-  data: hand-written stumps
-- name: stub
-  version: 2.0
-  device: Test device
-  framework: none
-  purposes: [energy, latency, power]
-  fusion_rules: rules.yaml
-  kernels:
-    conv-bn-relu:
-      energy: {booster: energy.json, transform: log}
-      latency: latency.json
-)");
+  deepen::test::write_stub_registry(dir, deepen::test::stub_entry("1.0", false, "  data: hand-written stumps\n") +
+                                             deepen::test::stub_entry("2.0", true));
 }
 
 }  // namespace

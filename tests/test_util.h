@@ -1,6 +1,9 @@
 // Helpers shared by the tests: temporary folders, running the built CLI, and a tiny registry
-// whose boosters are hand-written stumps, so that predictions can be checked by hand.
+// whose boosters are hand-written stumps (the stub registry), so that predictions can be checked
+// by hand.
 #pragma once
+
+#include <deepen/schema.h>
 
 #include <array>
 #include <cstdio>
@@ -134,6 +137,44 @@ inline std::string stump_booster_json(int num_features, int feature, double thre
     << num_features << R"(","num_target":"1"},"objective":{"name":"reg:squarederror","reg_loss_param":)"
     << R"({"scale_pos_weight":"1"}}},"version":[1,7,4]})";
   return s.str();
+}
+
+// ---- The stub registry ------------------------------------------------------------------------
+// A registry whose numbers can be checked by hand: in its folder stub/,
+//   energy.json   a stump on the first conv-bn-relu feature (hw): 0 for hw < 20, 1 otherwise;
+//                 registered with transform: log, it gives e^0 = 1 mJ and e^1 mJ
+//   latency.json  2 ms for every conv-bn-relu
+//   rules.yaml    the fusion rules given (kStubRules unless a test needs others)
+// and predictors.yaml holding the entries given, usually made by stub_entry.
+
+// conv-bn-relu and the other chains a phone CPU runtime fuses; conv-relu, conv and conv-relu6
+// are scored as conv-bn-relu, so that one booster covers every conv.
+inline const char* const kStubRules =
+    "chains:\n  - [conv, bn, relu]\n  - [conv, relu]\n  - [conv, relu6]\n  - [dwconv, relu]\n"
+    "  - [dwconv, relu6]\n  - [add, relu]\nsame_as:\n  conv-relu: conv-bn-relu\n  conv: conv-bn-relu\n"
+    "  conv-relu6: conv-bn-relu\n";
+
+// An entry of predictor "stub" at `version` with the two boosters above: energy only, or
+// (with_latency) energy, latency and power. `more`: lines added to the entry, each indented by
+// two spaces and ended by a newline (folder: stub, data: ..., accuracy: ...).
+inline std::string stub_entry(const std::string& version, bool with_latency, const std::string& more = "") {
+  std::string entry = "- name: stub\n  version: " + version +
+                      "\n  device: Test device\n  framework: none\n  purposes: " +
+                      (with_latency ? "[energy, latency, power]" : "[energy]") +
+                      "\n  fusion_rules: rules.yaml\n  kernels:\n    conv-bn-relu:\n"
+                      "      energy: {booster: energy.json, transform: log}\n";
+  if (with_latency) entry += "      latency: latency.json\n";
+  return entry + more;
+}
+
+// Writes the stub's files into `dir` and `entries` as its predictors.yaml.
+inline void write_stub_registry(const TempDir& dir, const std::string& entries,
+                                const std::string& rules = kStubRules) {
+  const int n = static_cast<int>(find_schema("conv-bn-relu")->feature_names.size());
+  write_text(dir.file("stub/energy.json"), stump_booster_json(n, 0, 20, 0.0, 1.0));
+  write_text(dir.file("stub/latency.json"), stump_booster_json(n, 0, 1e9, 2.0, 2.0));
+  write_text(dir.file("stub/rules.yaml"), rules);
+  write_text(dir.file("predictors.yaml"), entries);
 }
 
 }  // namespace deepen::test

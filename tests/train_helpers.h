@@ -51,6 +51,18 @@ inline std::string generated_csv(size_t n, uint64_t seed, bool noise = false) {
   return csv;
 }
 
+// A request to train predictor `name` on `datasets` into the registry folder `predictors_dir`,
+// with the library's default parameters; device and framework both `device` (empty: unset).
+inline TrainRequest train_request(std::vector<std::string> datasets, const std::string& name,
+                                  const std::string& predictors_dir, const std::string& device = "x") {
+  TrainRequest q;
+  q.datasets = std::move(datasets);
+  q.name = name;
+  q.device = q.framework = device;
+  q.predictors_dir = predictors_dir;
+  return q;
+}
+
 // TempDir: a fresh folder removed at the end of the test (tests/test_util.h).
 using deepen::test::TempDir;
 

@@ -453,12 +453,8 @@ TEST(RegistryWriter, RefusesAnEntryThatDoesNotParse) {
 TEST(TrainPredictor, TrainRegisterPredictRoundTrip) {
   TempDir dir;
   std::string csv = dir.write("kernels.csv", generated_csv(300, 21, true));
-  TrainRequest q;
-  q.datasets = {csv};
-  q.name = "gen_device";
-  q.device = "a generated device";
+  TrainRequest q = train_request({csv}, "gen_device", dir.file("predictors"), "a generated device");
   q.framework = "none";
-  q.predictors_dir = dir.file("predictors");
   q.params = fast_params();
   q.params.transform = "log-ratio";
   std::vector<std::string> progress;
@@ -521,11 +517,7 @@ TEST(TrainPredictor, SeveralKernelTypesAndPurposes) {
                        8.0 * hw * hw * cin / 1e8 + 0.001);
   }
   TempDir dir;
-  TrainRequest q;
-  q.datasets = {dir.write("k.csv", csv)};
-  q.name = "multi";
-  q.device = q.framework = "x";
-  q.predictors_dir = dir.file("p");
+  TrainRequest q = train_request({dir.write("k.csv", csv)}, "multi", dir.file("p"));
   q.params.rounds = 100;
   TrainResult r = train_predictor(q);
   ASSERT_EQ(r.kernels.size(), 4u);
@@ -569,11 +561,7 @@ TEST(TrainPredictor, SeveralKernelTypesAndPurposes) {
 
 TEST(TrainPredictor, TuneRecordsTheChosenParameters) {
   TempDir dir;
-  TrainRequest q;
-  q.datasets = {dir.write("k.csv", generated_csv(60, 12, true))};
-  q.name = "tuned";
-  q.device = q.framework = "x";
-  q.predictors_dir = dir.file("p");
+  TrainRequest q = train_request({dir.write("k.csv", generated_csv(60, 12, true))}, "tuned", dir.file("p"));
   q.tune = true;
   TrainResult r = train_predictor(q);
   ASSERT_EQ(r.kernels.size(), 1u);
@@ -585,11 +573,7 @@ TEST(TrainPredictor, TuneRecordsTheChosenParameters) {
 TEST(TrainPredictor, SameSeedGivesByteIdenticalBoosterFiles) {
   TempDir dir;
   std::string csv = dir.write("kernels.csv", generated_csv(200, 4, true));
-  TrainRequest q;
-  q.datasets = {csv};
-  q.name = "a";
-  q.device = q.framework = "x";
-  q.predictors_dir = dir.file("p1");
+  TrainRequest q = train_request({csv}, "a", dir.file("p1"));
   q.params = fast_params();
   train_predictor(q);
   q.predictors_dir = dir.file("p2");
@@ -605,11 +589,7 @@ TEST(TrainPredictor, BadDatasetLeavesNothingBehind) {
   TempDir dir;
   std::string good = dir.write("good.csv", generated_csv(50, 1));
   std::string bad = dir.write("bad.csv", "kernel,hw,cin,cout,ks,stride,energy_mj\nconv-bn-relu,14,32,64,3,1,-2\n");
-  TrainRequest q;
-  q.datasets = {good, bad};
-  q.name = "x";
-  q.device = q.framework = "x";
-  q.predictors_dir = dir.file("predictors");
+  TrainRequest q = train_request({good, bad}, "x", dir.file("predictors"));
   try {
     train_predictor(q);
     FAIL() << "expected an error";
@@ -622,10 +602,7 @@ TEST(TrainPredictor, BadDatasetLeavesNothingBehind) {
 TEST(TrainPredictor, RefusesBadNamesAndMissingPurposes) {
   TempDir dir;
   std::string csv = dir.write("k.csv", generated_csv(30, 1));
-  TrainRequest q;
-  q.datasets = {csv};
-  q.name = "../escape";
-  q.predictors_dir = dir.file("predictors");
+  TrainRequest q = train_request({csv}, "../escape", dir.file("predictors"), "");
   EXPECT_THROW(train_predictor(q), Error);
   q.name = "fine";
   q.purposes = {"latency"};
@@ -786,11 +763,7 @@ TEST(RealData, CpuPredictorCrossValidates) {
   std::string csv = std::string(DEEPEN_SHARED_DATA) + "/deepen2023/conv-bn-relu_cpu.csv";
   if (!fs::exists(csv)) GTEST_SKIP() << csv << " is not here";
   TempDir dir;
-  TrainRequest q;
-  q.datasets = {csv};
-  q.name = "cpu";
-  q.device = q.framework = "x";
-  q.predictors_dir = dir.path();
+  TrainRequest q = train_request({csv}, "cpu", dir.path());
   TrainResult r = train_predictor(q);
   ASSERT_EQ(r.kernels.size(), 1u);
   // Honest (group) CV on held-out configs; the bar sits below the measured figure (docs/train.md).
@@ -864,10 +837,7 @@ TEST(FeatureRanges, EmittedSpecsReadBackExactly) {
 TEST(TrainPredictor, RegistersTheTrainingRangesAndFlagsWhatLiesBeyond) {
   TempDir dir;
   std::string csv = dir.write("kernels.csv", generated_csv(40, 5));
-  TrainRequest q;
-  q.datasets = {csv};
-  q.name = "ranged_device";
-  q.predictors_dir = dir.file("predictors");
+  TrainRequest q = train_request({csv}, "ranged_device", dir.file("predictors"), "");
   q.params = fast_params();
   q.params.rounds = 20;
   q.params.folds = 2;

@@ -62,7 +62,6 @@ KernelDataset read_dataset_csv(const std::string& path, const DatasetReadOptions
 std::string dataset_to_csv(const std::vector<DatasetRow>& rows);
 // Splits a CSV line into cells (RFC 4180 quotes); exposed for the model-level CSV.
 std::vector<std::string> split_csv_line(const std::string& line);
-std::string csv_escape(const std::string& cell);
 // The first line of a CSV file, split into cells; `what` names the file in errors.
 std::vector<std::string> csv_header(const std::string& path, const std::string& what);
 

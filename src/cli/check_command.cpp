@@ -6,6 +6,7 @@
 #include <deepen/plot.h>
 #include <deepen/predict.h>
 #include <deepen/report.h>
+#include <deepen/writers.h>
 
 #include <fmt/format.h>
 
@@ -66,8 +67,7 @@ int run_check_command(const CheckFlags& f) {
   if (f.format == "json")  // the table has them already
     for (const auto& note : result.notes) std::cerr << "deepen: note: " << note << "\n";
   std::ostringstream text;
-  if (f.format == "json") write_check_json(text, result);
-  else write_check_table(text, result);
+  find_format(check_formats(), f.format).write(text, result);
   emit(text.str(), f.output);
   if (!f.junit.empty()) {
     std::ostringstream xml;
@@ -122,9 +122,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--min-coverage", flags->min_coverage,
                   "Least share of the FLOPs that trained boosters must score, as in deepen predict (90%, "
                   "kernels:90%)");
-  cmd->add_option("--format,-f", flags->format, "Output format")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+  add_format_option(cmd, flags->format, format_names(check_formats()));
   cmd->add_option("--output,-o", flags->output, "Write the output to FILE instead of standard output");
   cmd->add_option("--junit", flags->junit, "Also write a JUnit XML report to FILE (one testcase per model)");
   cmd->add_option("--chart", flags->chart,

@@ -1,5 +1,6 @@
-// The subcommands of the deepen CLI: each file adds one to the app; flags in, library call,
-// output. No logic lives here that a library user would need.
+// The subcommands of the deepen CLI: each file adds one to the app; flags in, library call, and
+// the output written by the writer the --format flag names (deepen/writers.h): no command
+// formats output itself. No logic lives here that a library user would need.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -43,6 +44,9 @@ unsigned parse_jobs(int jobs);
 // set order; work must write only to what index i owns. The first exception thrown stops the
 // remaining indices and is rethrown here once every thread has finished.
 void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& work);
+// --format: its choices are `names`, a report kind's formats (deepen/writers.h) in their table's
+// order, so a format added to that table is a choice here, in the help too.
+CLI::Option* add_format_option(CLI::App* cmd, std::string& format, const std::vector<std::string>& names);
 // Writes text to stdout, or to a file (atomically) when path is non-empty.
 void emit(const std::string& text, const std::string& path);
 // The registry folder: the --predictors flag if given, else the default.

@@ -52,6 +52,10 @@ std::pair<CLI::Option*, CLI::Option*> add_model_paths(CLI::App* cmd, std::vector
   return {flag, positional};
 }
 
+CLI::Option* add_format_option(CLI::App* cmd, std::string& format, const std::vector<std::string>& names) {
+  return cmd->add_option("--format,-f", format, "Output format")->check(CLI::IsMember(names))->capture_default_str();
+}
+
 unsigned parse_jobs(int jobs) {
   if (jobs < 0) throw Error(fmt::format("--jobs {}: give a number of threads, or 0 for one per core", jobs));
   if (jobs > 0) return static_cast<unsigned>(jobs);

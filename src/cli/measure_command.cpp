@@ -2,6 +2,7 @@
 
 #include <deepen/error.h>
 #include <deepen/measure.h>
+#include <deepen/writers.h>
 
 #include <fmt/format.h>
 
@@ -22,9 +23,7 @@ struct MeasureFlags {
 
 void emit_measurements(const std::vector<Measurement>& ms, const MeasureFlags& f) {
   std::ostringstream text;
-  if (f.format == "json") write_measurements_json(text, ms);
-  else if (f.format == "csv") write_measurements_csv(text, ms);
-  else write_measurements_table(text, ms);
+  find_format(measurement_formats(), f.format).write(text, ms);
   emit(text.str(), f.output);
 }
 
@@ -149,9 +148,7 @@ void add_measure_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--windows", flags->windows,
                   "Integrate the trace over these recorded windows (CSV start_us,end_us) instead of running a model");
   cmd->add_option("--windows-out", flags->windows_out, "Write the timed runs' windows (wall clock, us) to FILE");
-  cmd->add_option("--format,-f", flags->format, "Output format")
-      ->check(CLI::IsMember({"table", "json", "csv"}))
-      ->capture_default_str();
+  add_format_option(cmd, flags->format, format_names(measurement_formats()));
   cmd->add_option("--output,-o", flags->output, "Write the output to FILE instead of standard output");
   cmd->callback([flags, &exit_code] { exit_code = run_measure(*flags); });
 }

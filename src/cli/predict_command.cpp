@@ -6,13 +6,11 @@
 #include <deepen/predict.h>
 #include <deepen/report.h>
 #include <deepen/train.h>
+#include <deepen/writers.h>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
 
 #include <iostream>
 #include <memory>
@@ -42,42 +40,9 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
   options.use_fallback = !f.no_fallback;
   options.purpose = purpose;
   std::vector<Estimate> est = predictor.estimate(kernels_from_rows(data.rows), options);
-  std::string column = "predicted_" + purpose_field(purpose);
   std::ostringstream out;
-  if (f.format == "json") {
-    auto rows = nlohmann::ordered_json::array();
-    for (size_t i = 0; i < data.rows.size(); ++i) {
-      nlohmann::ordered_json row = nlohmann::ordered_json::object();
-      for (size_t c = 0; c < data.header.size(); ++c) {
-        const std::string& cell = data.rows[i].cells[c];
-        char* end = nullptr;
-        double d = std::strtod(cell.c_str(), &end);
-        const bool number = !cell.empty() && end == cell.c_str() + cell.size() && std::isfinite(d);
-        const bool whole = number && cell.find_first_of(".eE") == std::string::npos && integral_count(d);
-        if (whole) row[data.header[c]] = static_cast<int64_t>(d);  // as written: 42, not 42.0
-        else if (number) row[data.header[c]] = d;
-        else row[data.header[c]] = cell;
-      }
-      double v = est[i].value(purpose);
-      row[column] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
-      row["source"] = source_name(est[i].source);
-      row["extrapolated"] = est[i].extrapolated;
-      if (est[i].extrapolated) row["extrapolated_why"] = est[i].extrapolated_why;
-      rows.push_back(row);
-    }
-    nlohmann::ordered_json j = {{"predictor", predictor.entry().name}, {"version", predictor.entry().version},
-                                {"purpose", purpose_name(purpose)}, {"kernels", rows}};
-    out << j.dump(2) << "\n";
-  } else {  // csv (also for the default table format: rows in, the same rows out)
-    for (size_t c = 0; c < data.header.size(); ++c) out << (c ? "," : "") << csv_escape(data.header[c]);
-    out << "," << column << ",source,extrapolated,extrapolated_why\n";
-    for (size_t i = 0; i < data.rows.size(); ++i) {
-      for (size_t c = 0; c < data.header.size(); ++c) out << (c ? "," : "") << csv_escape(data.rows[i].cells[c]);
-      double v = est[i].value(purpose);
-      out << "," << (std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string()) << "," << source_name(est[i].source) << ","
-          << (est[i].extrapolated ? "true" : "false") << "," << csv_escape(est[i].extrapolated_why) << "\n";
-    }
-  }
+  find_format(kernel_estimate_formats(), f.format)
+      .write(out, KernelEstimates{data, est, predictor.entry().name, predictor.entry().version, purpose});
   emit(out.str(), f.output);
   return kExitOk;
 }
@@ -234,9 +199,7 @@ int run_predict(const PredictFlags& f) {
   ctx.per_kernel = f.per_kernel;
   ctx.all_purposes = f.all_purposes;
   std::ostringstream text;
-  if (f.format == "json") write_json(text, reports, ctx);
-  else if (f.format == "csv") write_csv(text, reports, ctx);
-  else write_table(text, reports, ctx);
+  find_format(predict_formats(), f.format).write(text, PredictOutput{reports, ctx});
   emit(text.str(), f.output);
   if (failed == 0) return kExitOk;
   if (files.size() == 1 && bad_input == 1) {
@@ -265,9 +228,7 @@ void add_predict_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--per-kernel", flags->per_kernel, "Show every kernel: type, config, nodes, estimate, source");
   cmd->add_flag("--all-purposes", flags->all_purposes,
                 "Show latency, energy and power, each with its own source (default: only the purpose asked)");
-  cmd->add_option("--format,-f", flags->format, "Output format")
-      ->check(CLI::IsMember({"table", "json", "csv"}))
-      ->capture_default_str();
+  add_format_option(cmd, flags->format, format_names(predict_formats()));
   cmd->add_option("--output,-o", flags->output, "Write the output to FILE instead of standard output");
   cmd->add_option("--input-shape", flags->input_shapes,
                   "Override an input's shape, e.g. input:1x3x224x224 (repeatable)");

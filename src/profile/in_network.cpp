@@ -3,6 +3,7 @@
 // isolated single-kernel model misses is then in the data: layers the runtime fuses into their
 // neighbour (OpenCV folds the ReLU after a residual Add into the Add: its layer takes 0), and
 // inputs and weights in the caches as they are mid-network rather than warm from the previous run.
+#include <deepen/csv.h>
 #include <deepen/error.h>
 #include <deepen/profile.h>
 #include <deepen/schema.h>
@@ -188,10 +189,8 @@ ProfileSummary profile_in_network(Backend& backend, const InNetworkOptions& o, c
       } else {
         ++summary.failed, ++prog.failed;
       }
-      std::string quoted = error;
-      std::replace(quoted.begin(), quoted.end(), '"', '\'');
-      models << fmt::format("{},{:.6g},{:.6g},{:.6g},{},{}\n", name, median_of(forward_ms), kernels_ms,
-                            median_of(unattributed_ms), rows, error.empty() ? "" : "\"" + quoted + "\"")
+      models << csv_row({name, fmt::format("{:.6g}", median_of(forward_ms)), fmt::format("{:.6g}", kernels_ms),
+                         fmt::format("{:.6g}", median_of(unattributed_ms)), fmt::format("{}", rows), error})
              << std::flush;
       ++prog.done;
       if (progress) progress(prog);

@@ -1,6 +1,7 @@
 // The profiling loop: sample, write a single-kernel model, measure it, append a row. Rows are
 // appended one whole line at a time and flushed, so an interrupted run leaves a valid CSV that a
 // rerun resumes (rows whose id is in the file are skipped).
+#include <deepen/csv.h>
 #include <deepen/error.h>
 #include <deepen/profile.h>
 #include <deepen/schema.h>
@@ -24,15 +25,11 @@ namespace fs = std::filesystem;
 namespace deepen {
 namespace {
 
-std::string csv_quote(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += "\"\"";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
-  }
-  return out + "\"";
+// An error on one line: the dataset is read back a line at a time (resuming a run).
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  std::replace(s.begin(), s.end(), '\r', ' ');
+  return s;
 }
 
 std::vector<std::string> parse_csv_line(const std::string& line) {
@@ -91,10 +88,10 @@ std::string dataset_row_csv(const ProfiledRow& row, const std::vector<std::strin
     else if (c == "power_mw") cells.push_back(num(row.power_mw));
     else if (c == "id") cells.push_back(row.id);
     else if (c == "round") cells.push_back(std::to_string(row.round));
-    else if (c == "error") cells.push_back(csv_quote(row.error));
+    else if (c == "error") cells.push_back(one_line(row.error));
     else cells.push_back(row.sample.config.has(c) ? num(row.sample.config.get(c)) : "");
   }
-  return join(cells) + "\n";
+  return csv_row(cells);
 }
 
 std::vector<ProfiledRow> read_profiled_rows(const std::string& path, const std::vector<std::string>& columns) {

@@ -1,6 +1,7 @@
 // The writers of `deepen check` results (deepen/check.h): a table for people, JSON for scripts,
 // JUnit XML for CI systems, which render it as a test report.
 #include <deepen/check.h>
+#include <deepen/writers.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -256,6 +257,14 @@ void write_check_junit(std::ostream& out, const CheckResult& r) {
     out << "    </testcase>\n";
   }
   out << "  </testsuite>\n</testsuites>\n";
+}
+
+const OutputFormats<CheckResult>& check_formats() {
+  static const OutputFormats<CheckResult> formats = {
+      {"table", write_check_table},
+      {"json", write_check_json},
+  };
+  return formats;
 }
 
 }  // namespace deepen

@@ -1,7 +1,8 @@
-// The table (for people), JSON and CSV (for scripts) writers of predict reports, and the JSON of
-// the registry (deepen list). The JSON and CSV layouts are documented in docs/output-formats.md
-// and kept stable.
+// deepen predict: the table (for people), JSON and CSV (for scripts) writers of models' reports.
+// The JSON and CSV layouts are documented in docs/output-formats.md and kept stable.
+#include <deepen/csv.h>
 #include <deepen/report.h>
+#include <deepen/writers.h>
 
 #include "report/json_counts.h"
 
@@ -30,38 +31,11 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
   return s;
 }
 
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 std::string csv_number(double v) { return std::isnan(v) ? "" : fmt::format("{:.6g}", v); }
 
 std::string percent(double share) { return format_share(share); }  // never 100% for less, never 0% for more
 
 bool shows(const ReportContext& ctx, Purpose p) { return ctx.all_purposes || ctx.purpose == p; }
-
-// A registry's free-form YAML (accuracy) as JSON: numbers where the scalar reads as one.
-ordered_json yaml_to_json(const YAML::Node& node) {
-  if (!node || node.IsNull()) return nullptr;
-  if (node.IsScalar()) {
-    try {
-      return node.as<double>();
-    } catch (const YAML::Exception&) {
-      return node.Scalar();
-    }
-  }
-  if (node.IsSequence()) {
-    auto a = ordered_json::array();
-    for (const auto& x : node) a.push_back(yaml_to_json(x));
-    return a;
-  }
-  ordered_json o = ordered_json::object();
-  for (const auto& kv : node) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-  return o;
-}
 
 }  // namespace
 
@@ -218,24 +192,25 @@ void write_json(std::ostream& out, const std::vector<ModelReport>& reports, cons
 void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const ReportContext& ctx) {
   if (!ctx.per_kernel) {
     // New columns go after error, so that scripts reading columns by position keep working.
-    out << "model,latency_ms,energy_mj,power_mw,kernels,coverage_kernels,coverage_flops,flops,params,error,"
-           "extrapolated_share,uncovered_kernels,uncovered_flops\n";
+    out << csv_row({"model", "latency_ms", "energy_mj", "power_mw", "kernels", "coverage_kernels", "coverage_flops",
+                    "flops", "params", "error", "extrapolated_share", "uncovered_kernels", "uncovered_flops"});
     for (const auto& r : reports) {
       if (!r.error.empty()) {
-        out << csv_cell(r.model) << ",,,,,,,,," << csv_cell(r.error) << ",,,\n";
+        out << csv_row({r.model, "", "", "", "", "", "", "", "", r.error, "", "", ""});
         continue;
       }
       auto shown = [&](Purpose p) { return csv_number(shows(ctx, p) ? value_of(r, p) : NAN); };
-      out << fmt::format("{},{},{},{},{},{},{},{},{},,{},{},{}\n", csv_cell(r.model), shown(Purpose::Latency),
-                         shown(Purpose::Energy), shown(Purpose::Power), r.kernel_count,
-                         format_share_decimal(r.coverage_kernels), format_share_decimal(r.coverage_flops),
-                         count_text(r.flops), count_text(r.params), format_share_decimal(r.extrapolated_share),
-                         format_share_decimal(r.uncovered_kernels), format_share_decimal(r.uncovered_flops));
+      out << csv_row({r.model, shown(Purpose::Latency), shown(Purpose::Energy), shown(Purpose::Power),
+                      std::to_string(r.kernel_count), format_share_decimal(r.coverage_kernels),
+                      format_share_decimal(r.coverage_flops), count_text(r.flops), count_text(r.params), "",
+                      format_share_decimal(r.extrapolated_share), format_share_decimal(r.uncovered_kernels),
+                      format_share_decimal(r.uncovered_flops)});
     }
     return;
   }
-  out << "model,index,type,config,nodes,flops,params,latency_ms,energy_mj,power_mw,source,extrapolated,"
-         "extrapolated_why,latency_source,energy_source,power_source\n";
+  out << csv_row({"model", "index", "type", "config", "nodes", "flops", "params", "latency_ms", "energy_mj",
+                  "power_mw", "source", "extrapolated", "extrapolated_why", "latency_source", "energy_source",
+                  "power_source"});
   for (const auto& r : reports) {
     if (!r.error.empty()) continue;
     for (size_t i = 0; i < r.kernels.size(); ++i) {
@@ -244,39 +219,21 @@ void write_csv(std::ostream& out, const std::vector<ModelReport>& reports, const
       // A purpose not reported leaves its value and source cells empty.
       auto value = [&](Purpose p) { return csv_number(shows(ctx, p) ? e.value(p) : NAN); };
       auto source = [&](Purpose p) { return shows(ctx, p) ? std::string(source_name(e.source_of(p))) : std::string(); };
-      out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_cell(r.model), i + 1,
-                         csv_cell(k.type), csv_cell(config_text(k.config)), csv_cell(join(k.nodes, " ")),
-                         count_text(k.flops), count_text(k.params), value(Purpose::Latency), value(Purpose::Energy),
-                         value(Purpose::Power), source_name(e.source), e.extrapolated ? "true" : "false",
-                         csv_cell(e.extrapolated_why), source(Purpose::Latency), source(Purpose::Energy),
-                         source(Purpose::Power));
+      out << csv_row({r.model, std::to_string(i + 1), k.type, config_text(k.config), join(k.nodes, " "),
+                      count_text(k.flops), count_text(k.params), value(Purpose::Latency), value(Purpose::Energy),
+                      value(Purpose::Power), source_name(e.source), e.extrapolated ? "true" : "false",
+                      e.extrapolated_why, source(Purpose::Latency), source(Purpose::Energy), source(Purpose::Power)});
     }
   }
 }
 
-void write_registry_json(std::ostream& out, const Registry& registry) {
-  auto list = ordered_json::array();
-  for (const auto& e : registry.entries) {
-    ordered_json kernels = ordered_json::object();
-    for (const auto& [type, by] : e.kernels) {
-      std::vector<std::string> purposes;
-      for (const auto& kv : by) purposes.push_back(kv.first);
-      kernels[type] = purposes;
-    }
-    list.push_back({{"name", e.name}, {"version", e.version}, {"device", e.device}, {"framework", e.framework},
-                    {"purposes", e.purposes}, {"kernels", kernels}, {"data", e.data},
-                    {"accuracy", yaml_to_json(e.accuracy)},
-                    {"fallback", {{"energy", e.fallback.has_energy}, {"latency", e.fallback.has_latency}}}});
-    ordered_json model = ordered_json::object();
-    for (const auto& [purpose, terms] : e.model)
-      model[purpose] = {{"per_inference", terms.per_inference}, {"correction", !terms.correction.empty()}};
-    if (!e.model.empty()) list.back()["model"] = model;
-    if (e.power_envelope.known())
-      list.back()["power_envelope"] = {{"min_w", e.power_envelope.min_mw / 1000},
-                                       {"max_w", e.power_envelope.max_mw / 1000},
-                                       {"note", e.power_envelope.note}};
-  }
-  out << ordered_json{{"registry", registry.root}, {"predictors", list}}.dump(2) << "\n";
+const OutputFormats<PredictOutput>& predict_formats() {
+  static const OutputFormats<PredictOutput> formats = {
+      {"table", [](std::ostream& out, const PredictOutput& o) { write_table(out, o.reports, o.context); }},
+      {"json", [](std::ostream& out, const PredictOutput& o) { write_json(out, o.reports, o.context); }},
+      {"csv", [](std::ostream& out, const PredictOutput& o) { write_csv(out, o.reports, o.context); }},
+  };
+  return formats;
 }
 
 }  // namespace deepen

@@ -1,4 +1,5 @@
 // deepen train --models: measured models in (a models CSV per file), kernel cost models out.
+#include <deepen/csv.h>
 #include <deepen/error.h>
 #include <deepen/graph.h>
 #include <deepen/schema.h>

@@ -1,6 +1,7 @@
 // The kernel dataset CSV (docs/train.md, "The kernel dataset CSV"): reader and writer. The
 // reader is a function over text so that the fuzzer can drive it; every complaint names file,
 // line, column.
+#include <deepen/csv.h>
 #include <deepen/error.h>
 #include <deepen/schema.h>
 #include <deepen/train.h>
@@ -91,13 +92,6 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   }
   cells.push_back(was_quoted ? cell : trim(cell));
   return cells;
-}
-
-std::string csv_escape(const std::string& cell) {
-  if (cell.find_first_of(",\"\n\r") == std::string::npos) return cell;
-  std::string out = "\"";
-  for (char c : cell) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 KernelDataset parse_dataset_csv(const std::string& text, const std::string& label, const DatasetReadOptions& options) {

@@ -1,5 +1,6 @@
 // What the model-level imports share: the models CSV and writing it with its models into a
 // folder that appears whole or not at all.
+#include <deepen/csv.h>
 #include <deepen/error.h>
 #include <deepen/train.h>
 #include <deepen/zoo.h>

@@ -1,5 +1,7 @@
 // The table, JSON and CSV output of `deepen measure` (documented in docs/measure.md).
+#include <deepen/csv.h>
 #include <deepen/measure.h>
+#include <deepen/writers.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,13 +15,6 @@ namespace {
 std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : "-"; }
 std::string csv_num(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : ""; }
 nlohmann::json json_num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
-std::string csv_quote(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 }  // namespace
 
@@ -79,16 +74,25 @@ void write_measurements_json(std::ostream& out, const std::vector<Measurement>& 
 }
 
 void write_measurements_csv(std::ostream& out, const std::vector<Measurement>& ms) {
-  out << "model,backend,threads,runs,latency_ms,latency_min_ms,latency_p10_ms,latency_p90_ms,latency_max_ms,"
-         "power_source,energy_mj,energy_p10_mj,energy_p90_mj,power_mw,error\n";
+  out << csv_row({"model", "backend", "threads", "runs", "latency_ms", "latency_min_ms", "latency_p10_ms",
+                  "latency_p90_ms", "latency_max_ms", "power_source", "energy_mj", "energy_p10_mj", "energy_p90_mj",
+                  "power_mw", "error"});
   for (const auto& m : ms) {
     const Spread& s = m.latency_ms;
     const Spread& e = m.energy_per_run_mj;
-    out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_quote(m.model), m.backend, m.threads, s.n,
-                       csv_num(s.median), csv_num(s.min), csv_num(s.p10), csv_num(s.p90), csv_num(s.max),
-                       m.power_source, csv_num(m.energy_mj), csv_num(e.p10), csv_num(e.p90), csv_num(m.power_mw),
-                       csv_quote(m.error));
+    out << csv_row({m.model, m.backend, fmt::format("{}", m.threads), fmt::format("{}", s.n), csv_num(s.median),
+                    csv_num(s.min), csv_num(s.p10), csv_num(s.p90), csv_num(s.max), m.power_source,
+                    csv_num(m.energy_mj), csv_num(e.p10), csv_num(e.p90), csv_num(m.power_mw), m.error});
   }
+}
+
+const OutputFormats<std::vector<Measurement>>& measurement_formats() {
+  static const OutputFormats<std::vector<Measurement>> formats = {
+      {"table", write_measurements_table},
+      {"json", write_measurements_json},
+      {"csv", write_measurements_csv},
+  };
+  return formats;
 }
 
 }  // namespace deepen
