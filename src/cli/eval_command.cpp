@@ -48,6 +48,7 @@ int run_eval(const EvalFlags& f) {
   find_format(eval_formats(), f.format).write(out, output);
   emit(out.str(), f.output);
   if (!f.plot.empty()) {
+    const std::string what = f.dataset.empty() ? "models of " + f.models : "kernels of " + f.dataset;
     write_file_atomically(f.plot, draw_accuracy_plot(eval_plot(r, predictor.entry(), purpose, what), plot_format));
   }
   return kExitOk;
