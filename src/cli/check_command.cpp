@@ -49,7 +49,7 @@ int run_check_command(const CheckFlags& f) {
   Registry registry = load_registry(predictors_dir(f.predictors));
   Predictor predictor = Predictor::load(registry, f.predictor, f.version);
   std::string why;
-  if (!predictor.supports(purpose, &why)) throw Error(why);
+  if (!predictor.supports(purpose, &why)) throw Error(ErrorKind::UnsupportedPurpose, why);
 
   std::vector<CheckModel> models;
   for (const auto& path : f.modelpaths)
@@ -60,8 +60,12 @@ int run_check_command(const CheckFlags& f) {
     }
   CheckResult result = run_check(models, predictor, options, baseline.get(), budgets);
 
-  if (f.format == "json")  // the table has them already
-    for (const auto& note : result.notes) std::cerr << "deepen: note: " << note << "\n";
+  if (f.format == "json") {  // the table has them already
+    for (const auto& note : result.notes) print_note(note);
+    for (const auto& m : result.models)
+      for (const auto& finding : m.findings)
+        if (finding.kind == "error") print_error(m.file + ": " + finding.message);
+  }
   std::ostringstream text;
   if (f.format == "json") write_check_json(text, result);
   else write_check_table(text, result);
@@ -75,7 +79,7 @@ int run_check_command(const CheckFlags& f) {
   const size_t errors = result.count(Verdict::Error);
   if (f.update_baseline) {
     if (errors > 0) {
-      std::cerr << fmt::format("deepen: error: {} not updated: {} model(s) could not be predicted\n", f.baseline, errors);
+      print_error(fmt::format("{} not updated: {} model(s) could not be predicted", f.baseline, errors));
     } else {
       ReportContext ctx;
       ctx.predictor = predictor.entry().name;
@@ -85,8 +89,8 @@ int run_check_command(const CheckFlags& f) {
       std::ostringstream json;
       write_json(json, result.reports, ctx);  // what deepen predict -f json writes
       write_file_atomically(f.baseline, json.str());
-      std::cerr << fmt::format("deepen: {} updated: {} model(s), {} by {} {}\n", f.baseline, result.reports.size(),
-                               purpose_name(purpose), ctx.predictor, ctx.version);
+      print_note(fmt::format("{} updated: {} model(s), {} by {} {}", f.baseline, result.reports.size(),
+                             purpose_name(purpose), ctx.predictor, ctx.version));
     }
   }
   if (errors > 0) return errors == models.size() ? kExitAllFailed : kExitPartial;

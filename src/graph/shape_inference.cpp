@@ -187,9 +187,10 @@ class Inference {
     } else {
       const Shape& w = shape(1);
       if (w.size() > n + 2)  // ONNX 1.12's inference reads past the input's dims here and crashes
-        throw Error(fmt::format("{}: node '{}' ({}) has a weight of rank {} for an input of rank {}; the ranks "
-                                "must be equal",
-                                g_.name, n_->name, n_->op, w.size(), x.size()));
+        throw Error::in_file(
+            g_.name,
+            fmt::format("node '{}' ({}) has a weight of rank {} for an input of rank {}; the ranks must be equal",
+                        n_->name, n_->op, w.size(), x.size()));
       if (w.size() != n + 2) decline("has a weight whose rank does not match the input's");
       kernel.assign(w.begin() + 2, w.end());
     }

@@ -554,21 +554,23 @@ class Detector {
                                                           : fmt::format("written by node '{}', {}; ", node(from).name,
                                                                         node(from).op),
                                             node(at_node).name, node(at_node).op);
-      throw Error(fmt::format("{}: cannot resolve the shape of tensor '{}' ({}); if the model has dynamic dimensions, "
-                              "give the input's size with --input-shape NAME:1x3x224x224",
-                              g_.name, name, where));
+      throw Error::in_file(g_.name,
+                           fmt::format("cannot resolve the shape of tensor '{}' ({}); if the model has dynamic "
+                                       "dimensions, give the input's size with --input-shape NAME:1x3x224x224",
+                                       name, where));
     }
     int64_t elements = 1;
     for (auto d : t->shape) {
       if (d <= 0)
-        throw Error(fmt::format("{}: tensor '{}' (read by node '{}') has a dimension of {}; every dimension must be "
-                                "positive",
-                                g_.name, name, node(at_node).name, d));
+        throw Error::in_file(
+            g_.name,
+            fmt::format("tensor '{}' (read by node '{}') has a dimension of {}; every dimension must be positive", name,
+                        node(at_node).name, d));
       // Work is counted from element counts: refuse shapes whose count int64 cannot hold.
       if (__builtin_mul_overflow(elements, d, &elements))
-        throw Error(fmt::format("{}: tensor '{}' (read by node '{}') has too many elements ({}: more than 2^63); "
-                                "check the model's shapes or --input-shape",
-                                g_.name, name, node(at_node).name, fmt::join(t->shape, "x")));
+        throw Error::in_file(g_.name, fmt::format("tensor '{}' (read by node '{}') has too many elements ({}: more "
+                                                  "than 2^63); check the model's shapes or --input-shape",
+                                                  name, node(at_node).name, fmt::join(t->shape, "x")));
     }
     return *t;
   }
@@ -616,7 +618,8 @@ class Detector {
       const Tensor& w = shaped(hn.inputs[1], n0);
       const Tensor& y = shaped(hn.outputs[0], n0);
       if (x.shape.size() != 4 || y.shape.size() != 4)
-        throw Error(fmt::format("{}: node '{}' (Conv) is not a 2-D convolution on NCHW tensors", g_.name, hn.name));
+        throw Error::in_file(ErrorKind::Unsupported, g_.name,
+                             fmt::format("node '{}' (Conv) is not a 2-D convolution on NCHW tensors", hn.name));
       auto strides = hn.attr_ints("strides", {1, 1});
       c.set("hw", static_cast<double>(x.shape[2]));
       c.set("cin", static_cast<double>(x.shape[1]));
@@ -626,8 +629,9 @@ class Detector {
       if (op == "gconv") {
         int64_t groups = hn.attr_int("group", 1);
         if (groups < 1 || x.shape[1] % groups != 0)
-          throw Error(fmt::format("{}: node '{}' (Conv) has group {}, which does not divide its {} input channels",
-                                  g_.name, hn.name, groups, x.shape[1]));
+          throw Error::in_file(g_.name,
+                               fmt::format("node '{}' (Conv) has group {}, which does not divide its {} input channels",
+                                           hn.name, groups, x.shape[1]));
         c.set("groups", static_cast<double>(groups));
       }
       if (op == "dwconv" && w.shape[0] != x.shape[1]) c.set("cout", static_cast<double>(w.shape[0]));
@@ -640,7 +644,8 @@ class Detector {
       const Tensor& x = shaped(hn.inputs[0], n0);
       const Tensor& w = shaped(hn.inputs[1], n0);
       if (w.shape.size() != 2 || x.shape.empty())
-        throw Error(fmt::format("{}: node '{}' ({}) is not a 2-D fully connected layer", g_.name, hn.name, hn.op));
+        throw Error::in_file(ErrorKind::Unsupported, g_.name,
+                             fmt::format("node '{}' ({}) is not a 2-D fully connected layer", hn.name, hn.op));
       bool trans_b = hn.op == "Gemm" && hn.attr_int("transB", 0) != 0;
       c.set("cin", static_cast<double>(trans_b ? w.shape[1] : w.shape[0]));
       c.set("cout", static_cast<double>(trans_b ? w.shape[0] : w.shape[1]));
@@ -652,8 +657,9 @@ class Detector {
       const Tensor& w = shaped(hn.inputs[1], n0);
       const Tensor& y = shaped(hn.outputs[0], n0);
       if (x.shape.size() != 4 || y.shape.size() != 4)
-        throw Error(fmt::format("{}: node '{}' (ConvTranspose) is not a 2-D transposed convolution on NCHW tensors",
-                                g_.name, hn.name));
+        throw Error::in_file(
+            ErrorKind::Unsupported, g_.name,
+            fmt::format("node '{}' (ConvTranspose) is not a 2-D transposed convolution on NCHW tensors", hn.name));
       int64_t groups = hn.attr_int("group", 1);
       auto strides = hn.attr_ints("strides", {1, 1});
       c.set("hw", static_cast<double>(x.shape[2]));
@@ -790,8 +796,9 @@ std::vector<Kernel> detect_kernels(const Graph& graph, const FusionRules& rules)
   size_t covered = 0;
   for (const auto& k : kernels) covered += k.nodes.size();
   if (covered != graph.nodes.size())
-    throw Error(fmt::format("{}: internal error: {} of {} nodes were assigned to kernels", graph.name, covered,
-                            graph.nodes.size()));
+    throw Error::in_file(
+        ErrorKind::Internal, graph.name,
+        fmt::format("internal error: {} of {} nodes were assigned to kernels", covered, graph.nodes.size()));
   return kernels;
 }
 

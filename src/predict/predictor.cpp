@@ -14,12 +14,17 @@ double kernel_repeats(const Kernel& k) { return k.config.get_or("batch", k.confi
 Predictor Predictor::load(const Registry& registry, const std::string& name, const std::string& version) {
   Predictor p;
   p.entry_ = registry.find(name, version);
-  p.rules_ = p.entry_.fusion_rules.empty() ? default_fusion_rules()
-                                           : load_fusion_rules(resolve_in_folder(p.entry_, p.entry_.fusion_rules));
+  try {
+    p.rules_ = p.entry_.fusion_rules.empty() ? default_fusion_rules()
+                                             : load_fusion_rules(resolve_in_folder(p.entry_, p.entry_.fusion_rules));
+  } catch (const Error& e) {
+    throw e.as(ErrorKind::Registry);  // a predictor's rules that do not read are a broken registry entry
+  }
   for (const auto& [type, by_purpose] : p.entry_.kernels) {
     if (!find_schema(type))
-      throw Error(fmt::format("predictor '{}': kernel type '{}' has no feature schema in this version of deepen",
-                              name, type));
+      throw Error(ErrorKind::Registry,
+                  fmt::format("predictor '{}': kernel type '{}' has no feature schema in this version of deepen", name,
+                              type));
     for (const auto& [purpose, spec] : by_purpose)
       p.boosters_[type][purpose] = std::make_shared<Booster>(Booster::load(resolve_in_folder(p.entry_, spec.path)));
   }
@@ -27,7 +32,8 @@ Predictor Predictor::load(const Registry& registry, const std::string& name, con
     if (!terms.correction.empty()) {
       auto b = std::make_shared<Booster>(Booster::load(resolve_in_folder(p.entry_, terms.correction)));
       if (b->num_features() != terms.features.size())
-        throw Error(fmt::format("predictor '{}': the {} correction {} reads {} features, the entry names {}", name,
+        throw Error(ErrorKind::Registry,
+                    fmt::format("predictor '{}': the {} correction {} reads {} features, the entry names {}", name,
                                 purpose, terms.correction, b->num_features(), terms.features.size()));
       p.corrections_[purpose] = std::move(b);
     }
@@ -96,7 +102,8 @@ std::vector<Estimate> Predictor::estimate(const std::vector<Kernel>& kernels, co
     for (size_t r = 0; r < indices.size(); ++r) {
       std::vector<double> fd = kernel_features(type, kernels[indices[r]].config);
       if (fd.size() != ncols)
-        throw Error(fmt::format("kernel type '{}': {} features where its schema names {}", type, fd.size(), ncols));
+        throw Error(ErrorKind::Internal,
+                    fmt::format("kernel type '{}': {} features where its schema names {}", type, fd.size(), ncols));
       std::transform(fd.begin(), fd.end(), f.begin(), [](double v) { return static_cast<float>(v); });
       std::string_view key(reinterpret_cast<const char*>(f.data()), ncols * sizeof(float));
       auto it = distinct.find(key);
