@@ -218,7 +218,7 @@ TEST_F(Cli, FolderWithABrokenModelReportsTheOthersAndExitsOne) {
   EXPECT_NE(r.out.find("c_good.onnx"), std::string::npos);
   EXPECT_NE(r.out.find("\"error\": "), std::string::npos);
   const std::string broken = tmp.file("b_broken.onnx");
-  EXPECT_NE(r.err.find("deepen: " + broken + ": not a valid ONNX model"), std::string::npos) << r.err;  // named once
+  EXPECT_NE(r.err.find("deepen: error: " + broken + ": not a valid ONNX model"), std::string::npos) << r.err;  // named once
   TempDir empty;
   CliResult e = deepen({"predict", "-p", "stub", "-m", empty.path()});
   EXPECT_EQ(e.exit_code, 2);

@@ -4,6 +4,8 @@
 // runs' windows into energy. Statistics: percentiles with linear interpolation.
 #pragma once
 
+#include <deepen/error.h>
+
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -150,6 +152,8 @@ struct Measurement {
   std::string backend;
   int threads = 1;
   std::string error;  // non-empty when the model could not be run
+  ErrorKind error_kind = ErrorKind::BadInput;  // with error: the kind of the Error that stopped it
+  bool error_names_model = false;              // with error: it starts with the model ("MODEL: ...")
   std::vector<double> latencies_ms;
   Spread latency_ms;
   std::vector<RunWindow> windows;

@@ -4,9 +4,9 @@
 // the same JSON writer). The GIL is released while the library works, so Python threads scale.
 // python/deepen/__init__.py re-exports all of it and adds the pure-Python helpers.
 //
-// Errors: the library throws deepen::Error; each call site here says which class of error that
-// is (bad input, unknown predictor, ...), and one translator turns the classes into the Python
-// exceptions deepen.Error and its subclasses. Nothing else is translated anywhere.
+// Errors: the library throws deepen::Error, whose kind says what sort of failure it is (bad input,
+// unknown predictor, ...); one translator turns it into the Python exception of its kind,
+// deepen.Error or one of its subclasses (class_of). Nothing else is translated anywhere.
 #include <deepen/error.h>
 #include <deepen/graph.h>
 #include <deepen/kernels.h>
@@ -42,76 +42,82 @@ namespace {
 
 // ---- Errors ---------------------------------------------------------------------------------
 
-// The classes of error a caller can tell apart, as deepen's exit codes do (README, "Exit codes
-// and errors"): all but Prediction are exit code 2 in the CLI; Prediction is a model that was
-// read but got no number (exit 1 or 3).
-enum class ErrorKind { Error, BadInput, UnknownPredictor, Unsupported, Prediction, Registry };
+// The Python exception classes (docs/python.md). All but Prediction are errors of the library
+// (class_of gives each kind's); Prediction is a model that was read but got no number (the CLI's
+// exit 1 or 3), a report's error rather than a thrown one.
+enum class PyClass { Error, BadInput, UnknownPredictor, Unsupported, Prediction, Registry };
 
-// Python's exception class of each kind, created at import (module init).
+// Python's exception class of each, created at import (module init).
 struct ExceptionClass {
-  ErrorKind kind;
+  PyClass cls;
   const char* name;
   PyObject* extra_base;  // a built-in base besides deepen.Error, or nullptr
   const char* doc;
   PyObject* type = nullptr;
 };
 ExceptionClass g_exceptions[] = {
-    {ErrorKind::Error, "Error", nullptr,
+    {PyClass::Error, "Error", nullptr,
      "Base of every error deepen raises; str(e) is deepen's message (what, where, what to do)."},
-    {ErrorKind::BadInput, "BadInputError", PyExc_ValueError,
+    {PyClass::BadInput, "BadInputError", PyExc_ValueError,
      "A model or argument deepen cannot use: bytes or a file that is not a readable ONNX model, "
      "a bad input shape or purpose, shapes that cannot be resolved."},
-    {ErrorKind::UnknownPredictor, "UnknownPredictorError", PyExc_LookupError,
+    {PyClass::UnknownPredictor, "UnknownPredictorError", PyExc_LookupError,
      "No predictor of that name (and version) in the registry; the message suggests near names."},
-    {ErrorKind::Unsupported, "UnsupportedError", nullptr,
+    {PyClass::Unsupported, "UnsupportedError", nullptr,
      "The predictor cannot give the purpose asked (trained for another, and no fallback)."},
-    {ErrorKind::Prediction, "PredictionError", nullptr,
+    {PyClass::Prediction, "PredictionError", nullptr,
      "The model was read, but nothing could be scored for the purpose asked."},
-    {ErrorKind::Registry, "RegistryError", nullptr,
+    {PyClass::Registry, "RegistryError", nullptr,
      "The registry (predictors.yaml) or a predictor's files cannot be read."},
 };
 
-PyObject* exception_type(ErrorKind kind) {
+PyObject* exception_type(PyClass cls) {
   for (const auto& e : g_exceptions)
-    if (e.kind == kind) return e.type;
+    if (e.cls == cls) return e.type;
   return g_exceptions[0].type;
 }
 
-// Sets Python's error of that kind; a message that is not valid UTF-8 (names from a broken model)
+// The class of a library error of this kind. A model deepen cannot handle (Unsupported) is a
+// BadInputError, a ValueError, as it has been since the module's first version; UnsupportedError
+// is a purpose the predictor cannot give.
+PyClass class_of(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::BadInput:
+    case ErrorKind::Unsupported:
+      return PyClass::BadInput;
+    case ErrorKind::UnknownPredictor:
+      return PyClass::UnknownPredictor;
+    case ErrorKind::UnsupportedPurpose:
+      return PyClass::Unsupported;
+    case ErrorKind::Registry:
+      return PyClass::Registry;
+    case ErrorKind::Internal:
+      return PyClass::Error;
+  }
+  return PyClass::Error;
+}
+
+// Sets Python's error of that class; a message that is not valid UTF-8 (names from a broken model)
 // is decoded with replacement characters rather than lost.
-void set_python_error(ErrorKind kind, const char* message) {
+void set_python_error(PyClass cls, const char* message) {
   PyObject* text = PyUnicode_DecodeUTF8(message, static_cast<Py_ssize_t>(std::char_traits<char>::length(message)),
                                         "replace");
   if (!text) return;  // Python's own error (memory) is set
-  PyErr_SetObject(exception_type(kind), text);
+  PyErr_SetObject(exception_type(cls), text);
   Py_DECREF(text);
-}
-
-// A deepen::Error with its class, thrown by the binding and translated into Python's exception.
-class ClassifiedError : public std::runtime_error {
- public:
-  ClassifiedError(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
-  ErrorKind kind() const { return kind_; }
-
- private:
-  ErrorKind kind_;
-};
-
-// Runs a library call, giving the deepen::Error it throws a class.
-template <class F>
-auto classify(ErrorKind kind, F&& call) -> decltype(call()) {
-  try {
-    return call();
-  } catch (const Error& e) {
-    throw ClassifiedError(kind, e.what());
-  }
 }
 
 // An error captured on a worker thread, to be raised (or kept) on the calling one.
 struct Failure {
-  ErrorKind kind = ErrorKind::Error;
+  PyClass cls = PyClass::Error;
   std::string message;
 };
+
+// Raises the failure as its Python exception (with the GIL held).
+[[noreturn]] void raise_failure(const Failure& failure) {
+  set_python_error(failure.cls, failure.message.c_str());
+  throw py::error_already_set();
+}
 
 // ---- Where the registry is --------------------------------------------------------------------
 
@@ -158,7 +164,7 @@ ModelInput model_input(const py::handle& model, const std::string& bytes_label,
     if (!py::isinstance<py::str>(path))
       throw py::type_error("deepen: a model path must be a str or os.PathLike of str, not bytes");
     in.path = path.cast<std::string>();
-    if (in.path.empty()) throw ClassifiedError(ErrorKind::BadInput, "an empty path: give an .onnx file");
+    if (in.path.empty()) throw Error("an empty path: give an .onnx file");
     in.label = label.value_or(in.path);
     return in;
   }
@@ -195,26 +201,21 @@ LoadOptions load_options(const std::optional<py::dict>& input_shapes) {
     } else if (py::isinstance<py::sequence>(value)) {
       for (const auto& d : value.cast<py::sequence>()) {
         if (!py::isinstance<py::int_>(d))
-          throw ClassifiedError(ErrorKind::BadInput,
-                                fmt::format("input shape of '{}': give whole numbers, as (1, 3, 224, 224) or "
-                                            "\"1x3x224x224\"",
-                                            name));
+          throw Error(fmt::format("input shape of '{}': give whole numbers, as (1, 3, 224, 224) or \"1x3x224x224\"",
+                                  name));
         dims += (dims.empty() ? "" : "x") + py::str(d).cast<std::string>();
       }
     } else {
-      throw ClassifiedError(ErrorKind::BadInput,
-                            fmt::format("input shape of '{}': give a tuple such as (1, 3, 224, 224) or a string "
-                                        "such as \"1x3x224x224\"",
-                                        name));
+      throw Error(fmt::format("input shape of '{}': give a tuple such as (1, 3, 224, 224) or a string such as "
+                              "\"1x3x224x224\"",
+                              name));
     }
-    load.input_shapes.insert(classify(ErrorKind::BadInput, [&] { return parse_input_shape(name + ":" + dims); }));
+    load.input_shapes.insert(parse_input_shape(name + ":" + dims));
   }
   return load;
 }
 
-Purpose purpose_of(const std::string& text) {
-  return classify(ErrorKind::BadInput, [&] { return parse_purpose(text); });
-}
+Purpose purpose_of(const std::string& text) { return parse_purpose(text); }
 
 py::object number_or_none(double v) { return std::isnan(v) ? py::object(py::none()) : py::object(py::float_(v)); }
 py::object count(double v) {
@@ -353,18 +354,16 @@ struct PyResult {
 
 // The JSON document `deepen predict -f json` writes for these results (one predictor, one purpose).
 std::string results_json(const std::vector<const PyResult*>& results, bool per_kernel, bool all_purposes) {
-  if (results.empty()) throw ClassifiedError(ErrorKind::BadInput, "to_json: give at least one result");
+  if (results.empty()) throw Error("to_json: give at least one result");
   const PyResult& first = *results.front();
   std::vector<ModelReport> reports;
   for (const PyResult* r : results) {
     if (r->context.predictor != first.context.predictor || r->context.version != first.context.version ||
         r->context.purpose != first.context.purpose)
-      throw ClassifiedError(ErrorKind::BadInput,
-                            fmt::format("to_json: the results come from different predictors or purposes ({} {} "
-                                        "{} and {} {} {}); a document holds one of each",
-                                        first.context.predictor, first.context.version,
-                                        purpose_name(first.context.purpose), r->context.predictor,
-                                        r->context.version, purpose_name(r->context.purpose)));
+      throw Error(fmt::format("to_json: the results come from different predictors or purposes ({} {} {} and {} {} "
+                              "{}); a document holds one of each",
+                              first.context.predictor, first.context.version, purpose_name(first.context.purpose),
+                              r->context.predictor, r->context.version, purpose_name(r->context.purpose)));
     reports.push_back(r->report);
   }
   std::ostringstream out;
@@ -385,12 +384,9 @@ class PyPredictor {
   PyPredictor(const std::string& name, const std::optional<std::string>& version,
               const std::optional<std::string>& predictors_dir) {
     const std::string dir = registry_dir(predictors_dir);
-    Registry registry = classify(ErrorKind::Registry, [&] { return load_registry(dir); });
+    Registry registry = load_registry(dir);
     root_ = registry.root;
-    const std::string v = version.value_or("");
-    classify(ErrorKind::UnknownPredictor, [&] { return &registry.find(name, v); });
-    predictor_ = std::make_shared<const Predictor>(
-        classify(ErrorKind::Registry, [&] { return Predictor::load(registry, name, v); }));
+    predictor_ = std::make_shared<const Predictor>(Predictor::load(registry, name, version.value_or("")));
     rules_ = std::make_shared<const FusionRules>(predictor_->fusion_rules());
     const PredictorEntry& e = predictor_->entry();
     context_ = {e.name, e.version, e.device, Purpose::Energy};
@@ -406,7 +402,7 @@ class PyPredictor {
     PredictArgs a;
     a.purpose = purpose_of(purpose);
     std::string why;
-    if (!predictor_->supports(a.purpose, &why)) throw ClassifiedError(ErrorKind::Unsupported, why);
+    if (!predictor_->supports(a.purpose, &why)) throw Error(ErrorKind::UnsupportedPurpose, why);
     a.load = load_options(input_shapes);
     a.options.purpose = a.purpose;
     a.options.use_fallback = use_fallback;
@@ -416,22 +412,19 @@ class PyPredictor {
   // One model, without the GIL: a result, or the failure (never an exception).
   std::pair<std::optional<PyResult>, std::optional<Failure>> run(const ModelInput& in, const PredictArgs& a) const {
     try {
-      Graph graph = classify(ErrorKind::BadInput, [&] {
-        return in.is_path() ? load_onnx(in.path, a.load) : load_onnx_bytes(in.bytes, in.label, a.load);
-      });
-      ModelReport report = classify(ErrorKind::BadInput,
-                                    [&] { return predict_model(in.label, std::move(graph), *predictor_, a.options); });
+      Graph graph = in.is_path() ? load_onnx(in.path, a.load) : load_onnx_bytes(in.bytes, in.label, a.load);
+      ModelReport report = predict_model(in.label, std::move(graph), *predictor_, a.options);
       ResultContext ctx = context_;
       ctx.purpose = a.purpose;
       std::optional<Failure> failure;
-      if (!report.error.empty()) failure = Failure{ErrorKind::Prediction, fmt::format("{}: {}", in.label, report.error)};
+      if (!report.error.empty()) failure = Failure{PyClass::Prediction, fmt::format("{}: {}", in.label, report.error)};
       return {PyResult{std::move(report), ctx, rules_}, std::move(failure)};
-    } catch (const ClassifiedError& e) {
-      return {std::nullopt, Failure{e.kind(), e.what()}};
+    } catch (const Error& e) {
+      return {std::nullopt, Failure{class_of(e.kind()), e.what()}};
     } catch (const std::bad_alloc&) {
-      return {std::nullopt, Failure{ErrorKind::Error, in.label + ": out of memory"}};
+      return {std::nullopt, Failure{PyClass::Error, in.label + ": out of memory"}};
     } catch (const std::exception& e) {
-      return {std::nullopt, Failure{ErrorKind::Error, fmt::format("{}: {}", in.label, e.what())}};
+      return {std::nullopt, Failure{PyClass::Error, fmt::format("{}: {}", in.label, e.what())}};
     }
   }
 
@@ -444,7 +437,7 @@ class PyPredictor {
       py::gil_scoped_release release;
       out = run(in, a);
     }
-    if (out.second) throw ClassifiedError(out.second->kind, out.second->message);
+    if (out.second) raise_failure(*out.second);
     return std::move(*out.first);
   }
 
@@ -452,11 +445,10 @@ class PyPredictor {
                         const std::optional<py::dict>& input_shapes, bool use_fallback, int threads,
                         const std::string& errors, const std::optional<std::vector<std::string>>& labels) const {
     if (errors != "raise" && errors != "keep")
-      throw ClassifiedError(ErrorKind::BadInput,
-                            fmt::format("errors={}: give \"raise\" (the first failure raises) or \"keep\" (a "
-                                        "failed model's result carries its error)",
-                                        quoted(errors)));
-    if (threads < 0) throw ClassifiedError(ErrorKind::BadInput, "threads: give 1 or more, or 0 for one per core");
+      throw Error(fmt::format("errors={}: give \"raise\" (the first failure raises) or \"keep\" (a failed model's "
+                              "result carries its error)",
+                              quoted(errors)));
+    if (threads < 0) throw Error("threads: give 1 or more, or 0 for one per core");
     // One path or one model's bytes is iterable too: refuse it rather than score its characters.
     if (py::isinstance<py::str>(models) || PyObject_CheckBuffer(models.ptr()) || py::hasattr(models, "__fspath__"))
       throw py::type_error("deepen: predict_many takes a list of models (paths or bytes); for one model, call predict");
@@ -468,8 +460,7 @@ class PyPredictor {
       inputs.push_back(model_input(m, fmt::format("<bytes[{}]>", inputs.size()), label));
     }
     if (labels && labels->size() != inputs.size())
-      throw ClassifiedError(ErrorKind::BadInput, fmt::format("labels: {} given for {} models; give one per model",
-                                                             labels->size(), inputs.size()));
+      throw Error(fmt::format("labels: {} given for {} models; give one per model", labels->size(), inputs.size()));
     std::vector<std::pair<std::optional<PyResult>, std::optional<Failure>>> out(inputs.size());
     {
       py::gil_scoped_release release;
@@ -490,7 +481,7 @@ class PyPredictor {
     py::list results;
     for (size_t i = 0; i < out.size(); ++i) {
       auto& [result, failure] = out[i];
-      if (failure && errors == "raise") throw ClassifiedError(failure->kind, failure->message);
+      if (failure && errors == "raise") raise_failure(*failure);
       if (!result) {  // kept: a result that says why
         ModelReport r;
         r.model = inputs[i].label;
@@ -537,10 +528,8 @@ std::vector<PyKernel> model_kernels(const py::handle& model, const py::object& p
   std::vector<Kernel> kernels;
   {
     py::gil_scoped_release release;
-    kernels = classify(ErrorKind::BadInput, [&] {
-      Graph graph = in.is_path() ? load_onnx(in.path, load) : load_onnx_bytes(in.bytes, in.label, load);
-      return detect_kernels(graph, *rules);
-    });
+    Graph graph = in.is_path() ? load_onnx(in.path, load) : load_onnx_bytes(in.bytes, in.label, load);
+    kernels = detect_kernels(graph, *rules);
   }
   std::vector<PyKernel> out;
   out.reserve(kernels.size());
@@ -553,7 +542,7 @@ std::vector<PyKernel> model_kernels(const py::handle& model, const py::object& p
 
 py::object list_predictors(const std::optional<std::string>& predictors_dir) {
   const std::string dir = registry_dir(predictors_dir);
-  Registry registry = classify(ErrorKind::Registry, [&] { return load_registry(dir); });
+  Registry registry = load_registry(dir);
   std::ostringstream out;
   write_registry_json(out, registry);
   return json_loads(out.str())["predictors"];
@@ -569,9 +558,9 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = DEEPEN_VERSION;
 
   for (auto& e : g_exceptions) {
-    PyObject* bases = e.kind == ErrorKind::Error ? PyExc_Exception
-                      : e.extra_base ? PyTuple_Pack(2, exception_type(ErrorKind::Error), e.extra_base)
-                                     : exception_type(ErrorKind::Error);
+    PyObject* bases = e.cls == PyClass::Error ? PyExc_Exception
+                      : e.extra_base ? PyTuple_Pack(2, exception_type(PyClass::Error), e.extra_base)
+                                     : exception_type(PyClass::Error);
     e.type = PyErr_NewExceptionWithDoc(fmt::format("deepen.{}", e.name).c_str(), e.doc, bases, nullptr);
     if (!e.type) throw py::error_already_set();
     m.add_object(e.name, py::handle(e.type));  // the module keeps a reference
@@ -579,12 +568,10 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const ClassifiedError& e) {
-      set_python_error(e.kind(), e.what());
-    } catch (const Error& e) {  // a library error no call site classified
-      set_python_error(ErrorKind::Error, e.what());
+    } catch (const Error& e) {
+      set_python_error(class_of(e.kind()), e.what());
     } catch (const nlohmann::json::exception& e) {  // writing a report (the CLI's "internal error")
-      set_python_error(ErrorKind::Error, (std::string("internal error: ") + e.what()).c_str());
+      set_python_error(PyClass::Error, (std::string("internal error: ") + e.what()).c_str());
     }
   });
 

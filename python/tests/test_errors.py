@@ -73,6 +73,73 @@ def test_bad_registry(tmp_path):
         deepen.list_predictors(predictors_dir=str(tmp_path))
 
 
+def test_a_predictors_broken_files_are_a_registry_error(tmp_path, cli):
+    # The error's kind, not where it was caught, decides the class: fusion rules that do not read
+    # are the predictor's (RegistryError), as a booster that is not one; the CLI exits 2 on both.
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "rules.yaml").write_text("chains: 3\n")
+    (tmp_path / "p" / "garbage.ubj").write_bytes(b"\x01\x02 not a booster")
+    kernels = "  kernels: {conv-bn-relu: {energy: garbage.ubj}}\n"
+    (tmp_path / "predictors.yaml").write_text(
+        "- name: rules\n  version: 1\n  folder: p\n  fusion_rules: rules.yaml\n" + kernels +
+        "- name: booster\n  version: 1\n  folder: p\n" + kernels)
+    for name, words in (("rules", "rules.yaml: "), ("booster", "not an XGBoost booster")):
+        with pytest.raises(deepen.RegistryError, match=words) as e:
+            deepen.Predictor(name, predictors_dir=str(tmp_path))
+        code, _, err = cli("kernels", "-p", name, GOOD, "--predictors", tmp_path)
+        assert code == 2 and err == f"deepen: error: {e.value}\n"
+
+
+def test_a_model_deepen_cannot_handle_is_bad_input(cpu, tmp_path):
+    # Unsupported (an opset deepen does not read) is a BadInputError, a ValueError, as it always was.
+    model = tmp_path / "opset99.onnx"
+    model.write_bytes(_with_opset(GOOD.read_bytes(), 99))
+    with pytest.raises(deepen.BadInputError, match="ONNX opset 99 is not supported"):
+        cpu.predict(str(model))
+
+
+def _varint(data, i):
+    value, shift = 0, 0
+    while True:
+        b = data[i]
+        value |= (b & 0x7F) << shift
+        i, shift = i + 1, shift + 7
+        if b < 0x80:
+            return value, i
+
+
+def _encode_varint(value):
+    out = bytearray()
+    while True:
+        out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)
+
+
+def _with_opset(data, opset):
+    """The model's bytes with its opset_import (ModelProto field 8) replaced by the default domain
+    at `opset` (OperatorSetIdProto field 2), written with protobuf's wire format by hand."""
+    out, i = bytearray(), 0
+    while i < len(data):
+        start = i
+        key, i = _varint(data, i)
+        wire = key & 7
+        if wire == 0:
+            _, i = _varint(data, i)
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        else:  # length-delimited
+            n, i = _varint(data, i)
+            i += n
+        if key >> 3 != 8:
+            out += data[start:i]
+    opset_id = b"\x10" + _encode_varint(opset)  # version = opset, domain "" (the default)
+    return bytes(out) + b"\x42" + _encode_varint(len(opset_id)) + opset_id
+
+
 def test_bad_purpose(cpu):
     with pytest.raises(deepen.BadInputError, match="thrust"):
         cpu.predict(str(GOOD), purpose="thrust")

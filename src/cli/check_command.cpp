@@ -53,7 +53,7 @@ int run_check_command(const CheckFlags& f) {
   Registry registry = load_registry(predictors_dir(f.predictors));
   Predictor predictor = Predictor::load(registry, f.predictor, f.version);
   std::string why;
-  if (!predictor.supports(purpose, &why)) throw Error(why);
+  if (!predictor.supports(purpose, &why)) throw Error(ErrorKind::UnsupportedPurpose, why);
 
   std::vector<CheckModel> models;
   for (const auto& path : f.modelpaths)
@@ -64,8 +64,12 @@ int run_check_command(const CheckFlags& f) {
     }
   CheckResult result = run_check(models, predictor, options, baseline.get(), budgets);
 
-  if (f.format == "json")  // the table has them already
-    for (const auto& note : result.notes) std::cerr << "deepen: note: " << note << "\n";
+  if (f.format == "json") {  // the table has them already
+    for (const auto& note : result.notes) print_note(note);
+    for (const auto& m : result.models)
+      for (const auto& finding : m.findings)
+        if (finding.kind == "error") print_error(m.file + ": " + finding.message);
+  }
   std::ostringstream text;
   find_format(check_formats(), f.format).write(text, result);
   emit(text.str(), f.output);
@@ -79,7 +83,7 @@ int run_check_command(const CheckFlags& f) {
   const size_t errors = result.count(Verdict::Error);
   if (f.update_baseline) {
     if (errors > 0) {
-      std::cerr << fmt::format("deepen: error: {} not updated: {} model(s) could not be predicted\n", f.baseline, errors);
+      print_error(fmt::format("{} not updated: {} model(s) could not be predicted", f.baseline, errors));
     } else {
       ReportContext ctx;
       ctx.predictor = predictor.entry().name;
@@ -89,8 +93,8 @@ int run_check_command(const CheckFlags& f) {
       std::ostringstream json;
       write_json(json, result.reports, ctx);  // what deepen predict -f json writes
       write_file_atomically(f.baseline, json.str());
-      std::cerr << fmt::format("deepen: {} updated: {} model(s), {} by {} {}\n", f.baseline, result.reports.size(),
-                               purpose_name(purpose), ctx.predictor, ctx.version);
+      print_note(fmt::format("{} updated: {} model(s), {} by {} {}", f.baseline, result.reports.size(),
+                             purpose_name(purpose), ctx.predictor, ctx.version));
     }
   }
   if (errors > 0) return errors == models.size() ? kExitAllFailed : kExitPartial;

@@ -3,6 +3,8 @@
 // formats output itself. No logic lives here that a library user would need.
 #pragma once
 
+#include <deepen/error.h>
+
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -11,13 +13,30 @@
 
 namespace deepen::cli {
 
-// Exit codes: 0 all fine, 1 some models failed (the others are reported), 2 bad usage or input,
-// 3 every model failed, 4 deepen check's gate failed.
+// Exit codes (docs/output-formats.md#exit-codes-and-errors): 0 all fine, 1 some models failed
+// (the others are reported), 2 bad usage or input, 3 every model failed, 4 deepen check's gate
+// failed, 70 an internal error. A command that an Error ends exits with exit_code(its kind).
 constexpr int kExitOk = 0;
 constexpr int kExitPartial = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitAllFailed = 3;  // several models (or one under --strict), and every one failed
 constexpr int kExitCheckFailed = 4;  // deepen check: every model was predicted, and some check did not hold
+constexpr int kExitInternal = 70;  // not the input's doing (sysexits' EX_SOFTWARE): a bug, or out of memory
+
+// The exit code of an error of this kind: kExitBadInput for every kind the user can fix (bad input
+// or usage, an unknown predictor, an unsupported model or purpose, a broken registry), kExitInternal
+// for Internal.
+int exit_code(ErrorKind kind);
+
+// What deepen says on stderr, one style in every command: "deepen: error: MESSAGE",
+// "deepen: warning: MESSAGE", "deepen: note: MESSAGE". An error about a file names it first
+// ("deepen: error: PATH: what").
+void print_error(const std::string& message);
+void print_warning(const std::string& message);
+void print_note(const std::string& message);
+// The error of one model among several, naming the model first: the error's message when it
+// starts with the model (its file), else "MODEL: message".
+std::string model_error(const std::string& model, const Error& e);
 
 // Each add_*_command registers a subcommand; its callback sets `exit_code`.
 void add_predict_command(CLI::App& app, int& exit_code);

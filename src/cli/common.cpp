@@ -21,18 +21,40 @@ namespace fs = std::filesystem;
 
 namespace deepen::cli {
 
+int exit_code(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::BadInput:
+    case ErrorKind::UnknownPredictor:
+    case ErrorKind::Unsupported:
+    case ErrorKind::UnsupportedPurpose:
+    case ErrorKind::Registry:
+      return kExitBadInput;
+    case ErrorKind::Internal:
+      return kExitInternal;
+  }
+  return kExitInternal;
+}
+
+void print_error(const std::string& message) { std::cerr << "deepen: error: " << message << "\n"; }
+void print_warning(const std::string& message) { std::cerr << "deepen: warning: " << message << "\n"; }
+void print_note(const std::string& message) { std::cerr << "deepen: note: " << message << "\n"; }
+
+std::string model_error(const std::string& model, const Error& e) {
+  return e.file() == model ? e.what() : model + ": " + e.what();
+}
+
 std::vector<std::string> model_files(const std::string& modelpath) {
   std::error_code ec;
-  if (!fs::exists(modelpath, ec)) throw Error(fmt::format("{}: no such file or folder", modelpath));
+  if (!fs::exists(modelpath, ec)) throw Error::in_file(modelpath, "no such file or folder");
   if (!fs::is_directory(modelpath, ec)) return {modelpath};
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(modelpath, ec)) {
     if (entry.path().extension() == ".onnx" && !fs::is_directory(entry.path(), ec))
       files.push_back(entry.path().string());
   }
-  if (ec) throw Error(fmt::format("{}: cannot read the folder ({})", modelpath, ec.message()));
+  if (ec) throw Error::in_file(modelpath, fmt::format("cannot read the folder ({})", ec.message()));
   std::sort(files.begin(), files.end());
-  if (files.empty()) throw Error(fmt::format("{}: the folder holds no .onnx files", modelpath));
+  if (files.empty()) throw Error::in_file(modelpath, "the folder holds no .onnx files");
   return files;
 }
 

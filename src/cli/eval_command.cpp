@@ -28,7 +28,7 @@ int run_eval(const EvalFlags& f) {
   Registry registry = load_registry(predictors_dir(f.predictors));
   Predictor predictor = Predictor::load(registry, f.predictor, f.version);
   std::string why;
-  if (!predictor.supports(purpose, &why)) throw Error(why);
+  if (!predictor.supports(purpose, &why)) throw Error(ErrorKind::UnsupportedPurpose, why);
   PredictOptions options;
   options.use_fallback = !f.no_fallback;
   EvalResult r;
@@ -37,8 +37,8 @@ int run_eval(const EvalFlags& f) {
   } else {
     KernelDataset data = read_dataset_csv(f.dataset);
     if (data.skipped)
-      std::cerr << fmt::format("deepen: {}: {} zero-cost or other:OP kernel row(s) left out: no predictor scores them\n",
-                               f.dataset, data.skipped);
+      print_note(fmt::format("{}: {} zero-cost or other:OP kernel row(s) left out: no predictor scores them",
+                             f.dataset, data.skipped));
     r = evaluate_kernels(predictor, purpose, data, options);
   }
   std::string unit = purpose_unit(purpose);

@@ -35,7 +35,7 @@ int run_kernels(const KernelsFlags& f) {
   for (const auto& spec : f.input_shapes) load.input_shapes.insert(parse_input_shape(spec));
   const std::vector<std::string> files = model_files(f.modelpaths);
   std::vector<ModelKernels> models(files.size());
-  size_t failed = 0;
+  std::vector<std::string> errors;  // each failed model's, naming it first
   for (size_t i = 0; i < files.size(); ++i) {
     models[i].model = files[i];
     try {
@@ -43,19 +43,21 @@ int run_kernels(const KernelsFlags& f) {
       models[i].kernels = detect_kernels(graph, rules);
       models[i].folded = std::move(graph.folded);
     } catch (const Error& e) {
-      if (files.size() == 1) throw;  // one model: its error is the command's (exit 2)
+      if (files.size() == 1) throw;  // one model: its error is the command's
       models[i].error = e.what();
-      ++failed;
-      const bool names_model = models[i].error.rfind(files[i] + ":", 0) == 0;
-      std::cerr << "deepen: " << (names_model ? "" : files[i] + ": ") << models[i].error << "\n";
+      errors.push_back(model_error(files[i], e));
     }
   }
+  // A model's error is said once: in the table's block for it, or else on stderr (JSON and CSV
+  // carry it as data too).
+  if (f.format != "table")
+    for (const auto& e : errors) print_error(e);
 
   std::ostringstream out;
   find_format(kernel_listing_formats(), f.format).write(out, KernelListing{models, rules, rules_from});
   emit(out.str(), f.output);
-  if (failed == 0) return kExitOk;
-  return failed == files.size() ? kExitAllFailed : kExitPartial;
+  if (errors.empty()) return kExitOk;
+  return errors.size() == files.size() ? kExitAllFailed : kExitPartial;
 }
 
 }  // namespace

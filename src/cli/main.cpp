@@ -3,6 +3,7 @@
 #include <deepen/error.h>
 
 #include <iostream>
+#include <new>
 #include <string>
 
 #include <malloc.h>
@@ -33,9 +34,9 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if (argv[1][0] != '-' && (arg == "--version" || arg.rfind("--version=", 0) == 0)) {
-      std::cerr << "deepen: " << argv[1] << ": --version is the program's version (deepen --version); give a "
-                << "predictor's version with --predictor-version\n";
-      return deepen::cli::kExitBadInput;
+      deepen::cli::print_error(std::string(argv[1]) + ": --version is the program's version (deepen --version); give "
+                               "a predictor's version with --predictor-version");
+      return deepen::cli::exit_code(deepen::ErrorKind::BadInput);
     }
   }
   try {
@@ -47,14 +48,19 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "deepen: " << e.what() << "\nRun 'deepen --help' or 'deepen SUBCOMMAND --help' for usage.\n";
-    return deepen::cli::kExitBadInput;
+    deepen::cli::print_error(std::string(e.what()) +
+                             "\nRun 'deepen --help' or 'deepen SUBCOMMAND --help' for usage.");
+    return deepen::cli::exit_code(deepen::ErrorKind::BadInput);
   } catch (const deepen::Error& e) {
-    std::cerr << "deepen: error: " << e.what() << "\n";
-    return deepen::cli::kExitBadInput;
-  } catch (const std::exception& e) {
-    std::cerr << "deepen: internal error: " << e.what() << "\n";
-    return deepen::cli::kExitBadInput;
+    deepen::cli::print_error(e.what());
+    return deepen::cli::exit_code(e.kind());
+  } catch (const std::bad_alloc&) {
+    deepen::cli::print_error("out of memory");
+    return deepen::cli::exit_code(deepen::ErrorKind::Internal);
+  } catch (const std::exception& e) {  // a library's exception that deepen let through: a bug
+    deepen::cli::print_error(std::string("internal error: ") + e.what() +
+                             " (a bug in deepen: please report it with the command that gave it)");
+    return deepen::cli::exit_code(deepen::ErrorKind::Internal);
   }
   return exit_code;
 }

@@ -32,11 +32,11 @@ int run_integrate(const MeasureFlags& f) {
   if (f.power != "trace") throw Error("--windows integrates a recorded trace: give it with --power trace --trace FILE");
   if (f.trace.empty()) throw Error("--power trace needs --trace FILE: the power monitor's CSV");
   PowerTrace trace = read_power_trace(f.trace, parse_time_unit(f.trace_time_unit), f.trace_rate);
-  if (!trace.note.empty()) std::cerr << "deepen: note: " << trace.note << "\n";
+  if (!trace.note.empty()) print_note(trace.note);
   if (trace.merged_samples > 0)
-    std::cerr << fmt::format("deepen: note: {}: {} samples shared a timestamp with the one before and were averaged "
-                             "into it (--trace-rate re-stamps them instead)\n",
-                             f.trace, trace.merged_samples);
+    print_note(fmt::format("{}: {} samples shared a timestamp with the one before and were averaged into it "
+                           "(--trace-rate re-stamps them instead)",
+                           f.trace, trace.merged_samples));
   std::vector<RunWindow> windows = read_run_windows(f.windows);
   std::vector<double> energy = integrate_trace(trace, windows);
   Measurement m;
@@ -100,18 +100,18 @@ int run_measure(const MeasureFlags& f) {
     }
   }
   size_t failed = 0;
-  for (const auto& m : ms) {
-    if (m.error.empty()) continue;
-    ++failed;
-    if (f.format != "table") std::cerr << "deepen: " << m.model << ": " << m.error << "\n";
-  }
+  for (const auto& m : ms) failed += !m.error.empty();
+  // A model's error is said once: in the table's row for it, or else on stderr (JSON and CSV carry
+  // it as data too). One model that could not be run is the command's error, on stderr, and gets
+  // no table of that one failure.
+  const bool one_failed = files.size() == 1 && failed == 1;
+  if (f.format != "table" || one_failed)
+    for (const auto& m : ms)
+      if (!m.error.empty()) print_error(m.error_names_model || one_failed ? m.error : m.model + ": " + m.error);
   if (!f.windows_out.empty()) emit(run_windows_csv(all_windows), f.windows_out);
-  emit_measurements(ms, f);
+  if (!(one_failed && f.format == "table")) emit_measurements(ms, f);
   if (failed == 0) return kExitOk;
-  if (files.size() == 1) {
-    if (f.format == "table") std::cerr << "deepen: error: " << ms[0].error << "\n";
-    return kExitBadInput;
-  }
+  if (one_failed) return exit_code(ms[0].error_kind);
   return kExitPartial;
 }
 

@@ -12,8 +12,8 @@
 
 #include <algorithm>
 
-#include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace deepen::cli {
@@ -34,8 +34,8 @@ int run_predict_kernels(const PredictFlags& f, const Predictor& predictor, Purpo
   read.require_target = false;
   KernelDataset data = read_dataset_csv(f.kernels, read);
   if (data.skipped)
-    std::cerr << fmt::format("deepen: {}: {} zero-cost or other:OP kernel row(s) left out: no predictor scores them\n",
-                             f.kernels, data.skipped);
+    print_note(fmt::format("{}: {} zero-cost or other:OP kernel row(s) left out: no predictor scores them", f.kernels,
+                           data.skipped));
   PredictOptions options;
   options.use_fallback = !f.no_fallback;
   options.purpose = purpose;
@@ -110,7 +110,7 @@ int run_predict(const PredictFlags& f) {
   Registry registry = load_registry(predictors_dir(f.predictors));
   Predictor predictor = Predictor::load(registry, f.predictor, f.version);
   std::string why;
-  if (!predictor.supports(purpose, &why)) throw Error(why);
+  if (!predictor.supports(purpose, &why)) throw Error(ErrorKind::UnsupportedPurpose, why);
   if (!f.kernels.empty() && !f.min_coverage.empty())
     throw Error("--min-coverage checks whole models: give it with --modelpath, not --kernels");
   if (!f.kernels.empty()) return run_predict_kernels(f, predictor, purpose);
@@ -129,7 +129,9 @@ int run_predict(const PredictFlags& f) {
   struct Outcome {
     ModelReport report;
     std::vector<std::string> warnings;
-    bool failed = false, bad_input = false;
+    bool failed = false;
+    std::string error;                    // when failed: what stderr says, naming the model first
+    std::optional<ErrorKind> error_kind;  // when an Error ended the model (it could not be read or split)
   };
   std::vector<Outcome> outcomes(files.size());
   parallel_for(files.size(), parse_jobs(f.jobs), [&](size_t i) {
@@ -148,6 +150,7 @@ int run_predict(const PredictFlags& f) {
           out.failed = true;
         }
       }
+      if (out.failed) out.error = file + ": " + r.error;
       if (r.error.empty() && r.uncovered_count > 0)  // named here, whatever the output and --per-kernel
         out.warnings.push_back(fmt::format("{}: {} of {} kernels uncovered ({} of the FLOPs), adding nothing to its {}: {}",
                                        file, r.uncovered_count, r.kernel_count, format_share(r.uncovered_flops),
@@ -170,26 +173,31 @@ int run_predict(const PredictFlags& f) {
       out.report = ModelReport();
       out.report.model = file;
       out.report.error = e.what();
-      out.failed = out.bad_input = true;
+      out.failed = true;
+      out.error = files.size() == 1 ? e.what() : model_error(file, e);
+      out.error_kind = e.kind();
     }
   });
   std::vector<ModelReport> reports;
   reports.reserve(files.size());
-  size_t failed = 0, bad_input = 0;
-  std::vector<std::string> warnings;
+  size_t failed = 0;
+  std::vector<std::string> warnings, errors;
+  std::optional<ErrorKind> error_kind;  // one model given, and an Error ended it: the command's error
   for (Outcome& out : outcomes) {
     reports.push_back(std::move(out.report));
     for (auto& w : out.warnings) warnings.push_back(std::move(w));
     failed += out.failed;
-    bad_input += out.bad_input;
+    if (out.failed) errors.push_back(std::move(out.error));
+    if (files.size() == 1) error_kind = out.error_kind;
   }
   std::vector<Outcome>().swap(outcomes);
-  for (const auto& w : warnings) std::cerr << "deepen: warning: " << w << "\n";
-  for (const auto& r : reports) {
-    if (r.error.empty() || f.format == "table") continue;
-    const bool names_model = r.error.compare(0, r.model.size() + 1, r.model + ":") == 0;  // the loader's errors do
-    std::cerr << "deepen: " << (names_model ? "" : r.model + ": ") << r.error << "\n";
-  }
+  for (const auto& w : warnings) print_warning(w);
+  // A model's error is said once: in the table's row for it, or else on stderr (JSON and CSV carry
+  // it as data too). One model that could not be read is the command's error, on stderr, and gets
+  // no table of that one failure.
+  if (f.format != "table" || error_kind)
+    for (const auto& e : errors) print_error(e);
+  if (error_kind && f.format == "table") return exit_code(*error_kind);
 
   ReportContext ctx;
   ctx.predictor = predictor.entry().name;
@@ -202,10 +210,7 @@ int run_predict(const PredictFlags& f) {
   find_format(predict_formats(), f.format).write(text, PredictOutput{reports, ctx});
   emit(text.str(), f.output);
   if (failed == 0) return kExitOk;
-  if (files.size() == 1 && bad_input == 1) {
-    if (f.format == "table") std::cerr << "deepen: error: " << reports[0].error << "\n";
-    return kExitBadInput;
-  }
+  if (error_kind) return exit_code(*error_kind);
   return failed == files.size() ? kExitAllFailed : kExitPartial;
 }
 

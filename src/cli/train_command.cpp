@@ -54,7 +54,7 @@ int run_train(TrainFlags& f) {
                              k.cv.folds);
   }
   if (!r.fallback.note.empty()) std::cout << "  fallback: " << r.fallback.note << "\n";
-  for (const auto& w : r.warnings) std::cerr << "deepen: warning: " << w << "\n";
+  for (const auto& w : r.warnings) print_warning(w);
   if (r.power_envelope.known())
     std::cout << fmt::format("  power envelope: {:g}-{:g} W ({})\n", r.power_envelope.min_mw / 1000,
                              r.power_envelope.max_mw / 1000, r.power_envelope.note);

@@ -68,7 +68,7 @@ int run_zoo(const ZooFlags& f) {
       try {
         build_nb201(rows[i].arch, dataset_of(rows[i]), form);
       } catch (const Error& e) {
-        throw Error(fmt::format("{}: row {}: {}", f.nb201_csv, i + 1, e.what()));
+        throw Error(e.kind(), fmt::format("{}: row {}: {}", f.nb201_csv, i + 1, e.what()));
       }
     }
     std::string dir = make_dir(f.out);

@@ -43,16 +43,16 @@ bool known_elem_type(int32_t t) { return t >= 1 && t <= 16 && t != 8; /* 8 = STR
 void read_model_file(const std::string& path, std::string& stripped) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    throw Error(fmt::format("{}: cannot open the file ({}); does it exist, and may you read it?", path,
-                            std::strerror(errno)));
+    throw Error::in_file(
+        path, fmt::format("cannot open the file ({}); does it exist, and may you read it?", std::strerror(errno)));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw Error(fmt::format("{}: not a regular file", path));
+    throw Error::in_file(path, "not a regular file");
   }
   if (st.st_size == 0) {
     ::close(fd);
-    throw Error(fmt::format("{}: the file is empty; expected an ONNX model", path));
+    throw Error::in_file(path, "the file is empty; expected an ONNX model");
   }
   const size_t size = static_cast<size_t>(st.st_size);
   if (!strip_tensor_payloads_from_file(fd, size, stripped)) {
@@ -65,7 +65,7 @@ void read_model_file(const std::string& path, std::string& stripped) {
       if (n <= 0) {
         std::string why = n < 0 ? std::strerror(errno) : "it is shorter than its size";
         ::close(fd);
-        throw Error(fmt::format("{}: cannot read the file ({})", path, why));
+        throw Error::in_file(path, fmt::format("cannot read the file ({})", why));
       }
       done += static_cast<size_t>(n);
     }
@@ -193,7 +193,7 @@ Tensor constant_tensor(const std::string& name, const onnx::TensorProto& t, cons
   tensor.elem_type = t.data_type();
   tensor.shape.reserve(static_cast<size_t>(t.dims_size()));
   for (auto d : t.dims()) {
-    if (d < 0) throw Error(fmt::format("{}: constant '{}' has a negative dimension ({})", where, name, d));
+    if (d < 0) throw Error::in_file(where, fmt::format("constant '{}' has a negative dimension ({})", name, d));
     tensor.shape.push_back(d);
   }
   read_int_values(t, tensor);
@@ -236,50 +236,56 @@ void resolve_inputs(onnx::GraphProto& g, const std::unordered_set<std::string_vi
       for (const auto& input : g.input())
         if (!initializer_names.count(input.name()))
           inputs += fmt::format("{}{}", inputs.empty() ? "" : ", ", describe_input(input));
-      throw Error(fmt::format("{}: --input-shape names '{}', which is not an input of this model (its inputs: {})",
-                              label, name, inputs.empty() ? "none" : inputs));
+      throw Error::in_file(
+          label, fmt::format("--input-shape names '{}', which is not an input of this model (its inputs: {})", name,
+                             inputs.empty() ? "none" : inputs));
     }
   }
   for (auto& input : *g.mutable_input()) {
     if (initializer_names.count(input.name())) continue;
     if (!input.type().has_tensor_type())
-      throw Error(fmt::format("{}: input '{}' is not a tensor (sequences, maps and optionals are not supported)",
-                              label, input.name()));
+      throw Error::in_file(
+          ErrorKind::Unsupported, label,
+          fmt::format("input '{}' is not a tensor (sequences, maps and optionals are not supported)", input.name()));
     auto* tt = input.mutable_type()->mutable_tensor_type();
     if (!known_elem_type(tt->elem_type()))
-      throw Error(fmt::format("{}: input '{}' has an unknown or unsupported element type ({})", label, input.name(),
-                              tt->elem_type()));
+      throw Error::in_file(
+          ErrorKind::Unsupported, label,
+          fmt::format("input '{}' has an unknown or unsupported element type ({})", input.name(), tt->elem_type()));
     auto override_it = options.input_shapes.find(input.name());
     if (override_it != options.input_shapes.end()) {
       auto* shape = tt->mutable_shape();
       if (tt->has_shape() && shape->dim_size() > 0 &&
           static_cast<size_t>(shape->dim_size()) != override_it->second.size())
-        throw Error(fmt::format("{}: --input-shape {} gives {} dimensions, but input '{}' has {} ({})", label,
-                                input.name(), override_it->second.size(), input.name(), shape->dim_size(),
-                                describe_input(input)));
+        throw Error::in_file(
+            label, fmt::format("--input-shape {} gives {} dimensions, but input '{}' has {} ({})", input.name(),
+                               override_it->second.size(), input.name(), shape->dim_size(), describe_input(input)));
       shape->clear_dim();
       for (auto d : override_it->second) shape->add_dim()->set_dim_value(d);
       continue;
     }
     if (!tt->has_shape())
-      throw Error(fmt::format("{}: input '{}' has no shape; give one with --input-shape {}:1x3x224x224", label,
-                              input.name(), input.name()));
+      throw Error::in_file(label, fmt::format("input '{}' has no shape; give one with --input-shape {}:1x3x224x224",
+                                              input.name(), input.name()));
     auto* shape = tt->mutable_shape();
     for (int axis = 0; axis < shape->dim_size(); ++axis) {
       auto* d = shape->mutable_dim(axis);
       if (d->has_dim_value() && d->dim_value() > 0) continue;
       if (d->has_dim_value())
-        throw Error(fmt::format("{}: input '{}' has dimension {} at axis {}; every dimension must be positive",
-                                label, input.name(), d->dim_value(), axis));
+        throw Error::in_file(
+            label, fmt::format("input '{}' has dimension {} at axis {}; every dimension must be positive", input.name(),
+                               d->dim_value(), axis));
       if (axis == 0) {
         d->set_dim_value(options.default_batch);
         continue;
       }
       std::string what = d->has_dim_param() ? fmt::format("symbolic dimension '{}'", d->dim_param())
                                             : std::string("an unknown dimension");
-      throw Error(fmt::format("{}: input '{}' has {} at axis {}; give its size with --input-shape {}:DIMS "
-                              "(for example {}:1x3x224x224)",
-                              label, input.name(), what, axis, input.name(), input.name()));
+      throw Error::in_file(
+          label,
+          fmt::format(
+              "input '{}' has {} at axis {}; give its size with --input-shape {}:DIMS (for example {}:1x3x224x224)",
+              input.name(), what, axis, input.name(), input.name()));
     }
   }
 }
@@ -298,15 +304,15 @@ void check_arity(const onnx::GraphProto& g, int64_t opset, const std::string& la
     if (!schema) continue;
     std::string name = n.name().empty() ? fmt::format("{}_{}", n.op_type(), i) : n.name();
     if (n.input_size() < schema->min_input() || n.input_size() > schema->max_input())
-      throw Error(fmt::format("{}: node '{}' ({}) has {} inputs, but {} takes {} (the file is damaged or not valid "
-                              "ONNX)",
-                              label, name, n.op_type(), n.input_size(), n.op_type(),
-                              range(schema->min_input(), schema->max_input())));
+      throw Error::in_file(
+          label,
+          fmt::format("node '{}' ({}) has {} inputs, but {} takes {} (the file is damaged or not valid ONNX)", name,
+                      n.op_type(), n.input_size(), n.op_type(), range(schema->min_input(), schema->max_input())));
     if (n.output_size() < schema->min_output() || n.output_size() > schema->max_output())
-      throw Error(fmt::format("{}: node '{}' ({}) has {} outputs, but {} gives {} (the file is damaged or not valid "
-                              "ONNX)",
-                              label, name, n.op_type(), n.output_size(), n.op_type(),
-                              range(schema->min_output(), schema->max_output())));
+      throw Error::in_file(
+          label,
+          fmt::format("node '{}' ({}) has {} outputs, but {} gives {} (the file is damaged or not valid ONNX)", name,
+                      n.op_type(), n.output_size(), n.op_type(), range(schema->min_output(), schema->max_output())));
   }
 }
 
@@ -405,7 +411,7 @@ Graph convert(const onnx::ModelProto& model, const std::string& label, int64_t o
     node.inputs.assign(n.input().begin(), n.input().end());
     node.outputs.assign(n.output().begin(), n.output().end());
     if (node.outputs.empty())
-      throw Error(fmt::format("{}: node '{}' ({}) has no outputs", label, node.name, node.op));
+      throw Error::in_file(label, fmt::format("node '{}' ({}) has no outputs", node.name, node.op));
     for (const auto& out : node.outputs)
       if (!out.empty() && !graph.tensors.count(out)) graph.tensors[out].name = out;
     graph.nodes.push_back(std::move(node));
@@ -423,8 +429,9 @@ void check_window_attributes(const onnx::GraphProto& g, const std::string& label
       if (a.name() != "strides" && a.name() != "dilations" && a.name() != "kernel_shape") continue;
       for (int64_t v : a.ints())
         if (v < 1)
-          throw Error(fmt::format("{}: node '{}' ({}): attribute '{}' must hold values of 1 or more, not {}", label,
-                                  n.name(), op, a.name(), v));
+          throw Error::in_file(
+              label, fmt::format("node '{}' ({}): attribute '{}' must hold values of 1 or more, not {}", n.name(), op,
+                                 a.name(), v));
     }
   }
 }
@@ -450,9 +457,9 @@ void check_constant_shapes(const onnx::ModelProto& model, const std::string& lab
     double elements = 1;
     for (auto d : shape.int_values) elements *= static_cast<double>(d);
     if (shape.has_int_values && (elements > kMaxElements || (shape.int_values.size() == 1 && elements > kMaxLength)))
-      throw Error(fmt::format("{}: node '{}' (ConstantOfShape) would make a tensor of shape {} ({:.3g} elements); "
-                              "the file is damaged or not a real model",
-                              label, n.name(), fmt::join(shape.int_values, "x"), elements));
+      throw Error::in_file(label, fmt::format("node '{}' (ConstantOfShape) would make a tensor of shape {} ({:.3g} "
+                                              "elements); the file is damaged or not a real model",
+                                              n.name(), fmt::join(shape.int_values, "x"), elements));
   }
 }
 
@@ -592,7 +599,7 @@ Graph load_onnx(const std::string& path, const LoadOptions& options) {
 }
 
 Graph load_onnx_bytes(std::string_view bytes, const std::string& label, const LoadOptions& options) {
-  if (bytes.empty()) throw Error(fmt::format("{}: the file is empty; expected an ONNX model", label));
+  if (bytes.empty()) throw Error::in_file(label, "the file is empty; expected an ONNX model");
   ReleaseLargeBuffer release;
   std::string& stripped = stripped_buffer();
   strip_tensor_payloads(bytes, stripped);
@@ -729,8 +736,7 @@ LoadOptions::ShapeInference inference_choice(const LoadOptions& options) {
 void parse_proto(onnx::ModelProto& model, const std::string& bytes, const std::string& label) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
       !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    throw Error(fmt::format("{}: not a valid ONNX model (the protobuf does not parse: truncated or not ONNX)",
-                            label));
+    throw Error::in_file(label, "not a valid ONNX model (the protobuf does not parse: truncated or not ONNX)");
 }
 
 Graph parse_model(const std::string& bytes, const std::string& label, const LoadOptions& options) {
@@ -757,28 +763,32 @@ Graph parse_model(const std::string& bytes, const std::string& label, const Load
   onnx::ModelProto& model = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
   parse_proto(model, bytes, label);
   if (!model.has_graph() || model.graph().node_size() == 0)
-    throw Error(fmt::format("{}: not a valid ONNX model (it has no graph or no nodes)", label));
+    throw Error::in_file(label, "not a valid ONNX model (it has no graph or no nodes)");
 
   int64_t opset = 0;
   for (const auto& op : model.opset_import())
     if (op.domain().empty() || op.domain() == "ai.onnx") opset = op.version();
   if (opset < kMinOpset || opset > kMaxOpset)
-    throw Error(fmt::format("{}: ONNX opset {} is not supported; deepen reads opsets {} to {} "
-                            "(re-export the model with a supported opset)",
-                            label, opset, kMinOpset, kMaxOpset));
+    throw Error::in_file(
+        ErrorKind::Unsupported, label,
+        fmt::format(
+            "ONNX opset {} is not supported; deepen reads opsets {} to {} (re-export the model with a supported opset)",
+            opset, kMinOpset, kMaxOpset));
 
   for (const auto& node : model.graph().node())
     if (node.op_type() == "If" || node.op_type() == "Loop" || node.op_type() == "Scan")
-      throw Error(fmt::format("{}: node '{}' is a {} with subgraphs; deepen does not support control flow "
-                              "(export the model with static control flow)",
-                              label, node.name(), node.op_type()));
+      throw Error::in_file(ErrorKind::Unsupported, label,
+                           fmt::format("node '{}' is a {} with subgraphs; deepen does not support control flow (export "
+                                       "the model with static control flow)",
+                                       node.name(), node.op_type()));
 
   const LoadOptions::ShapeInference choice = inference_choice(options);
   if (choice != LoadOptions::ShapeInference::Onnx) {
     std::string why;
     if (auto graph = load_fast(model, label, opset, options, &why)) return std::move(*graph);
     if (choice == LoadOptions::ShapeInference::Deepen)
-      throw Error(fmt::format("{}: deepen's own shape inference does not handle this model: {}", label, why));
+      throw Error::in_file(ErrorKind::Unsupported, label,
+                           fmt::format("deepen's own shape inference does not handle this model: {}", why));
     model.Clear();  // the fast path changed the inputs' shapes: start again from the bytes
     parse_proto(model, bytes, label);
   }

@@ -204,14 +204,15 @@ class Worker {
       r = receive_message(fd_, &status, &answer, kTimeoutMs);
     if (r == Received::Message) {
       if (status == kInferred) return answer;
-      throw Error(fmt::format("{}: ONNX shape inference failed: {}", label, answer));
+      throw Error::in_file(label, fmt::format("ONNX shape inference failed: {}", answer));
     }
     if (r == Received::TimedOut) ::kill(pid_, SIGKILL);
     const int end = stop();
-    throw Error(fmt::format(
-        "{}: ONNX shape inference failed: {} on this model, which is malformed in a way deepen's own checks "
-        "do not name (onnx.checker.check_model(model, full_check=True) may say more)",
-        label, r == Received::TimedOut ? fmt::format("it ran past {} s", kTimeoutMs / 1000) : describe_end(end)));
+    throw Error::in_file(
+        label,
+        fmt::format("ONNX shape inference failed: {} on this model, which is malformed in a way deepen's own checks do "
+                    "not name (onnx.checker.check_model(model, full_check=True) may say more)",
+                    r == Received::TimedOut ? fmt::format("it ran past {} s", kTimeoutMs / 1000) : describe_end(end)));
   }
 
  private:
@@ -219,13 +220,15 @@ class Worker {
     (void)onnx::OpSchemaRegistry::Instance();  // built here once: every worker inherits it
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-      throw Error(fmt::format("{}: cannot start ONNX shape inference: socketpair: {}", label, std::strerror(errno)));
+      throw Error::in_file(ErrorKind::Internal, label,
+                           fmt::format("cannot start ONNX shape inference: socketpair: {}", std::strerror(errno)));
     const pid_t pid = ::fork();
     if (pid < 0) {
       const int err = errno;
       ::close(fds[0]);
       ::close(fds[1]);
-      throw Error(fmt::format("{}: cannot start ONNX shape inference: fork: {}", label, std::strerror(err)));
+      throw Error::in_file(ErrorKind::Internal, label,
+                           fmt::format("cannot start ONNX shape inference: fork: {}", std::strerror(err)));
     }
     if (pid == 0) {
       ::close(fds[0]);
@@ -259,11 +262,11 @@ void run_onnx_shape_inference(onnx::ModelProto& model, const std::string& label,
   static Worker worker;
   std::string bytes;
   if (!model.SerializeToString(&bytes))
-    throw Error(fmt::format("{}: ONNX shape inference failed: the model does not serialize", label));
+    throw Error::in_file(label, "ONNX shape inference failed: the model does not serialize");
   const std::string inferred = worker.infer(bytes, data_propagation, label);
   model.Clear();
   if (!model.ParseFromString(inferred))
-    throw Error(fmt::format("{}: ONNX shape inference failed: its answer does not parse", label));
+    throw Error::in_file(ErrorKind::Internal, label, "ONNX shape inference failed: its answer does not parse");
 }
 
 }  // namespace deepen

@@ -40,9 +40,10 @@ Shape conv_pool(InferContext& ctx, bool use_dilation, bool is_pool) {
   } else {
     const Shape& w = ctx.shape(1);
     if (w.size() > n + 2)  // ONNX 1.12's inference reads past the input's dims here and crashes
-      throw Error(fmt::format("{}: node '{}' ({}) has a weight of rank {} for an input of rank {}; the ranks "
-                              "must be equal",
-                              ctx.graph_name(), node.name, node.op, w.size(), x.size()));
+      throw Error::in_file(
+          ctx.graph_name(),
+          fmt::format("node '{}' ({}) has a weight of rank {} for an input of rank {}; the ranks must be equal",
+                      node.name, node.op, w.size(), x.size()));
     if (w.size() != n + 2) ctx.decline("has a weight whose rank does not match the input's");
     kernel.assign(w.begin() + 2, w.end());
   }

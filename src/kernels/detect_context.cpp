@@ -92,21 +92,23 @@ const Tensor& DetectContext::shaped(const std::string& name, size_t at_node) con
                                                         : fmt::format("written by node '{}', {}; ", node(from).name,
                                                                       node(from).op),
                                           node(at_node).name, node(at_node).op);
-    throw Error(fmt::format("{}: cannot resolve the shape of tensor '{}' ({}); if the model has dynamic dimensions, "
-                            "give the input's size with --input-shape NAME:1x3x224x224",
-                            g_.name, name, where));
+    throw Error::in_file(g_.name,
+                         fmt::format("cannot resolve the shape of tensor '{}' ({}); if the model has dynamic "
+                                     "dimensions, give the input's size with --input-shape NAME:1x3x224x224",
+                                     name, where));
   }
   int64_t elements = 1;
   for (auto d : t->shape) {
     if (d <= 0)
-      throw Error(fmt::format("{}: tensor '{}' (read by node '{}') has a dimension of {}; every dimension must be "
-                              "positive",
-                              g_.name, name, node(at_node).name, d));
+      throw Error::in_file(
+          g_.name,
+          fmt::format("tensor '{}' (read by node '{}') has a dimension of {}; every dimension must be positive", name,
+                      node(at_node).name, d));
     // Work is counted from element counts: refuse shapes whose count int64 cannot hold.
     if (__builtin_mul_overflow(elements, d, &elements))
-      throw Error(fmt::format("{}: tensor '{}' (read by node '{}') has too many elements ({}: more than 2^63); "
-                              "check the model's shapes or --input-shape",
-                              g_.name, name, node(at_node).name, fmt::join(t->shape, "x")));
+      throw Error::in_file(g_.name, fmt::format("tensor '{}' (read by node '{}') has too many elements ({}: more "
+                                                "than 2^63); check the model's shapes or --input-shape",
+                                                name, node(at_node).name, fmt::join(t->shape, "x")));
   }
   return *t;
 }

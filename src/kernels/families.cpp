@@ -258,7 +258,8 @@ void read_conv(const DetectContext& ctx, const Unit& head, KernelConfig& c) {
   const Tensor& w = ctx.shaped(hn.inputs[1], n0);
   const Tensor& y = ctx.shaped(hn.outputs[0], n0);
   if (x.shape.size() != 4 || y.shape.size() != 4)
-    throw Error(fmt::format("{}: node '{}' (Conv) is not a 2-D convolution on NCHW tensors", ctx.graph().name, hn.name));
+    throw Error::in_file(ErrorKind::Unsupported, ctx.graph().name,
+                         fmt::format("node '{}' (Conv) is not a 2-D convolution on NCHW tensors", hn.name));
   auto strides = hn.attr_ints("strides", {1, 1});
   c.set("hw", static_cast<double>(x.shape[2]));
   c.set("cin", static_cast<double>(x.shape[1]));
@@ -268,8 +269,9 @@ void read_conv(const DetectContext& ctx, const Unit& head, KernelConfig& c) {
   if (op == "gconv") {
     int64_t groups = hn.attr_int("group", 1);
     if (groups < 1 || x.shape[1] % groups != 0)
-      throw Error(fmt::format("{}: node '{}' (Conv) has group {}, which does not divide its {} input channels",
-                              ctx.graph().name, hn.name, groups, x.shape[1]));
+      throw Error::in_file(ctx.graph().name,
+                           fmt::format("node '{}' (Conv) has group {}, which does not divide its {} input channels",
+                                       hn.name, groups, x.shape[1]));
     c.set("groups", static_cast<double>(groups));
   }
   if (op == "dwconv" && w.shape[0] != x.shape[1]) c.set("cout", static_cast<double>(w.shape[0]));
@@ -286,7 +288,8 @@ void read_fc(const DetectContext& ctx, const Unit& head, KernelConfig& c) {
   const Tensor& x = ctx.shaped(hn.inputs[0], n0);
   const Tensor& w = ctx.shaped(hn.inputs[1], n0);
   if (w.shape.size() != 2 || x.shape.empty())
-    throw Error(fmt::format("{}: node '{}' ({}) is not a 2-D fully connected layer", ctx.graph().name, hn.name, hn.op));
+    throw Error::in_file(ErrorKind::Unsupported, ctx.graph().name,
+                         fmt::format("node '{}' ({}) is not a 2-D fully connected layer", hn.name, hn.op));
   bool trans_b = hn.op == "Gemm" && hn.attr_int("transB", 0) != 0;
   c.set("cin", static_cast<double>(trans_b ? w.shape[1] : w.shape[0]));
   c.set("cout", static_cast<double>(trans_b ? w.shape[0] : w.shape[1]));
@@ -302,8 +305,9 @@ void read_convtranspose(const DetectContext& ctx, const Unit& head, KernelConfig
   const Tensor& w = ctx.shaped(hn.inputs[1], n0);
   const Tensor& y = ctx.shaped(hn.outputs[0], n0);
   if (x.shape.size() != 4 || y.shape.size() != 4)
-    throw Error(fmt::format("{}: node '{}' (ConvTranspose) is not a 2-D transposed convolution on NCHW tensors",
-                            ctx.graph().name, hn.name));
+    throw Error::in_file(
+        ErrorKind::Unsupported, ctx.graph().name,
+        fmt::format("node '{}' (ConvTranspose) is not a 2-D transposed convolution on NCHW tensors", hn.name));
   int64_t groups = hn.attr_int("group", 1);
   auto strides = hn.attr_ints("strides", {1, 1});
   c.set("hw", static_cast<double>(x.shape[2]));

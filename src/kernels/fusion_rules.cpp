@@ -143,7 +143,8 @@ std::string fusion_rules_to_yaml(const FusionRules& rules) {
     out << YAML::EndMap;
   }
   out << YAML::EndMap;
-  if (!out.good()) throw Error(fmt::format("cannot write the fusion rules as YAML: {}", out.GetLastError()));
+  if (!out.good())
+    throw Error(ErrorKind::Internal, fmt::format("cannot write the fusion rules as YAML: {}", out.GetLastError()));
   return "# Op chains that the runtime executes as one kernel (longest match wins), and kernel types\n"
          "# that a predictor of another type scores (same_as).\n" +
          std::string(out.c_str()) + "\n";

@@ -153,8 +153,9 @@ std::vector<Kernel> detect_kernels(const Graph& graph, const FusionRules& rules)
   size_t covered = 0;
   for (const auto& k : kernels) covered += k.nodes.size();
   if (covered != graph.nodes.size())
-    throw Error(fmt::format("{}: internal error: {} of {} nodes were assigned to kernels", graph.name, covered,
-                            graph.nodes.size()));
+    throw Error::in_file(
+        ErrorKind::Internal, graph.name,
+        fmt::format("internal error: {} of {} nodes were assigned to kernels", covered, graph.nodes.size()));
   return kernels;
 }
 

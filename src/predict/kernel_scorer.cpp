@@ -75,11 +75,11 @@ std::unique_ptr<KernelScorer> make_kernel_scorer(const PredictorEntry& entry, co
                                                  const std::string& target) {
   const std::string where = fmt::format("predictor '{}' {}: {} {}", entry.name, entry.version, type, target);
   if (!find_schema(type))
-    throw Error(fmt::format("predictor '{}': kernel type '{}' has no feature schema in this version of deepen",
+    throw Error(ErrorKind::Registry, fmt::format("predictor '{}': kernel type '{}' has no feature schema in this version of deepen",
                             entry.name, type));
   const ScorerSpec& spec = entry.kernels.at(type).at(target);
   const ScorerKind* kind = find_kind(spec.kind);
-  if (!kind) throw Error(fmt::format("{}: kind '{}' is unknown (kinds: {})", where, spec.kind, scorer_kinds()));
+  if (!kind) throw Error(ErrorKind::Registry, fmt::format("{}: kind '{}' is unknown (kinds: {})", where, spec.kind, scorer_kinds()));
   return kind->make(spec, type, target, resolve_in_folder(entry, spec.path), where);
 }
 

@@ -14,8 +14,12 @@ double kernel_repeats(const Kernel& k) { return k.config.get_or("batch", k.confi
 Predictor Predictor::load(const Registry& registry, const std::string& name, const std::string& version) {
   Predictor p;
   p.entry_ = registry.find(name, version);
-  p.rules_ = p.entry_.fusion_rules.empty() ? default_fusion_rules()
-                                           : load_fusion_rules(resolve_in_folder(p.entry_, p.entry_.fusion_rules));
+  try {
+    p.rules_ = p.entry_.fusion_rules.empty() ? default_fusion_rules()
+                                             : load_fusion_rules(resolve_in_folder(p.entry_, p.entry_.fusion_rules));
+  } catch (const Error& e) {
+    throw e.as(ErrorKind::Registry);  // a predictor's rules that do not read are a broken registry entry
+  }
   for (const auto& [type, by_target] : p.entry_.kernels)
     for (const auto& by : by_target) p.scorers_[type][by.first] = make_kernel_scorer(p.entry_, type, by.first);
   for (const char* target : {"latency", "energy"})
@@ -24,7 +28,8 @@ Predictor Predictor::load(const Registry& registry, const std::string& name, con
     if (!terms.correction.empty()) {
       auto b = std::make_shared<Booster>(Booster::load(resolve_in_folder(p.entry_, terms.correction)));
       if (b->num_features() != terms.features.size())
-        throw Error(fmt::format("predictor '{}': the {} correction {} reads {} features, the entry names {}", name,
+        throw Error(ErrorKind::Registry,
+                    fmt::format("predictor '{}': the {} correction {} reads {} features, the entry names {}", name,
                                 purpose, terms.correction, b->num_features(), terms.features.size()));
       p.corrections_[purpose] = std::move(b);
     }
@@ -79,7 +84,8 @@ KernelRows rows_of(const std::string& type, const std::vector<Kernel>& kernels, 
     in.kernels.push_back(&kernels[indices[r]]);
     std::vector<double> fd = kernel_features(type, kernels[indices[r]].config);
     if (fd.size() != in.ncols)
-      throw Error(fmt::format("kernel type '{}': {} features where its schema names {}", type, fd.size(), in.ncols));
+      throw Error(ErrorKind::Internal,
+                  fmt::format("kernel type '{}': {} features where its schema names {}", type, fd.size(), in.ncols));
     std::transform(fd.begin(), fd.end(), f.begin(), [](double v) { return static_cast<float>(v); });
     std::string_view key(reinterpret_cast<const char*>(f.data()), in.ncols * sizeof(float));
     auto it = distinct.find(key);

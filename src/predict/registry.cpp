@@ -16,15 +16,18 @@ namespace fs = std::filesystem;
 namespace deepen {
 namespace {
 
+// What this file finds wrong is a broken registry (but an unknown name, in Registry::find).
+Error registry_error(const std::string& message) { return Error(ErrorKind::Registry, message); }
+
 std::string scalar(const YAML::Node& node, const std::string& key, const std::string& where, bool required) {
   const YAML::Node v = node[key];
   if (!v) {
-    if (required) throw Error(fmt::format("{}: missing '{}'", where, key));
+    if (required) throw registry_error(fmt::format("{}: missing '{}'", where, key));
     return "";
   }
-  if (!v.IsScalar()) throw Error(fmt::format("{}: '{}' must be a single value", where, key));
+  if (!v.IsScalar()) throw registry_error(fmt::format("{}: '{}' must be a single value", where, key));
   // A YAML tag alone ("name: !x") or "name: ''" parses as an empty scalar.
-  if (required && v.Scalar().empty()) throw Error(fmt::format("{}: '{}' is empty", where, key));
+  if (required && v.Scalar().empty()) throw registry_error(fmt::format("{}: '{}' is empty", where, key));
   return v.Scalar();
 }
 
@@ -35,11 +38,11 @@ double number(const YAML::Node& node, const std::string& key, const std::string&
   try {
     x = v.as<double>();
   } catch (const YAML::Exception&) {
-    throw Error(fmt::format("{}: '{}' must be a number", where, key));
+    throw registry_error(fmt::format("{}: '{}' must be a number", where, key));
   }
   // .nan, .inf or a negative coefficient would turn into estimates that look like numbers.
   if (!std::isfinite(x) || x < 0)
-    throw Error(fmt::format("{}: '{}' must be a finite number of 0 or more, not {}", where, key, v.Scalar()));
+    throw registry_error(fmt::format("{}: '{}' must be a finite number of 0 or more, not {}", where, key, v.Scalar()));
   return x;
 }
 
@@ -47,10 +50,10 @@ double number(const YAML::Node& node, const std::string& key, const std::string&
 // unbounded (.inf and -.inf may also be written).
 std::vector<FeatureRange> feature_ranges_of(const YAML::Node& node, const std::string& type, const std::string& where) {
   if (!node.IsMap())
-    throw Error(fmt::format("{}: 'ranges' must map feature names to [min, max], e.g. {{hw: [8, 32]}}", where));
+    throw registry_error(fmt::format("{}: 'ranges' must map feature names to [min, max], e.g. {{hw: [8, 32]}}", where));
   const KernelSchema* schema = find_schema(type);
   if (!schema)
-    throw Error(fmt::format("{}: 'ranges' given, but kernel type '{}' has no feature schema in this version of deepen",
+    throw registry_error(fmt::format("{}: 'ranges' given, but kernel type '{}' has no feature schema in this version of deepen",
                             where, type));
   const std::vector<std::string>& names = schema->feature_names;
   std::vector<FeatureRange> ranges(names.size(), {-INFINITY, INFINITY});
@@ -61,14 +64,14 @@ std::vector<FeatureRange> feature_ranges_of(const YAML::Node& node, const std::s
     if (it == names.end()) {
       std::string known;
       for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-      throw Error(fmt::format("{}: ranges: '{}' is not a feature of {} (its features: {})", where, name, type, known));
+      throw registry_error(fmt::format("{}: ranges: '{}' is not a feature of {} (its features: {})", where, name, type, known));
     }
     size_t i = static_cast<size_t>(it - names.begin());
-    if (seen[i]) throw Error(fmt::format("{}: ranges: '{}' is given twice", where, name));
+    if (seen[i]) throw registry_error(fmt::format("{}: ranges: '{}' is given twice", where, name));
     seen[i] = true;
     const YAML::Node& v = kv.second;
     if (!v.IsSequence() || v.size() != 2)
-      throw Error(fmt::format("{}: ranges: '{}' must be [min, max]", where, name));
+      throw registry_error(fmt::format("{}: ranges: '{}' must be [min, max]", where, name));
     double bound[2];
     for (size_t b = 0; b < 2; ++b) {
       bool ok = v[b].IsScalar();
@@ -80,11 +83,11 @@ std::vector<FeatureRange> feature_ranges_of(const YAML::Node& node, const std::s
         }
       }
       if (!ok || std::isnan(bound[b]))
-        throw Error(fmt::format("{}: ranges: '{}' must be [min, max] of two numbers, not [{}, {}]", where, name,
+        throw registry_error(fmt::format("{}: ranges: '{}' must be [min, max] of two numbers, not [{}, {}]", where, name,
                                 v[0].IsScalar() ? v[0].Scalar() : "?", v[1].IsScalar() ? v[1].Scalar() : "?"));
     }
     if (bound[0] > bound[1])
-      throw Error(fmt::format("{}: ranges: '{}' has min {} > max {}", where, name, v[0].Scalar(), v[1].Scalar()));
+      throw registry_error(fmt::format("{}: ranges: '{}' has min {} > max {}", where, name, v[0].Scalar(), v[1].Scalar()));
     ranges[i] = {bound[0], bound[1]};
   }
   return ranges;
@@ -99,47 +102,48 @@ ScorerSpec scorer_spec(const YAML::Node& node, const std::string& type, const st
     spec.kind = scalar(node, "kind", where, false);
     if (spec.kind.empty()) spec.kind = node["table"] ? "table" : "xgboost";
     if (!valid_scorer_kind(spec.kind))
-      throw Error(fmt::format("{}: kind '{}' is unknown (kinds: {})", where, spec.kind, scorer_kinds()));
+      throw registry_error(fmt::format("{}: kind '{}' is unknown (kinds: {})", where, spec.kind, scorer_kinds()));
     const char* file_key = spec.kind == "xgboost" ? "booster" : spec.kind.c_str();
     for (const char* key : {"booster", "table"})
       if (node[key] && std::string(key) != file_key)
-        throw Error(fmt::format("{}: a scorer of kind {} reads '{}: FILE', not '{}'", where, spec.kind, file_key, key));
+        throw registry_error(fmt::format("{}: a scorer of kind {} reads '{}: FILE', not '{}'", where, spec.kind, file_key, key));
     spec.path = scalar(node, file_key, where, true);
     spec.transform = scalar(node, "transform", where, false);
     if (spec.kind != "xgboost" && !spec.transform.empty())
-      throw Error(fmt::format("{}: transform is for boosters; a {} holds the values themselves", where, spec.kind));
+      throw registry_error(fmt::format("{}: transform is for boosters; a {} holds the values themselves", where, spec.kind));
     if (spec.transform.empty()) spec.transform = "none";
     if (!valid_transform(spec.transform))
-      throw Error(fmt::format("{}: transform '{}' is unknown (use none, log, log-per-mac, log-per-flop, "
+      throw registry_error(fmt::format("{}: transform '{}' is unknown (use none, log, log-per-mac, log-per-flop, "
                               "log-per-byte or log-ratio)",
                               where, spec.transform));
     if (spec.transform == "log-ratio") {
       const YAML::Node base = node["base"];
       if (!base || !base.IsMap())
-        throw Error(fmt::format("{}: transform log-ratio needs base: {{per_gflop, per_mb, per_kernel}}", where));
+        throw registry_error(fmt::format("{}: transform log-ratio needs base: {{per_gflop, per_mb, per_kernel}}", where));
       spec.base_per_gflop = number(base, "per_gflop", where + ": base");
       spec.base_per_mb = number(base, "per_mb", where + ": base");
       spec.base_per_kernel = number(base, "per_kernel", where + ": base");
       if (spec.base_per_gflop < 0 || spec.base_per_mb < 0 || spec.base_per_kernel <= 0)
-        throw Error(fmt::format("{}: base coefficients must be non-negative, per_kernel positive", where));
+        throw registry_error(fmt::format("{}: base coefficients must be non-negative, per_kernel positive", where));
     }
     if (const YAML::Node ranges = node["ranges"]) {
       if (spec.kind != "xgboost")
-        throw Error(fmt::format("{}: ranges are for boosters; a {} scores only the configurations it holds", where,
+        throw registry_error(fmt::format("{}: ranges are for boosters; a {} scores only the configurations it holds", where,
                                 spec.kind));
       spec.ranges = feature_ranges_of(ranges, type, where);
     }
   } else {
-    throw Error(fmt::format("{}: expected a booster file name, {{booster: FILE, transform: log}} or {{table: FILE}}",
-                            where));
+    throw registry_error(
+        fmt::format("{}: expected a booster file name, {{booster: FILE, transform: log}} or {{table: FILE}}", where));
   }
-  if (spec.path.empty()) throw Error(fmt::format("{}: the {} file name is empty", where, spec.kind == "table" ? "table" : "booster"));
+  if (spec.path.empty())
+    throw registry_error(fmt::format("{}: the {} file name is empty", where, spec.kind == "table" ? "table" : "booster"));
   return spec;
 }
 
 PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, const std::string& label, size_t index) {
   std::string where = fmt::format("{}: entry {}", label, index + 1);
-  if (!node.IsMap()) throw Error(fmt::format("{} is not a map", where));
+  if (!node.IsMap()) throw registry_error(fmt::format("{} is not a map", where));
   PredictorEntry e;
   e.name = scalar(node, "name", where, true);
   where = fmt::format("{}: predictor '{}'", label, e.name);
@@ -149,16 +153,16 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
   e.data = scalar(node, "data", where, false);
   e.fusion_rules = scalar(node, "fusion_rules", where, false);
   if (const YAML::Node p = node["purposes"]) {
-    if (!p.IsSequence()) throw Error(fmt::format("{}: 'purposes' must be a list", where));
+    if (!p.IsSequence()) throw registry_error(fmt::format("{}: 'purposes' must be a list", where));
     for (const auto& x : p) e.purposes.push_back(purpose_name(parse_purpose(x.as<std::string>())));
   }
   const YAML::Node kernels = node["kernels"];
   if (kernels) {
-    if (!kernels.IsMap()) throw Error(fmt::format("{}: 'kernels' must map kernel types to boosters", where));
+    if (!kernels.IsMap()) throw registry_error(fmt::format("{}: 'kernels' must map kernel types to boosters", where));
     for (const auto& kv : kernels) {
       std::string type = kv.first.as<std::string>();
       if (!kv.second.IsMap())
-        throw Error(fmt::format("{}: kernel '{}' must map purposes to booster files", where, type));
+        throw registry_error(fmt::format("{}: kernel '{}' must map purposes to booster files", where, type));
       for (const auto& pv : kv.second) {
         std::string purpose = purpose_name(parse_purpose(pv.first.as<std::string>()));
         e.kernels[type][purpose] = scorer_spec(pv.second, type, fmt::format("{}: kernel '{}' {}", where, type, purpose));
@@ -169,7 +173,7 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
   if (const YAML::Node accuracy = node["accuracy"]) e.accuracy.reset(accuracy);
   if (const YAML::Node f = node["fallback"]) {
     std::string fw = where + ": fallback";
-    if (!f.IsMap()) throw Error(fmt::format("{} must be a map", fw));
+    if (!f.IsMap()) throw registry_error(fmt::format("{} must be a map", fw));
     if (const YAML::Node en = f["energy"]) {
       e.fallback.has_energy = true;
       e.fallback.energy_mj_per_gflop = number(en, "mj_per_gflop", fw);
@@ -182,17 +186,17 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
       e.fallback.bandwidth_gbs = number(la, "bandwidth_gbs", fw);
       e.fallback.latency_ms_per_kernel = number(la, "ms_per_kernel", fw);
       if (e.fallback.peak_gflops <= 0 || e.fallback.bandwidth_gbs <= 0)
-        throw Error(fmt::format("{}: latency needs positive peak_gflops and bandwidth_gbs", fw));
+        throw registry_error(fmt::format("{}: latency needs positive peak_gflops and bandwidth_gbs", fw));
       // How a roofline from published specs is used (absent in a fitted one): threads of cores
       // and the share of peak sustained.
       if (la["cores"]) e.fallback.cores = number(la, "cores", fw);
       e.fallback.threads = la["threads"] ? number(la, "threads", fw) : e.fallback.cores;
       if (la["sustained"]) e.fallback.sustained = number(la, "sustained", fw);
       if (e.fallback.cores < 1 || e.fallback.threads < 1 || e.fallback.threads > e.fallback.cores)
-        throw Error(fmt::format("{}: latency: threads ({}) must be from 1 to cores ({})", fw, e.fallback.threads,
+        throw registry_error(fmt::format("{}: latency: threads ({}) must be from 1 to cores ({})", fw, e.fallback.threads,
                                 e.fallback.cores));
       if (e.fallback.sustained <= 0 || e.fallback.sustained > 1)
-        throw Error(fmt::format("{}: latency: sustained must be a share of peak in (0, 1], not {}", fw,
+        throw registry_error(fmt::format("{}: latency: sustained must be a share of peak in (0, 1], not {}", fw,
                                 e.fallback.sustained));
     }
     if (const YAML::Node n = f["note"]) e.fallback.note = n.as<std::string>();
@@ -200,37 +204,37 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
   e.training_set = scalar(node, "training_set", where, false);
   if (const YAML::Node pe = node["power_envelope"]) {
     std::string pw = where + ": power_envelope";
-    if (!pe.IsMap()) throw Error(fmt::format("{} must be a map {{min_w, max_w, note}}", pw));
+    if (!pe.IsMap()) throw registry_error(fmt::format("{} must be a map {{min_w, max_w, note}}", pw));
     e.power_envelope.min_mw = 1000.0 * number(pe, "min_w", pw);
     e.power_envelope.max_mw = 1000.0 * number(pe, "max_w", pw);
     if (!(e.power_envelope.max_mw > e.power_envelope.min_mw))
-      throw Error(fmt::format("{}: max_w must be above min_w", pw));
+      throw registry_error(fmt::format("{}: max_w must be above min_w", pw));
     if (const YAML::Node n = pe["note"]) e.power_envelope.note = n.as<std::string>();
   }
   if (const YAML::Node m = node["model"]) {
     std::string mw = where + ": model";
-    if (!m.IsMap()) throw Error(fmt::format("{} must map purposes to {{per_inference, correction, features}}", mw));
+    if (!m.IsMap()) throw registry_error(fmt::format("{} must map purposes to {{per_inference, correction, features}}", mw));
     for (const auto& pv : m) {
       Purpose p = parse_purpose(pv.first.as<std::string>());
       std::string pw = mw + " " + purpose_name(p);
-      if (p == Purpose::Power) throw Error(fmt::format("{}: model-level terms are for latency and energy", pw));
-      if (!pv.second.IsMap()) throw Error(fmt::format("{} must be a map", pw));
+      if (p == Purpose::Power) throw registry_error(fmt::format("{}: model-level terms are for latency and energy", pw));
+      if (!pv.second.IsMap()) throw registry_error(fmt::format("{} must be a map", pw));
       ModelTerms t;
       t.per_inference = number(pv.second, "per_inference", pw);
       t.correction = scalar(pv.second, "correction", pw, false);
       if (const YAML::Node fs_node = pv.second["features"]) {
-        if (!fs_node.IsSequence()) throw Error(fmt::format("{}: 'features' must be a list", pw));
+        if (!fs_node.IsSequence()) throw registry_error(fmt::format("{}: 'features' must be a list", pw));
         for (const auto& x : fs_node) {
-          if (!x.IsScalar()) throw Error(fmt::format("{}: every feature must be a name", pw));
+          if (!x.IsScalar()) throw registry_error(fmt::format("{}: every feature must be a name", pw));
           t.features.push_back(x.Scalar());
         }
       }
       if (!t.correction.empty() && t.features.empty())
-        throw Error(fmt::format("{}: a correction needs its 'features'", pw));
+        throw registry_error(fmt::format("{}: a correction needs its 'features'", pw));
       try {
         model_features(t.features, {}, FusionRules{}, 1.0);  // every name must be known
       } catch (const Error& err) {
-        throw Error(fmt::format("{}: {}", pw, err.what()));
+        throw registry_error(fmt::format("{}: {}", pw, err.what()));
       }
       e.model[purpose_name(p)] = std::move(t);
     }
@@ -240,7 +244,7 @@ PredictorEntry parse_entry(const YAML::Node& node, const std::string& root, cons
   // One plain name: "a/", "." or "a/b" would make folders overlap or end in a slash that the
   // inside-the-folder checks do not expect.
   if (folder.find_first_of("/\\") != std::string::npos || folder == "." || folder.find("..") != std::string::npos)
-    throw Error(fmt::format("{}: folder '{}' must be a plain folder name inside {}", where, folder, root));
+    throw registry_error(fmt::format("{}: folder '{}' must be a plain folder name inside {}", where, folder, root));
   e.folder = (fs::path(root) / folder).lexically_normal().string();
   // Every path must stay inside the predictor's folder.
   if (!e.fusion_rules.empty()) resolve_in_folder(e, e.fusion_rules);
@@ -276,14 +280,14 @@ int compare_versions(const std::string& a, const std::string& b) {
 std::string resolve_in_folder(const PredictorEntry& entry, const std::string& relative) {
   fs::path p(relative);
   if (p.is_absolute())
-    throw Error(fmt::format("predictor '{}': path '{}' is absolute; registry paths must be relative to the "
+    throw registry_error(fmt::format("predictor '{}': path '{}' is absolute; registry paths must be relative to the "
                             "predictor's folder",
                             entry.name, relative));
   fs::path full = (fs::path(entry.folder) / p).lexically_normal();
   fs::path folder = fs::path(entry.folder).lexically_normal();
   auto rel = full.lexically_relative(folder);
   if (rel.empty() || *rel.begin() == "..")
-    throw Error(fmt::format("predictor '{}': path '{}' leaves the predictor's folder {}", entry.name, relative,
+    throw registry_error(fmt::format("predictor '{}': path '{}' leaves the predictor's folder {}", entry.name, relative,
                             entry.folder));
   // A symlink may point elsewhere: compare real paths when the file exists.
   std::error_code ec;
@@ -292,7 +296,7 @@ std::string resolve_in_folder(const PredictorEntry& entry, const std::string& re
     fs::path real_folder = fs::weakly_canonical(folder, ec);
     auto real_rel = real.lexically_relative(real_folder);
     if (ec || real_rel.empty() || *real_rel.begin() == "..")
-      throw Error(fmt::format("predictor '{}': path '{}' resolves (through a link) outside the predictor's folder {}",
+      throw registry_error(fmt::format("predictor '{}': path '{}' resolves (through a link) outside the predictor's folder {}",
                               entry.name, relative, entry.folder));
   }
   return full.string();
@@ -303,25 +307,25 @@ Registry parse_registry(const std::string& yaml_text, const std::string& predict
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    throw Error(fmt::format("{}: not valid YAML: {}", label, e.what()));
+    throw registry_error(fmt::format("{}: not valid YAML: {}", label, e.what()));
   }
   if (!root.IsSequence())
-    throw Error(fmt::format("{}: the registry must be a list of predictor entries (- name: ...)", label));
+    throw registry_error(fmt::format("{}: the registry must be a list of predictor entries (- name: ...)", label));
   Registry reg;
   reg.root = predictors_dir;
   try {
     for (size_t i = 0; i < root.size(); ++i) reg.entries.push_back(parse_entry(root[i], predictors_dir, label, i));
   } catch (const YAML::Exception& e) {
-    throw Error(fmt::format("{}: malformed registry: {}", label, e.what()));
+    throw registry_error(fmt::format("{}: malformed registry: {}", label, e.what()));
   }
   for (size_t i = 0; i < reg.entries.size(); ++i)
     for (size_t j = i + 1; j < reg.entries.size(); ++j)
       if (reg.entries[i].name == reg.entries[j].name && compare_versions(reg.entries[i].version, reg.entries[j].version) == 0)
-        throw Error(fmt::format("{}: predictor '{}' version {} is listed twice", label, reg.entries[i].name,
+        throw registry_error(fmt::format("{}: predictor '{}' version {} is listed twice", label, reg.entries[i].name,
                                 reg.entries[i].version));
       else if (reg.entries[i].name != reg.entries[j].name &&
                same_predictor_name(reg.entries[i].name, reg.entries[j].name))  // names are matched in any case
-        throw Error(fmt::format("{}: predictors '{}' and '{}' differ only in letter case, and names are matched in "
+        throw registry_error(fmt::format("{}: predictors '{}' and '{}' differ only in letter case, and names are matched in "
                                 "any case: rename one",
                                 label, reg.entries[i].name, reg.entries[j].name));
   return reg;
@@ -331,7 +335,7 @@ Registry load_registry(const std::string& predictors_dir) {
   fs::path file = fs::path(predictors_dir) / "predictors.yaml";
   std::ifstream in(file);
   if (!in)
-    throw Error(fmt::format("{}: cannot open the predictor registry (set --predictors DIR or DEEPEN_PREDICTORS)",
+    throw registry_error(fmt::format("{}: cannot open the predictor registry (set --predictors DIR or DEEPEN_PREDICTORS)",
                             file.string()));
   std::stringstream text;
   text << in.rdbuf();
@@ -392,7 +396,8 @@ const PredictorEntry& Registry::find(const std::string& name, const std::string&
   }
   if (best) return *best;
   if (!versions.empty())
-    throw Error(fmt::format("predictor '{}' has no version {} (available: {})", name, version, versions));
+    throw Error(ErrorKind::UnknownPredictor,
+                fmt::format("predictor '{}' has no version {} (available: {})", name, version, versions));
   std::vector<std::string> names;
   for (const auto& e : entries)
     if (std::find(names.begin(), names.end(), e.name) == names.end()) names.push_back(e.name);
@@ -406,7 +411,8 @@ const PredictorEntry& Registry::find(const std::string& name, const std::string&
   }
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  throw Error(fmt::format("unknown predictor '{}'{} (available: {}; see deepen list)", name,
+  throw Error(ErrorKind::UnknownPredictor,
+              fmt::format("unknown predictor '{}'{} (available: {}; see deepen list)", name,
                           suggestion.empty() ? "" : fmt::format("; did you mean '{}'?", suggestion),
                           list.empty() ? "none" : list));
 }

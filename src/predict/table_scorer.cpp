@@ -76,7 +76,7 @@ class TableScorer : public KernelScorer {
 std::unique_ptr<KernelScorer> make_table_scorer(const ScorerSpec&, const std::string& type, const std::string& target,
                                                 const std::string& path, const std::string& where) {
   std::ifstream file(path, std::ios::binary);
-  if (!file) throw Error(fmt::format("{}: {}: cannot open the table (is the registry entry right?)", where, path));
+  if (!file) throw Error(ErrorKind::Registry, fmt::format("{}: {}: cannot open the table (is the registry entry right?)", where, path));
   const KernelSchema& schema = *find_schema(type);
   std::string line;
   size_t line_no = 0;
@@ -85,26 +85,26 @@ std::unique_ptr<KernelScorer> make_table_scorer(const ScorerSpec&, const std::st
     if (!trim(line).empty()) break;
   }
   const std::vector<std::string> header = split(line);
-  if (trim(line).empty()) throw Error(fmt::format("{}: {}: the table is empty", where, path));
+  if (trim(line).empty()) throw Error(ErrorKind::Registry, fmt::format("{}: {}: the table is empty", where, path));
   // Columns: the schema's config fields (each required), optional config fields, and value.
   const std::vector<std::string>& optional = optional_config_fields();
   size_t value_col = header.size();
   for (size_t c = 0; c < header.size(); ++c) {
     const std::string& name = header[c];
     if (std::count(header.begin(), header.end(), name) > 1)
-      throw Error(fmt::format("{}: {}:{}: column '{}' is given twice", where, path, line_no, name));
+      throw Error(ErrorKind::Registry, fmt::format("{}: {}:{}: column '{}' is given twice", where, path, line_no, name));
     if (name == "value") value_col = c;
     else if (std::find(schema.config_fields.begin(), schema.config_fields.end(), name) == schema.config_fields.end() &&
              std::find(optional.begin(), optional.end(), name) == optional.end())
-      throw Error(fmt::format("{}: {}:{}: column '{}' is not a config field of {} (its fields: {})", where, path,
+      throw Error(ErrorKind::Registry, fmt::format("{}: {}:{}: column '{}' is not a config field of {} (its fields: {})", where, path,
                               line_no, name, type, fmt::join(schema.config_fields, ", ")));
   }
   if (value_col == header.size())
-    throw Error(fmt::format("{}: {}:{}: no 'value' column (the measurement of one run, in the target's unit)", where,
+    throw Error(ErrorKind::Registry, fmt::format("{}: {}:{}: no 'value' column (the measurement of one run, in the target's unit)", where,
                             path, line_no));
   for (const std::string& field : schema.config_fields)
     if (std::find(header.begin(), header.end(), field) == header.end())
-      throw Error(fmt::format("{}: {}:{}: no '{}' column ({} needs {})", where, path, line_no, field, type,
+      throw Error(ErrorKind::Registry, fmt::format("{}: {}:{}: no '{}' column ({} needs {})", where, path, line_no, field, type,
                               fmt::join(schema.config_fields, ", ")));
 
   std::unordered_map<std::string, double> values;
@@ -114,7 +114,7 @@ std::unique_ptr<KernelScorer> make_table_scorer(const ScorerSpec&, const std::st
     if (trim(line).empty()) continue;
     const std::vector<std::string> cells = split(line);
     if (cells.size() != header.size())
-      throw Error(fmt::format("{}: {}:{}: {} cells where the header names {}", where, path, line_no, cells.size(),
+      throw Error(ErrorKind::Registry, fmt::format("{}: {}:{}: {} cells where the header names {}", where, path, line_no, cells.size(),
                               header.size()));
     KernelConfig config;
     double value = NAN;
@@ -124,29 +124,29 @@ std::unique_ptr<KernelScorer> make_table_scorer(const ScorerSpec&, const std::st
       errno = 0;
       const double v = std::strtod(begin, &end);
       if (cells[c].empty() || end != begin + cells[c].size() || errno == ERANGE || !std::isfinite(v))
-        throw Error(fmt::format("{}: {}:{}: {} '{}' is not a number", where, path, line_no, header[c], cells[c]));
+        throw Error(ErrorKind::Registry, fmt::format("{}: {}:{}: {} '{}' is not a number", where, path, line_no, header[c], cells[c]));
       if (c == value_col) value = v;
       else config.set(header[c], v);
     }
     if (!(value > 0))
-      throw Error(fmt::format("{}: {}:{}: value {} is not positive (a measurement of one run)", where, path, line_no,
+      throw Error(ErrorKind::Registry, fmt::format("{}: {}:{}: value {} is not positive (a measurement of one run)", where, path, line_no,
                               cells[value_col]));
     std::vector<double> features;
     try {
       features = kernel_features(type, config);
     } catch (const Error& e) {
-      throw Error(fmt::format("{}: {}:{}: {}", where, path, line_no, e.what()));
+      throw Error(ErrorKind::Registry, fmt::format("{}: {}:{}: {}", where, path, line_no, e.what()));
     }
     std::vector<float> row(features.begin(), features.end());
     const std::string key = key_of(row);
     auto [it, inserted] = values.emplace(key, value);
     if (!inserted && it->second != value)
-      throw Error(fmt::format("{}: {}:{}: the configuration of line {} again, with another value ({} against {}): "
+      throw Error(ErrorKind::Registry, fmt::format("{}: {}:{}: the configuration of line {} again, with another value ({} against {}): "
                               "give one value per configuration (their mean)",
                               where, path, line_no, line_of[key], value, it->second));
     line_of.emplace(key, line_no);
   }
-  if (values.empty()) throw Error(fmt::format("{}: {}: the table has no rows", where, path));
+  if (values.empty()) throw Error(ErrorKind::Registry, fmt::format("{}: {}: the table has no rows", where, path));
   return std::make_unique<TableScorer>(target, std::move(values));
 }
 

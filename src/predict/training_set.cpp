@@ -88,7 +88,8 @@ TrainingSet TrainingSet::parse(const std::string& text, const std::string& label
     uint64_t h = std::strtoull(hex.c_str(), &end, 16);
     if ((what != "kernel" && what != "model") || purpose.empty() || hex.size() != 16 || *end != '\0' ||
         !extra.empty())
-      throw Error(fmt::format("{}: line {}: expected 'kernel|model PURPOSE FINGERPRINT' (16 hex digits)", label, n));
+      throw Error::in_file(ErrorKind::Registry, label,
+                           fmt::format("line {}: expected 'kernel|model PURPOSE FINGERPRINT' (16 hex digits)", n));
     (what == "kernel" ? t.kernels : t.models)[purpose].insert(h);
   }
   return t;
@@ -96,7 +97,7 @@ TrainingSet TrainingSet::parse(const std::string& text, const std::string& label
 
 TrainingSet TrainingSet::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot read the predictor's training set", path));
+  if (!in) throw Error::in_file(ErrorKind::Registry, path, "cannot read the predictor's training set");
   std::ostringstream s;
   s << in.rdbuf();
   return parse(s.str(), path);

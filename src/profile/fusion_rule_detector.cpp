@@ -77,7 +77,7 @@ std::vector<FusionTest> detect_fusion_tests(Backend& backend, const FusionDetect
   try {
     overhead = time_of("relu", KernelConfig{{{"hw", 1}, {"cin", 8}}});
   } catch (const Error& e) {
-    throw Error(fmt::format("fusion test: cannot time the overhead model: {}", e.what()));
+    throw Error(e.kind(), fmt::format("fusion test: cannot time the overhead model: {}", e.what()));
   }
   for (const auto& [op1, op2] : o.pairs.empty() ? default_fusion_pairs() : o.pairs) {
     FusionTest t;

@@ -52,6 +52,8 @@ Measurement measure_model(Backend& backend, const std::string& model_path, const
     }
   } catch (const Error& e) {
     m.error = e.what();
+    m.error_kind = e.kind();
+    m.error_names_model = e.file() == model_path;
     return m;
   }
   m.latencies_ms.reserve(static_cast<size_t>(options.runs));
@@ -74,6 +76,8 @@ Measurement measure_model(Backend& backend, const std::string& model_path, const
     }
   } catch (const Error& e) {
     m.error = e.what();
+    m.error_kind = e.kind();
+    m.error_names_model = e.file() == model_path;
     return m;
   }
   m.latency_ms = spread_of(m.latencies_ms);

@@ -37,14 +37,15 @@ class OpenCVBackend : public Backend {
     try {
       cv::setNumThreads(threads_);
       net_ = cv::dnn::readNetFromONNX(onnx_path);
-      if (net_.empty()) throw Error(fmt::format("{}: OpenCV read an empty network", onnx_path));
+      if (net_.empty()) throw Error::in_file(onnx_path, "OpenCV read an empty network");
       net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
       net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
       out_names_ = net_.getUnconnectedOutLayersNames();
       path_ = onnx_path;
       run();  // the first forward allocates and fuses layers: fail here, not in the timed loop
     } catch (const cv::Exception& e) {
-      throw Error(fmt::format("{}: OpenCV DNN cannot run this model: {}", onnx_path, first_line(e.what())));
+      throw Error::in_file(ErrorKind::Unsupported, onnx_path,
+                           fmt::format("OpenCV DNN cannot run this model: {}", first_line(e.what())));
     }
   }
 
@@ -63,7 +64,8 @@ class OpenCVBackend : public Backend {
       for (const auto& [name, blob] : inputs_) net_.setInput(blob, inputs_.size() > 1 ? name : "");
       net_.forward(outs_, out_names_);
     } catch (const cv::Exception& e) {
-      throw Error(fmt::format("{}: OpenCV DNN failed to run the model: {}", path_, first_line(e.what())));
+      throw Error::in_file(ErrorKind::Unsupported, path_,
+                           fmt::format("OpenCV DNN failed to run the model: {}", first_line(e.what())));
     }
   }
 

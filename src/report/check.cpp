@@ -395,20 +395,22 @@ CheckResult run_check(const std::vector<CheckModel>& models, const Predictor& pr
     mc.key = m.key;
     mc.file = m.file;
     ModelReport r;
+    std::string error;  // why the model has no number, without its name (the row names it)
     try {
       r = predict_model(m.file, predictor, o.load, popt);
+      error = r.error;
     } catch (const Error& e) {
       r = ModelReport();
       r.model = m.file;
       r.error = e.what();
+      error = e.file() == m.file ? e.detail() : e.what();
     }
     if (r.error.empty()) {
       mc.now = value_of(r, o.purpose);
       mc.coverage_flops_now = r.coverage_flops;
       mc.coverage_kernels_now = r.coverage_kernels;
     } else {
-      const bool names_model = r.error.compare(0, m.file.size() + 1, m.file + ":") == 0;
-      mc.findings.push_back({"error", names_model ? r.error.substr(m.file.size() + 2) : r.error, true});
+      mc.findings.push_back({"error", error, true});
     }
     int index = matched[i];
     if (baseline && index < 0 && r.error.empty()) {

@@ -48,7 +48,7 @@ std::vector<CompositeSample> read_models_csv(const std::string& csv_path, Purpos
       try {
         s.kernels = detect_kernels(load_onnx(row.path), rules);
       } catch (const Error& e) {
-        throw Error(fmt::format("{}:{}: model {}: {}", csv_path, row.line, row.model, e.what()));
+        throw Error(e.kind(), fmt::format("{}:{}: model {}: {}", csv_path, row.line, row.model, e.what()));
       }
       bool learnable = false;
       for (const Kernel& k : s.kernels) learnable = learnable || (!k.zero_cost && find_schema(rules.scored_as(k.type)));

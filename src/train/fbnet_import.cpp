@@ -116,7 +116,7 @@ ImportedModels import_fbnet(const std::string& csv_text, const std::string& labe
         throw Error(fmt::format("unknown kind '{}' (known: ConvBlock, ConvNorm, Skip, FC, AvgP)", k.kind));
       }
     } catch (const Error& e) {
-      throw Error(fmt::format("{}: block '{}': {}", where, k.name, e.what()));
+      throw Error(e.kind(), fmt::format("{}: block '{}': {}", where, k.name, e.what()));
     }
     if (k.identity()) {
       ++identity;

@@ -212,7 +212,7 @@ ImportedModels import_lut(const std::vector<std::pair<std::string, std::string>>
       try {
         blocks.emplace_back(key, parse_key(key));
       } catch (const Error& e) {
-        throw Error(fmt::format("{}: key '{}' does not parse: {}", label, key, e.what()));
+        throw Error(e.kind(), fmt::format("{}: key '{}' does not parse: {}", label, key, e.what()));
       }
       if (blocks.back().second.has_hs) style = LutStyle::Ofa;
     }
@@ -236,7 +236,7 @@ ImportedModels import_lut(const std::vector<std::pair<std::string, std::string>>
       try {
         build_block(block, style);  // every block is checked before anything is written
       } catch (const Error& e) {
-        throw Error(fmt::format("{}: {}", where, e.what()));
+        throw Error(e.kind(), fmt::format("{}: {}", where, e.what()));
       }
       std::string name = stem + "__" + sanitize(key);
       for (int n = 2; names.count(name + ".onnx"); ++n) name = fmt::format("{}__{}_{}", stem, sanitize(key), n);

@@ -86,7 +86,7 @@ ImportedModels import_nb201(const std::string& csv_text, const std::string& labe
         dataset_size(cells[table.columns.at("dataset")], &net.hw, &net.classes);
       }
     } catch (const Error& e) {
-      throw Error(fmt::format("{}: {}", where, e.what()));
+      throw Error(e.kind(), fmt::format("{}: {}", where, e.what()));
     }
     const std::string key = fmt::format("{}|{}|{}", net.arch, net.hw, net.classes);
     auto known = by_key.find(key);
@@ -101,7 +101,7 @@ ImportedModels import_nb201(const std::string& csv_text, const std::string& labe
       try {
         canonical = fmt::format("{}|{}|{}", nb201_canonical_arch(net.arch, form), net.hw, net.classes);
       } catch (const Error& e) {
-        throw Error(fmt::format("{}: {}", where, e.what()));
+        throw Error(e.kind(), fmt::format("{}: {}", where, e.what()));
       }
       auto same = by_network.find(canonical);
       if (same != by_network.end()) {

@@ -419,7 +419,8 @@ TrainResult train_predictor(const TrainRequest& req, const std::function<void(co
     e << YAML::EndMap;
   }
   e << YAML::EndMap << YAML::EndSeq;
-  if (!e.good()) throw Error(fmt::format("internal error writing the registry entry: {}", e.GetLastError()));
+  if (!e.good())
+    throw Error(ErrorKind::Internal, fmt::format("internal error writing the registry entry: {}", e.GetLastError()));
   result.entry_yaml = std::string(e.c_str()) + "\n";
   if (result.kernels.empty() && !fb.has_energy && !fb.has_latency)
     throw Error("nothing to register: no kernel type has enough rows to train on");

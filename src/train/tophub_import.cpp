@@ -173,7 +173,7 @@ TophubImport import_tophub(const std::string& text, const std::string& label, co
       row.line = line_no;
       out.rows.push_back(std::move(row));
     } catch (const Error& e) {
-      throw Error(fmt::format("{}: {}", where, e.what()));
+      throw Error(e.kind(), fmt::format("{}: {}", where, e.what()));
     }
   }
   if (records == 0) throw Error(fmt::format("{}: no records (JSON lines)", label));

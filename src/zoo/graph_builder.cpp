@@ -174,7 +174,8 @@ std::string GraphBuilder::act(const std::string& x, const std::string& kind) {
 
 std::string GraphBuilder::add(const std::string& a, const std::string& b) {
   if (shape(a) != shape(b))
-    throw Error(fmt::format("{}: internal error: Add of tensors of different shapes ({}, {})", graph_.name, a, b));
+    throw Error(ErrorKind::Internal,
+                fmt::format("{}: internal error: Add of tensors of different shapes ({}, {})", graph_.name, a, b));
   return emit(fresh("add"), "Add", {a, b}, shape(a));
 }
 
@@ -183,10 +184,12 @@ std::string GraphBuilder::binary(const std::string& op, const std::string& a, co
   Shape s = shape(a);
   const Shape& t = shape(b);
   if (s.size() != t.size())
-    throw Error(fmt::format("{}: internal error: {} of tensors of different ranks ({}, {})", graph_.name, op, a, b));
+    throw Error(ErrorKind::Internal,
+                fmt::format("{}: internal error: {} of tensors of different ranks ({}, {})", graph_.name, op, a, b));
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] != t[i] && s[i] != 1 && t[i] != 1)
-      throw Error(fmt::format("{}: internal error: {} of tensors that do not broadcast ({}, {})", graph_.name, op, a, b));
+      throw Error(ErrorKind::Internal, fmt::format("{}: internal error: {} of tensors that do not broadcast ({}, {})",
+                                                   graph_.name, op, a, b));
     s[i] = std::max(s[i], t[i]);
   }
   std::string lower = op;

@@ -127,8 +127,8 @@ bool set_initializer(onnx::TensorProto* init, const Tensor& t) {
 // The opset-10 form of a node: constant arguments of Clip, Split and Pad become attributes.
 Node lowered(const Graph& graph, const Node& n) {
   if (n.op == "Softmax" && graph.tensor(n.inputs[0]).shape.size() > 2)
-    throw Error(fmt::format("{}: internal error: a 4-D Softmax cannot be written at opset {}", graph.name,
-                            kClipOpset));
+    throw Error(ErrorKind::Internal,
+                fmt::format("{}: internal error: a 4-D Softmax cannot be written at opset {}", graph.name, kClipOpset));
   if (n.op != "Clip" && n.op != "Split" && n.op != "Pad") return n;
   Node out = n;
   auto values = [&](size_t i) -> const Tensor& { return graph.tensor(n.inputs.at(i)); };
