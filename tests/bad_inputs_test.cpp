@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include "test_util.h"
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,18 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const bool kSanitized =
-#if defined(__SANITIZE_ADDRESS__)
-    true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    true;
-#else
-    false;
-#endif
-#else
-    false;
-#endif
+using deepen::test::kSanitized;
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

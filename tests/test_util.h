@@ -18,6 +18,21 @@
 
 namespace deepen::test {
 
+// Whether this test binary runs under AddressSanitizer (scripts/sanitize.sh): it is slower, and
+// needs file descriptors and memory of its own.
+inline const bool kSanitized =
+#if defined(__SANITIZE_ADDRESS__)
+    true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    true;
+#else
+    false;
+#endif
+#else
+    false;
+#endif
+
 #ifdef DEEPEN_OPENCV_MODULE_PATH
 // deepen looks for its OpenCV module beside the executable, and the test binary sits in another
 // folder: the in-process tests (and the CLIs they start) load the one the build made.
