@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libopencv-dnn-dev
   libcairo2-dev  # the charts of eval --plot and check --chart (SVG, PNG, PDF)
   clang libclang-rt-14-dev
+  clang-format clang-tidy  # scripts/check-format.sh: the style and checks of the lines a change touches
   python3 groff-base  # the man page (written by python3, checked by groff); the manual's examples and deepen check's JUnit XML are checked by Python
   python3-dev pybind11-dev python3-pytest  # the Python module and its tests
 )

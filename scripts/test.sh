@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDEEPEN_WERROR=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDEEPEN_WERROR=ON -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 cmake --build build -j"$(nproc)"
+# The last commit's C++ lines follow .clang-format and its changed sources pass .clang-tidy.
+bash scripts/check-format.sh HEAD~1 build
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 # Bad input never crashes deepen: the whole suite again under AddressSanitizer and
 # UndefinedBehaviorSanitizer, then every fuzz target for 60 s (one clang build serves both).

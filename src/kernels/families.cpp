@@ -333,7 +333,7 @@ void read_recurrent(const DetectContext& ctx, const Unit& head, KernelConfig& c)
   int64_t gates = op == "lstm" ? 4 : 3;
   c.set("seq", static_cast<double>(x.shape[0]));
   c.set("cin", static_cast<double>(x.shape[2]));
-  c.set("cout", static_cast<double>(w.shape[1] / gates));
+  c.set("cout", static_cast<double>(w.shape[1] / gates));  // NOLINT(bugprone-integer-division): gates divide it
   if (w.shape[0] > 1) c.set("directions", static_cast<double>(w.shape[0]));
   if (x.shape[1] > 1) c.set("batch", static_cast<double>(x.shape[1]));
 }
@@ -416,8 +416,8 @@ void read_activation_of(const DetectContext& ctx, const Unit& head, KernelConfig
   const size_t n0 = head.nodes.front();
   std::string t = binary && !head.output.empty() ? head.output : head.input.empty() ? head.output : head.input;
   const Tensor* x = ctx.graph().find_tensor(t);
-  if (x && x->shape_known) ctx.set_activation(c, ctx.shaped(t, n0));
-  else if (!other) ctx.set_activation(c, ctx.shaped(t, n0));
+  // An op deepen knows nothing of keeps no activation when its tensor's shape is unknown.
+  if ((x && x->shape_known) || !other) ctx.set_activation(c, ctx.shaped(t, n0));
 }
 void read_activation(const DetectContext& ctx, const Unit& head, KernelConfig& c) {
   read_activation_of(ctx, head, c, false, false);
