@@ -193,6 +193,14 @@ TEST_F(Cli, BadModelsExitTwoWithTheFileNamed) {
   CliResult ok = deepen({"predict", "-p", "stub", "-m", tmp.file("symbolic.onnx"), "--input-shape",
                          "input:1x3x64x64"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  // --input-shape takes one value per use: a model path after it is a model path, in each command.
+  for (const std::string command : {"predict", "check", "kernels"}) {
+    std::vector<std::string> args = {command, "--input-shape", "input:1x3x64x64", tmp.file("symbolic.onnx")};
+    if (command != "kernels") args.insert(args.begin() + 1, {"-p", "stub"});
+    if (command == "check") args.insert(args.end(), {"--budget", "1000mJ"});
+    CliResult after = deepen(args);
+    EXPECT_EQ(after.exit_code, 0) << command << "\n" << after.err;
+  }
   // A wrong rank, or a name the model does not have, is an error naming the inputs it has.
   CliResult rank = deepen({"predict", "-p", "stub", "-m", tmp.file("symbolic.onnx"), "--input-shape", "input:1x3x64"});
   EXPECT_EQ(rank.exit_code, 2) << rank.err;

@@ -135,7 +135,8 @@ void add_check_command(CLI::App& app, int& exit_code) {
                 "Accept the changes: rewrite --baseline with this run's predictions (budgets and --min-coverage "
                 "still hold)");
   cmd->add_option("--input-shape", flags->input_shapes,
-                  "Override an input's shape, e.g. input:1x3x224x224 (repeatable)");
+                  "Override an input's shape, e.g. input:1x3x224x224 (repeatable)")
+      ->allow_extra_args(false);  // one value per use: a model path after it stays a model path
   cmd->add_flag("--no-fallback", flags->no_fallback,
                 "Leave kernels without a trained booster uncovered instead of using the analytical fallback");
   cmd->add_option("--predictors", flags->predictors, "Registry folder (default: $DEEPEN_PREDICTORS or the built-in)");

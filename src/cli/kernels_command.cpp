@@ -70,7 +70,8 @@ void add_kernels_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--predictor-version", flags->version, "Predictor version (default: the newest)");
   add_format_option(cmd, flags->format, format_names(kernel_listing_formats()));
   cmd->add_option("--output,-o", flags->output, "Write the output to FILE instead of standard output");
-  cmd->add_option("--input-shape", flags->input_shapes, "Override an input's shape, e.g. input:1x3x224x224");
+  cmd->add_option("--input-shape", flags->input_shapes, "Override an input's shape, e.g. input:1x3x224x224")
+      ->allow_extra_args(false);  // one value per use: a model path after it stays a model path
   cmd->add_option("--predictors", flags->predictors, "Registry folder (default: $DEEPEN_PREDICTORS or the built-in)");
   cmd->callback([flags, &exit_code] { exit_code = run_kernels(*flags); });
 }

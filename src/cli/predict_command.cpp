@@ -236,7 +236,8 @@ void add_predict_command(CLI::App& app, int& exit_code) {
   add_format_option(cmd, flags->format, format_names(predict_formats()));
   cmd->add_option("--output,-o", flags->output, "Write the output to FILE instead of standard output");
   cmd->add_option("--input-shape", flags->input_shapes,
-                  "Override an input's shape, e.g. input:1x3x224x224 (repeatable)");
+                  "Override an input's shape, e.g. input:1x3x224x224 (repeatable)")
+      ->allow_extra_args(false);  // one value per use: a model path after it stays a model path
   cmd->add_flag("--strict", flags->strict,
                 "Treat any kernel without a predictor, or beyond its predictor's training data, as an error");
   cmd->add_option("--min-coverage", flags->min_coverage,
