@@ -46,21 +46,9 @@ class Errors : public ::testing::Test {
  protected:
   void SetUp() override {
     std::filesystem::current_path(DEEPEN_SOURCE_DIR);  // model paths in messages are relative
-    const int n = static_cast<int>(deepen::find_schema("conv-bn-relu")->feature_names.size());
-    write_text(reg_.file("stub/energy.json"), deepen::test::stump_booster_json(n, 0, 20, 0.0, 1.0));
-    write_text(reg_.file("stub/garbage.ubj"), "\x01\x02 this is not a booster");
-    write_text(reg_.file("stub/rules.yaml"), "chains:\n  - [conv, bn, relu]\n  - [conv, relu]\nsame_as:\n  conv-relu: conv-bn-relu\n");
-    write_text(reg_.file("stub/broken_rules.yaml"), "chains: 3\n");
-    write_text(reg_.file("predictors.yaml"), R"(
-- name: stub
-  version: 1.0
-  device: Test device
-  purposes: [energy]
-  fusion_rules: rules.yaml
-  kernels:
-    conv-bn-relu:
-      energy: {booster: energy.json, transform: log}
-- name: garbage
+    // The shared stub (test_util.h) beside two broken predictors: a booster that is garbage and
+    // fusion rules that do not read.
+    const std::string broken = R"(- name: garbage
   version: 1
   folder: stub
   kernels:
@@ -73,7 +61,11 @@ class Errors : public ::testing::Test {
   kernels:
     conv-bn-relu:
       energy: energy.json
-)");
+)";
+    const char* rules = "chains:\n  - [conv, bn, relu]\n  - [conv, relu]\nsame_as:\n  conv-relu: conv-bn-relu\n";
+    deepen::test::write_stub_registry(reg_, deepen::test::stub_entry("1.0", false) + broken, rules);
+    write_text(reg_.file("stub/garbage.ubj"), "\x01\x02 this is not a booster");
+    write_text(reg_.file("stub/broken_rules.yaml"), "chains: 3\n");
   }
 
   CliResult deepen(std::vector<std::string> args) {
